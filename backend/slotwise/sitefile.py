@@ -1,0 +1,1277 @@
+"""The site file: one TOML file that describes one business.
+
+``parse_site(text, source=...)`` turns the text into a :class:`SiteSpec`, a tree
+of frozen, plain-data objects; ``load_site_file(path)`` reads the file first.
+Nothing else here does I/O: no database, no clock, no environment.
+
+Validation runs in two passes and reports every problem it finds:
+
+1. Structure and values, one table at a time, with pydantic models in strict
+   mode that reject unknown keys. Times, dates, durations, prices, origins and
+   the like are parsed by the small functions below, which raise
+   plain-English errors.
+2. Checks across tables: keys that must be unique, resource keys a service
+   names, and the shape of a service's resource groups.
+
+Every problem is a :class:`Problem` whose ``path`` follows the shape of the
+TOML with 0-based indices (``services[2].duration``,
+``resources[1].hours.mon[0]``). When the problem lies inside a resource,
+service or question whose key is readable, ``subject`` names it, and the
+problem prints as::
+
+    services[2].duration (service "assessment"): must be a multiple of 5 minutes, got 47
+
+The full schema is in ``docs/site-file.md``; ``examples/harbour-physio.toml``
+is an annotated example.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import ipaddress
+import json
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, NoReturn, TypeVar, get_args
+from urllib.parse import urlsplit
+
+from babel.numbers import get_currency_precision, is_currency
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from slotwise.domain.model import ResourceKind, TimeRange
+
+__all__ = [
+    "Locale",
+    "PhoneMode",
+    "Problem",
+    "QuestionSpec",
+    "QuestionType",
+    "ResourceSpec",
+    "ServiceSpec",
+    "SiteFileError",
+    "SiteSpec",
+    "load_site_file",
+    "parse_site",
+]
+
+# --------------------------------------------------------------------------
+# Limits and defaults
+# --------------------------------------------------------------------------
+
+# Slugs and keys end up in URLs (/book/{site}), HTML data attributes and
+# answer names. The DNS label rule (RFC 1035: letters, digits, inner hyphens,
+# at most 63 characters) is safe in all of them.
+SLUG_MAX_LENGTH = 63
+
+# The locales the widget and the message templates ship in.
+SUPPORTED_LOCALES = ("en", "de")
+
+# Service lengths, steps and buffers sit on a 5-minute grid, so slot starts
+# read like 09:05, never 09:07, and a typo such as 47 is caught early.
+GRID_MINUTES = 5
+
+# A week. Slots step through opening hours; bookings longer than that are
+# rentals, which the slot engine is not built for.
+MAX_SERVICE_MINUTES = 7 * 24 * 60
+
+# Longest duration anywhere (max_advance, notice, cut-offs, reminders): five
+# years. Keeps ``now + max_advance`` far from datetime's limits and catches
+# typos such as "6000d".
+MAX_ANY_MINUTES = 5 * 365 * 24 * 60
+
+# PRODUCT.md §2: a hold lasts 10 minutes by default. Beyond an hour a hold
+# stops being "while they type" and starts hiding free slots from others.
+DEFAULT_HOLD_MINUTES = 10
+HOLD_MINUTES_RANGE = (1, 60)
+
+DEFAULT_MAX_RESCHEDULES = 3
+# A typo guard; "unlimited" in practice.
+MAX_RESCHEDULES_LIMIT = 100
+
+# PRODUCT.md §7: reminders 24 h and 2 h before the start, by default. Each
+# reminder is an email and maybe an SMS; more than a few reads as spam.
+DEFAULT_REMINDERS = (24 * 60, 2 * 60)
+MAX_REMINDERS = 5
+
+# Matches ServiceRules' default horizon in the domain model: one year.
+DEFAULT_MAX_ADVANCE_MINUTES = 365 * 24 * 60
+
+# A group session, not a stadium; catches typos like 8000 for 80.
+MAX_SEATS = 1000
+
+# Names show in the widget header, email subjects and SMS; descriptions in
+# the widget. Limits keep a runaway paste out of every message.
+NAME_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 5000
+
+# Answers are stored with each booking and echoed in emails.
+DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
+MAX_LENGTH_LIMIT = 10_000
+
+# A closed range expands into single dates; two years covers any holiday or
+# leave and catches a mistyped year ("2026-08-01..2062-08-14").
+MAX_DATE_RANGE_DAYS = 2 * 366
+
+# E.164 numbers have at most 15 digits; a short local number has 5 or more.
+PHONE_DIGITS_RANGE = (5, 15)
+
+QuestionType = Literal["text", "textarea", "select", "checkbox", "number"]
+PhoneMode = Literal["required", "optional", "hidden"]
+Locale = Literal["en", "de"]
+
+QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
+PHONE_MODES: tuple[str, ...] = get_args(PhoneMode)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
+
+# Read-only weekly hours: weekday (0 = Monday) -> sorted, non-overlapping
+# ranges. Only weekdays with at least one range appear. ``dict(hours)`` gives
+# the domain's ``WeeklyHours``.
+ReadOnlyWeeklyHours = Mapping[int, tuple[TimeRange, ...]]
+# Read-only extra openings: local date -> sorted, non-overlapping ranges.
+ExtraOpen = Mapping[date, tuple[TimeRange, ...]]
+
+_NO_HOURS: ReadOnlyWeeklyHours = MappingProxyType({})
+_NO_EXTRA_OPEN: ExtraOpen = MappingProxyType({})
+
+
+# --------------------------------------------------------------------------
+# The spec objects (the public result)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSpec:
+    """An extra question the customer answers when booking.
+
+    ``options`` is non-empty for ``select`` questions only. ``min``/``max``
+    bound a ``number`` answer (inclusive). ``max_length`` (characters) is set
+    for ``text`` (default 200) and ``textarea`` (default 2000), else None. A
+    required ``checkbox`` must be ticked (e.g. consent).
+    """
+
+    key: str
+    label: str
+    type: QuestionType
+    required: bool = False
+    options: tuple[str, ...] = ()
+    min: int | float | None = None
+    max: int | float | None = None
+    max_length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """What a customer books. Every duration is a whole number of minutes.
+
+    ``duration``, ``step``, ``buffer_before`` and ``buffer_after`` are
+    multiples of 5. ``min_notice`` and ``max_advance`` bound a start relative
+    to now; ``cancel_until`` and ``reschedule_until`` are how long before the
+    start a customer may still cancel or move it (0 = until the start).
+    ``price_minor`` is in the currency's minor unit (cents for EUR);
+    ``price_minor is None`` (and ``currency is None``) means free.
+    ``step`` is the distance between slot starts (the file's default is the
+    duration). ``reminders`` are minutes before the start, longest first.
+
+    ``resource_groups``: the booking takes one resource from each group, e.g.
+    ``(("anna", "ben"), ("room-1", "room-2"))`` = any therapist and any room.
+    """
+
+    slug: str
+    name: str
+    duration: int
+    step: int
+    resource_groups: tuple[tuple[str, ...], ...]
+    description: str = ""
+    buffer_before: int = 0
+    buffer_after: int = 0
+    min_notice: int = 0
+    max_advance: int = DEFAULT_MAX_ADVANCE_MINUTES
+    cancel_until: int = 0
+    reschedule_until: int = 0
+    seats: int = 1
+    price_minor: int | None = None
+    currency: str | None = None
+    phone: PhoneMode = "optional"
+    reminders: tuple[int, ...] = DEFAULT_REMINDERS
+    questions: tuple[QuestionSpec, ...] = ()
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    """Anything bookable: a person, a room, a court...
+
+    ``timezone`` and ``hours`` are None when the resource inherits the
+    site's. ``hours`` maps weekday (0 = Monday) to wall-clock ranges in the
+    resource's zone; an empty mapping means closed every weekday (only
+    ``extra_open`` dates then). ``closed`` holds local dates on which the
+    weekly hours do not apply; ``extra_open`` maps local dates to extra
+    ranges, which apply even on a closed date. Both mappings are read-only
+    (``types.MappingProxyType``); ``dict(...)`` gives a plain dict.
+    """
+
+    key: str
+    name: str
+    kind: ResourceKind
+    timezone: str | None = None
+    hours: ReadOnlyWeeklyHours | None = None
+    closed: frozenset[date] = frozenset()
+    extra_open: ExtraOpen = field(default_factory=lambda: _NO_EXTRA_OPEN)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSpec:
+    """One business, as described by its site file.
+
+    ``timezone`` is an IANA name. ``allowed_origins`` are normalised
+    ``scheme://host[:port]`` strings (lower case, default port dropped).
+    ``accent`` is ``#rrggbb`` in lower case. ``hours`` are the default weekly
+    hours (read-only, see :class:`ResourceSpec`; possibly empty), ``closed``
+    the dates the whole site is closed. ``hold_minutes`` is how long a picked
+    slot is held.
+    """
+
+    slug: str
+    name: str
+    timezone: str
+    locale: Locale = "en"
+    allowed_origins: tuple[str, ...] = ()
+    accent: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    hours: ReadOnlyWeeklyHours = field(default_factory=lambda: _NO_HOURS)
+    closed: frozenset[date] = frozenset()
+    hold_minutes: int = DEFAULT_HOLD_MINUTES
+    max_reschedules: int = DEFAULT_MAX_RESCHEDULES
+    sms_enabled: bool = False
+    notify_email: str | None = None
+    resources: tuple[ResourceSpec, ...] = ()
+    services: tuple[ServiceSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a site file.
+
+    ``path`` is where, in TOML's shape with 0-based indices
+    (``services[2].duration``); it is ``"line L, column C"`` for a syntax
+    error and empty for a problem with the whole file. ``subject`` names the
+    resource/service/question the path runs through, when it has a readable
+    key: ``service "assessment", question "reason"``.
+    """
+
+    path: str
+    message: str
+    subject: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.subject:
+            where = f"{where} ({self.subject})"
+        return f"{where}: {self.message}" if where else self.message
+
+
+class SiteFileError(Exception):
+    """A site file could not be used; ``problems`` lists everything wrong.
+
+    ``str(error)`` has one line per problem: ``{source}: {problem}``.
+    """
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        super().__init__(source, list(problems))
+        self.source = source
+        self.problems: list[Problem] = list(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(f"{self.source}: {problem}" for problem in self.problems)
+
+
+# --------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------
+
+
+def load_site_file(path: str | os.PathLike[str]) -> SiteSpec:
+    """Read a UTF-8 TOML site file and parse it; the path is the error source."""
+    source = os.fspath(path)
+    try:
+        # utf-8-sig: tolerate the byte-order mark some Windows editors write.
+        with open(path, encoding="utf-8-sig") as file:
+            text = file.read()
+    except UnicodeDecodeError as error:
+        raise SiteFileError(
+            source, [Problem("", f"is not UTF-8 text (bad byte at offset {error.start})")]
+        ) from None
+    except OSError as error:
+        raise SiteFileError(
+            source, [Problem("", f"cannot read the file: {error.strerror or error}")]
+        ) from None
+    return parse_site(text, source=source)
+
+
+def parse_site(text: str, *, source: str) -> SiteSpec:
+    """Parse and validate a site file's text. Raises :class:`SiteFileError`.
+
+    ``source`` names the text in messages (usually the file name).
+    """
+    data = _read_toml(text, source)
+    report = _Report(data)
+
+    report.validate(_RawFile, data, ())
+    site_data = data.get("site")
+    resource_items = _tables_in(data.get("resources"))
+    service_items = _tables_in(data.get("services"))
+
+    raw_site = (
+        report.validate(_RawSite, site_data, ("site",)) if isinstance(site_data, dict) else None
+    )
+    raw_resources = [
+        report.validate(_RawResource, item, ("resources", index)) for index, item in resource_items
+    ]
+    raw_services = [
+        report.validate(_RawService, item, ("services", index)) for index, item in service_items
+    ]
+
+    _check_unique(report, resource_items, ("resources",), "key", "resource key")
+    _check_unique(report, service_items, ("services",), "slug", "service slug")
+    known_resources = {
+        item["key"] for _, item in resource_items if isinstance(item.get("key"), str)
+    }
+    groups_by_service: dict[int, tuple[tuple[str, ...], ...]] = {}
+    for index, item in service_items:
+        loc = ("services", index)
+        _check_unique(
+            report, _tables_in(item.get("questions")), (*loc, "questions"), "key", "question key"
+        )
+        if isinstance(item.get("resources"), list):
+            groups_by_service[index] = _resource_groups(
+                report, item["resources"], (*loc, "resources"), known_resources
+            )
+
+    if report.problems or raw_site is None:
+        raise SiteFileError(source, report.problems)
+    return SiteSpec(
+        slug=raw_site.slug,
+        name=raw_site.name,
+        timezone=raw_site.timezone,
+        locale=raw_site.locale,
+        allowed_origins=tuple(raw_site.allowed_origins),
+        accent=raw_site.accent,
+        contact_email=raw_site.contact_email,
+        contact_phone=raw_site.contact_phone,
+        hours=_weekly(raw_site.hours) or _NO_HOURS,
+        closed=_expand(raw_site.closed),
+        hold_minutes=raw_site.hold_minutes,
+        max_reschedules=raw_site.max_reschedules,
+        sms_enabled=raw_site.sms_enabled,
+        notify_email=raw_site.notify_email,
+        resources=tuple(_resource_spec(raw) for raw in raw_resources if raw),
+        services=tuple(
+            _service_spec(raw, groups_by_service[index])
+            for (index, _), raw in zip(service_items, raw_services, strict=True)
+            if raw
+        ),
+    )
+
+
+def _read_toml(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML, turning a syntax error into a Problem at its line/column."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # Python 3.11's message ends in "(at line 3, column 7)" or
+        # "(at end of document)"; move that into the problem's path.
+        message = str(error)
+        where = re.search(r"\s*\(at (line \d+, column \d+|end of document)\)$", message)
+        path = where.group(1) if where else ""
+        reason = message[: where.start()] if where else message
+        raise SiteFileError(source, [Problem(path, f"invalid TOML: {reason}")]) from None
+
+
+def _tables_in(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The (index, table) pairs of an array of tables; other items are skipped
+    (their type error is reported by the structural pass)."""
+    if not isinstance(value, list):
+        return []
+    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+
+
+# --------------------------------------------------------------------------
+# Value parsers: raw TOML value in, domain value out, or a plain-English error
+# --------------------------------------------------------------------------
+
+
+def _fail(message: str, *, at: str | None = None) -> NoReturn:
+    """Raise a validation error whose message reaches the user as written.
+
+    ``at`` names a key below the current location (used by checks that span
+    fields of one table, so the path points at the offending key).
+    """
+    context: dict[str, Any] = {"reason": message}
+    if at is not None:
+        context["at"] = at
+    raise PydanticCustomError("sitefile", "{reason}", context)
+
+
+def _show(value: Any) -> str:
+    """A value as the user would write it in TOML, for messages."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def _or_list(options: Iterable[str]) -> str:
+    """'"a", "b" or "c"'"""
+    shown = [_show(option) for option in options]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+def _did_you_mean(value: str, candidates: Iterable[str]) -> str:
+    match = difflib.get_close_matches(value, list(candidates), n=1)
+    return f"; did you mean {_show(match[0])}?" if match else ""
+
+
+def _text(max_length: int, *, allow_empty: bool = False) -> Callable[[str], str]:
+    """Text up to ``max_length`` characters, stripped; blank only if allowed."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if not value and not allow_empty:
+            _fail("must not be empty")
+        if len(value) > max_length:
+            _fail(f"must be at most {max_length} characters, got {len(value)}")
+        return value
+
+    return check
+
+
+_SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def _slug(value: str) -> str:
+    """Lower-case letters, digits and inner hyphens, 1-63 characters."""
+    if not (_SLUG_RE.fullmatch(value) and len(value) <= SLUG_MAX_LENGTH):
+        _fail(
+            f"must be lowercase letters, digits and hyphens, 1-{SLUG_MAX_LENGTH} characters, "
+            f"starting and ending with a letter or digit, got {_show(value)}"
+        )
+    return value
+
+
+def _choice(what: str, options: Sequence[str]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if isinstance(value, str) and value in options:
+            return value
+        _fail(f"unknown {what} {_show(value)}; expected {_or_list(options)}")
+
+    return check
+
+
+@functools.cache
+def _known_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _time_zone(value: str) -> str:
+    """An IANA zone name known to this system's tz database."""
+    if value not in _known_time_zones():
+        hint = _did_you_mean(value, _known_time_zones()) or (
+            '; use an IANA name such as "Europe/Berlin"'
+        )
+        _fail(f"unknown time zone {_show(value)}{hint}")
+    return value
+
+
+_CLOCK_RE = re.compile(r"(\d{2}):(\d{2})")
+_RANGE_RE = re.compile(r"\s*([^\s\-–]+)\s*[-–]\s*([^\s\-–]+)\s*")
+_RANGE_EXAMPLE = '"09:00-12:30"'
+
+
+def _minute_of_day(text: str, *, is_end: bool) -> int:
+    """``"HH:MM"`` -> minutes since midnight; ``"24:00"`` only as an end (1440)."""
+    match = _CLOCK_RE.fullmatch(text)
+    if not match:
+        _fail(f'{_show(text)} is not a time: write HH:MM with two digits each, e.g. "09:05"')
+    hour, minute = int(match[1]), int(match[2])
+    if minute > 59:
+        _fail(f"{_show(text)} is not a time: minutes run from 00 to 59")
+    if is_end and (hour, minute) == (24, 0):
+        return 24 * 60
+    if hour > 23:
+        _fail(
+            f'{_show(text)} is not a time: hours run from 00 to 23 ("24:00" may only end a range)'
+        )
+    return hour * 60 + minute
+
+
+def _time_range(value: Any) -> TimeRange:
+    """``"HH:MM-HH:MM"`` (wall clock) -> TimeRange in minutes since midnight."""
+    if not isinstance(value, str):
+        _fail(f"must be a time range in quotes like {_RANGE_EXAMPLE}, got {_show(value)}")
+    match = _RANGE_RE.fullmatch(value)
+    if not match:
+        _fail(f"must be a time range like {_RANGE_EXAMPLE}, got {_show(value)}")
+    start = _minute_of_day(match[1], is_end=False)
+    end = _minute_of_day(match[2], is_end=True)
+    if end < start:
+        _fail(
+            f"{_show(value)}: the end must be after the start; to run past midnight, "
+            'end at "24:00" and go on from "00:00" the next day'
+        )
+    if end == start:
+        _fail(f"{_show(value)}: the end must be after the start")
+    return TimeRange(start, end)
+
+
+def _day_ranges(ranges: list[TimeRange]) -> tuple[TimeRange, ...]:
+    """Sort one day's ranges, reject overlaps, join ranges that touch.
+
+    09:00-12:00 and 12:00-13:00 become 09:00-13:00, so a 60-minute slot at
+    11:30 is not split by a boundary that is not a break.
+    """
+    ordered = sorted(ranges)
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if later.start_minute < earlier.end_minute:
+            _fail(f"{earlier} overlaps {later}")
+    joined: list[TimeRange] = []
+    for current in ordered:
+        if joined and joined[-1].end_minute == current.start_minute:
+            current = TimeRange(joined[-1].start_minute, current.end_minute)
+            joined.pop()
+        joined.append(current)
+    return tuple(joined)
+
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_HINT = 'a date "YYYY-MM-DD" or a range "YYYY-MM-DD..YYYY-MM-DD"'
+
+
+def _calendar_date(text: str) -> date:
+    text = text.strip()
+    if not _DATE_RE.fullmatch(text):
+        _fail(f"must be {_DATE_HINT}, got {_show(text)}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{_show(text)} is not a real date")
+
+
+def _single_date(value: Any) -> date:
+    """One local date, written ``"YYYY-MM-DD"`` (or a bare TOML date)."""
+    if isinstance(value, datetime):
+        _fail(f"must be a date without a time, got {_show(value)}")
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        _fail(f'must be a date "YYYY-MM-DD", got {_show(value)}')
+    if ".." in value:
+        _fail(f'must be a single date "YYYY-MM-DD", got {_show(value)}')
+    return _calendar_date(value)
+
+
+def _date_span(value: Any) -> tuple[date, date]:
+    """A date or an inclusive range ``"first..last"`` -> (first, last)."""
+    if isinstance(value, str) and ".." in value:
+        first_text, _, last_text = value.partition("..")
+        first, last = _calendar_date(first_text), _calendar_date(last_text)
+        if last < first:
+            _fail(f"{_show(value)}: the end is before the start")
+        days = (last - first).days + 1
+        if days > MAX_DATE_RANGE_DAYS:
+            _fail(f"{_show(value)} spans {days} days; at most {MAX_DATE_RANGE_DAYS} are allowed")
+        return first, last
+    if isinstance(value, (str, date)):
+        day = _single_date(value)
+        return day, day
+    _fail(f"must be {_DATE_HINT}, got {_show(value)}")
+
+
+def _expand(spans: Iterable[tuple[date, date]]) -> frozenset[date]:
+    """Inclusive (first, last) spans -> the set of every date in them."""
+    return frozenset(
+        first + timedelta(days=offset)
+        for first, last in spans
+        for offset in range((last - first).days + 1)
+    )
+
+
+_DURATION_RE = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
+_UNIT_MINUTES = (7 * 24 * 60, 24 * 60, 60, 1)  # w, d, h, m
+_DURATION_HINT = 'write minutes (90) or text like "90m", "2h", "1h30m", "60d", "2w"'
+
+
+def _minutes(value: Any) -> int:
+    """A duration in whole minutes: an integer (minutes) or text with units
+    w/d/h/m in that order: ``"1h30m"`` -> 90, ``"2w"`` -> 20160."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        _fail(f'must be a whole number of minutes or text like "1h30m", got {_show(value)}')
+    if isinstance(value, int):
+        if value < 0:
+            _fail(f"must not be negative, got {value}")
+        minutes = value
+    else:
+        match = _DURATION_RE.fullmatch(value.replace(" ", ""))
+        if not match or not any(match.groups()):
+            _fail(f"{_show(value)} is not a duration: {_DURATION_HINT}")
+        minutes = sum(
+            int(amount) * unit
+            for amount, unit in zip(match.groups(), _UNIT_MINUTES, strict=True)
+            if amount
+        )
+    if minutes > MAX_ANY_MINUTES:
+        _fail(f"must be at most {_duration_text(MAX_ANY_MINUTES)}, got {_duration_text(minutes)}")
+    return minutes
+
+
+def _duration_text(minutes: int) -> str:
+    """90 -> "1h30m", 2880 -> "2d", 0 -> "0m" (the site-file notation)."""
+    parts = []
+    for unit, name in zip(_UNIT_MINUTES, "wdhm", strict=True):
+        amount, minutes = divmod(minutes, unit)
+        if amount:
+            parts.append(f"{amount}{name}")
+    return "".join(parts) or "0m"
+
+
+def _on_grid(minutes: int) -> int:
+    if minutes % GRID_MINUTES:
+        _fail(f"must be a multiple of {GRID_MINUTES} minutes, got {minutes}")
+    return minutes
+
+
+def _minutes_between(low: int, high: int) -> Callable[[int], int]:
+    def check(minutes: int) -> int:
+        if minutes < low:
+            _fail(f"must be at least {low} minutes, got {minutes}")
+        if minutes > high:
+            _fail(f"must be at most {high} minutes ({_duration_text(high)}), got {minutes}")
+        return minutes
+
+    return check
+
+
+def _whole_number(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            _fail(f"must be a whole number, got {_show(value)}")
+        if value < low:
+            _fail(f"must be at least {low}, got {value}")
+        if value > high:
+            _fail(f"must be at most {high}, got {value}")
+        return value
+
+    return check
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        _fail(f"must be a number, got {_show(value)}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Price:
+    minor: int  # in the currency's minor unit: 6000 for "60.00 EUR"
+    currency: str
+
+
+_PRICE_RE = re.compile(r"(\d{1,12})(?:\.(\d+))?\s+([A-Za-z]{3})")
+_FREE_RE = re.compile(r"0+(?:\.0+)?")
+_PRICE_HINT = 'an amount and a currency code like "60.00 EUR" (or "0" for free)'
+
+
+def _price(value: Any) -> _Price | None:
+    """``"60.00 EUR"`` -> _Price(6000, "EUR"); ``"0"``/``0``/any zero -> None (free).
+
+    Babel knows each ISO 4217 currency's minor-unit digits: EUR 2, JPY 0,
+    KWD 3. "1.5 EUR" is 150; "1.505 EUR" has more digits than EUR allows.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return None
+    if not isinstance(value, str):
+        _fail(f"must be {_PRICE_HINT}, got {_show(value)}")
+    text = value.strip()
+    if _FREE_RE.fullmatch(text):
+        return None
+    match = _PRICE_RE.fullmatch(text)
+    if not match:
+        _fail(f"must be {_PRICE_HINT}, got {_show(value)}")
+    whole, fraction, code = match[1], match[2] or "", match[3].upper()
+    if not is_currency(code):
+        _fail(f'unknown currency "{match[3]}"; use an ISO 4217 code such as "EUR"')
+    digits = get_currency_precision(code)
+    if len(fraction) > digits:
+        allowed = "no decimal places" if digits == 0 else f"{digits} decimal places"
+        _fail(f"{code} has {allowed}, {_show(value)} has {len(fraction)}")
+    minor = int(whole) * 10**digits + int(fraction.ljust(digits, "0") or "0")
+    return _Price(minor, code) if minor else None
+
+
+def _email(value: str) -> str:
+    """An email address (syntax only, no DNS lookup), normalised."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        _fail(f"{_show(value)} is not an email address: {error}")
+
+
+_PHONE_RE = re.compile(r"\+?[0-9][0-9 ()/.\-]*[0-9]")
+
+
+def _phone(value: str) -> str:
+    """A phone number as people write it: "+49 40 1234567". Shown, not dialled."""
+    digits = sum(char.isdigit() for char in value)
+    low, high = PHONE_DIGITS_RANGE
+    if not _PHONE_RE.fullmatch(value.strip()) or not low <= digits <= high:
+        _fail(f'must be a phone number like "+49 40 1234567", got {_show(value)}')
+    return value.strip()
+
+
+_ACCENT_RE = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _accent(value: str) -> str:
+    if not _ACCENT_RE.fullmatch(value):
+        _fail(f'must be a colour like "#0a7f6f" (# and six hex digits), got {_show(value)}')
+    return value.lower()
+
+
+_HOST_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_ORIGIN_HINT = (
+    'must be an origin like "https://example.com" or "http://localhost:8000" '
+    "(http or https, a host, an optional port, no path)"
+)
+
+
+def _origin(value: str) -> str:
+    """A web origin, normalised to ``scheme://host[:port]``: lower case, the
+    default port dropped, a lone trailing "/" dropped, IDN hosts in punycode.
+
+    These are what browsers send and what CSP ``frame-ancestors`` matches.
+    """
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        _fail(f"{_ORIGIN_HINT}, got {_show(value)}")
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.netloc:
+        _fail(f"{_ORIGIN_HINT}, got {_show(value)}")
+    if parts.username is not None or parts.password is not None:
+        _fail(f"must not contain a user name or password, got {_show(value)}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
+        _fail(
+            f"{_show(value)} has a path; an origin is only scheme://host[:port], "
+            f'e.g. "{scheme}://{parts.netloc.lower()}"'
+        )
+    host = _origin_host(parts.hostname or "", value)
+    port_part = "" if port is None or port == _DEFAULT_PORTS[scheme] else f":{port}"
+    return f"{scheme}://{host}{port_part}"
+
+
+def _origin_host(host: str, value: str) -> str:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return f"[{address.compressed}]" if address.version == 6 else address.compressed
+    if "*" in host:
+        _fail(f"wildcards are not supported; list each origin, got {_show(value)}")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        _fail(f"{_ORIGIN_HINT}, got {_show(value)}")
+    if not all(_HOST_LABEL_RE.fullmatch(label) for label in host.split(".")):
+        _fail(f"{_ORIGIN_HINT}, got {_show(value)}")
+    return host
+
+
+def _distinct_origins(origins: list[str]) -> list[str]:
+    for index, origin in enumerate(origins):
+        if origin in origins[:index]:
+            _fail(
+                f"{_show(origin)} is listed twice (also allowed_origins[{origins.index(origin)}])"
+            )
+    return origins
+
+
+def _reminder_list(reminders: list[int]) -> list[int]:
+    """Minutes before the start, longest first, no duplicates."""
+    if len(reminders) > MAX_REMINDERS:
+        _fail(f"at most {MAX_REMINDERS} reminders, got {len(reminders)}")
+    if len(set(reminders)) != len(reminders):
+        _fail("lists the same reminder twice")
+    return sorted(reminders, reverse=True)
+
+
+# --------------------------------------------------------------------------
+# Pass 1: the structure, as strict pydantic models of the raw tables
+# --------------------------------------------------------------------------
+
+Slug = Annotated[str, AfterValidator(_slug)]
+Name = Annotated[str, AfterValidator(_text(NAME_MAX_LENGTH))]
+Description = Annotated[str, AfterValidator(_text(DESCRIPTION_MAX_LENGTH, allow_empty=True))]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+Email = Annotated[str, AfterValidator(_email)]
+Minutes = Annotated[int, PlainValidator(_minutes)]
+GridMinutes = Annotated[int, PlainValidator(_minutes), AfterValidator(_on_grid)]
+# A service's length or step: on the grid, at least one grid unit, at most a week.
+ServiceMinutes = Annotated[
+    GridMinutes, AfterValidator(_minutes_between(GRID_MINUTES, MAX_SERVICE_MINUTES))
+]
+# One day's ranges: sorted, checked for overlaps, touching ranges joined.
+DayRanges = Annotated[
+    list[Annotated[TimeRange, PlainValidator(_time_range)]], AfterValidator(_day_ranges)
+]
+DateSpan = Annotated[tuple[date, date], PlainValidator(_date_span)]
+
+
+class _Table(BaseModel):
+    # strict: a TOML string is never silently taken for a number or a bool.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _RawFile(_Table):
+    site: dict[str, Any]
+    resources: list[dict[str, Any]] = []
+    services: list[dict[str, Any]] = []
+
+
+class _RawHours(_Table):
+    """Weekly hours: weekday -> ranges. A missing weekday or [] is closed."""
+
+    mon: DayRanges = ()
+    tue: DayRanges = ()
+    wed: DayRanges = ()
+    thu: DayRanges = ()
+    fri: DayRanges = ()
+    sat: DayRanges = ()
+    sun: DayRanges = ()
+
+
+class _RawSite(_Table):
+    slug: Slug
+    name: Name
+    timezone: TimeZoneName
+    locale: Annotated[Locale, PlainValidator(_choice("locale", SUPPORTED_LOCALES))] = "en"
+    allowed_origins: Annotated[
+        list[Annotated[str, AfterValidator(_origin)]], AfterValidator(_distinct_origins)
+    ] = []
+    accent: Annotated[str, AfterValidator(_accent)] | None = None
+    contact_email: Email | None = None
+    contact_phone: Annotated[str, AfterValidator(_phone)] | None = None
+    notify_email: Email | None = None
+    hours: _RawHours | None = None
+    closed: list[DateSpan] = []
+    hold_minutes: Annotated[int, PlainValidator(_whole_number(*HOLD_MINUTES_RANGE))] = (
+        DEFAULT_HOLD_MINUTES
+    )
+    max_reschedules: Annotated[int, PlainValidator(_whole_number(0, MAX_RESCHEDULES_LIMIT))] = (
+        DEFAULT_MAX_RESCHEDULES
+    )
+    sms_enabled: bool = False
+
+
+class _RawResource(_Table):
+    key: Slug
+    name: Name
+    kind: Annotated[
+        ResourceKind,
+        PlainValidator(lambda value: ResourceKind(_choice("kind", list(ResourceKind))(value))),
+    ]
+    timezone: TimeZoneName | None = None
+    hours: _RawHours | None = None
+    closed: list[DateSpan] = []
+    extra_open: dict[Annotated[date, PlainValidator(_single_date)], DayRanges] = {}
+
+    @model_validator(mode="after")
+    def _extra_open_days_have_ranges(self) -> _RawResource:
+        for day, ranges in self.extra_open.items():
+            if not ranges:
+                _fail(
+                    f"{day.isoformat()} has no ranges; list the extra opening hours, "
+                    "or use closed to close a date",
+                    at="extra_open",
+                )
+        return self
+
+
+class _RawQuestion(_Table):
+    key: Slug
+    label: Name
+    type: Annotated[QuestionType, PlainValidator(_choice("question type", QUESTION_TYPES))]
+    required: bool = False
+    options: list[Annotated[str, AfterValidator(_text(NAME_MAX_LENGTH))]] | None = None
+    min: Annotated[int | float, PlainValidator(_number)] | None = None
+    max: Annotated[int | float, PlainValidator(_number)] | None = None
+    max_length: Annotated[int, PlainValidator(_whole_number(1, MAX_LENGTH_LIMIT))] | None = None
+
+    @model_validator(mode="after")
+    def _settings_fit_the_type(self) -> _RawQuestion:
+        if self.type == "select":
+            if not self.options:
+                _fail("a select question needs at least one option", at="options")
+            for option in self.options:
+                if self.options.count(option) > 1:
+                    _fail(f"option {_show(option)} is listed twice", at="options")
+        elif self.options is not None:
+            _fail("only select questions have options", at="options")
+        if self.type != "number":
+            for bound in ("min", "max"):
+                if getattr(self, bound) is not None:
+                    _fail("only number questions have min and max", at=bound)
+        elif self.min is not None and self.max is not None and self.min > self.max:
+            _fail(f"must not be greater than max ({self.min} > {self.max})", at="min")
+        if self.max_length is not None and self.type not in DEFAULT_MAX_LENGTH:
+            _fail("only text and textarea questions have max_length", at="max_length")
+        return self
+
+
+class _RawService(_Table):
+    slug: Slug
+    name: Name
+    description: Description = ""
+    duration: ServiceMinutes
+    step: ServiceMinutes | None = None  # None: the same as duration
+    buffer_before: GridMinutes = 0
+    buffer_after: GridMinutes = 0
+    min_notice: Minutes = 0
+    max_advance: Minutes = DEFAULT_MAX_ADVANCE_MINUTES
+    cancel_until: Minutes = 0
+    reschedule_until: Minutes = 0
+    seats: Annotated[int, PlainValidator(_whole_number(1, MAX_SEATS))] = 1
+    price: Annotated[_Price | None, PlainValidator(_price)] = None
+    phone: Annotated[PhoneMode, PlainValidator(_choice("phone setting", PHONE_MODES))] = "optional"
+    reminders: Annotated[
+        list[Annotated[Minutes, AfterValidator(_minutes_between(1, MAX_ANY_MINUTES))]],
+        AfterValidator(_reminder_list),
+    ] = list(DEFAULT_REMINDERS)
+    questions: list[_RawQuestion] = []
+    # Shape and keys are checked in pass 2, against the resources.
+    resources: list[Any]
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _notice_fits_in_advance(self) -> _RawService:
+        if self.min_notice > self.max_advance:
+            _fail(
+                "must not be longer than max_advance "
+                f"({_duration_text(self.min_notice)} > {_duration_text(self.max_advance)}), "
+                "or nothing could ever be booked",
+                at="min_notice",
+            )
+        return self
+
+
+# --------------------------------------------------------------------------
+# Problems: paths, subjects and plain-English messages
+# --------------------------------------------------------------------------
+
+Loc = tuple[str | int, ...]
+_M = TypeVar("_M", bound=BaseModel)
+
+_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+# Tables whose items are named in a problem's subject: (array path) -> (what, key field).
+_SUBJECTS: dict[tuple[str, ...], tuple[str, str]] = {
+    ("resources",): ("resource", "key"),
+    ("services",): ("service", "slug"),
+    ("services", "questions"): ("question", "key"),
+}
+
+_TYPE_MESSAGES = {
+    "string_type": "must be text in quotes",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+}
+
+# Messages for the top level, where the fix is a different TOML construct.
+_TOP_LEVEL_MESSAGES = {
+    ("site", "missing"): "is required: start the file with a [site] table",
+    ("site", "dict_type"): "must be a table: write [site] and its keys below it",
+    ("resources", "list_type"): "must be an array of tables: write [[resources]] before each one",
+    ("services", "list_type"): "must be an array of tables: write [[services]] before each one",
+}
+
+
+def _format_path(loc: Loc) -> str:
+    """("services", 2, "duration") -> "services[2].duration"."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            key = part if _BARE_KEY_RE.fullmatch(part) else _show(part)
+            path += f".{key}" if path else key
+    return path
+
+
+class _Report:
+    """Collects problems while walking one parsed TOML document."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.problems: list[Problem] = []
+
+    def add(self, loc: Loc, message: str) -> None:
+        self.problems.append(Problem(_format_path(loc), message, self._subject(loc)))
+
+    def validate(self, model: type[_M], value: Any, loc: Loc) -> _M | None:
+        """Validate one table; report its errors under ``loc``; None if invalid."""
+        try:
+            return model.model_validate(value)
+        except ValidationError as error:
+            for detail in error.errors(include_url=False):
+                where = tuple(part for part in detail["loc"] if part != "[key]")
+                context = detail.get("ctx") or {}
+                if detail["type"] == "sitefile" and "at" in context:
+                    where = (*where, context["at"])
+                self.add((*loc, *where), _message(detail, model, where))
+            return None
+
+    def _subject(self, loc: Loc) -> str | None:
+        """Name the keyed items the path runs through: 'service "x", question "y"'.
+
+        An item is not named in a problem about its own key field (the message
+        already shows the value).
+        """
+        names: list[str] = []
+        arrays: list[str] = []
+        node: Any = self.data
+        for position, part in enumerate(loc):
+            if isinstance(part, str):
+                arrays.append(part)
+                node = node.get(part) if isinstance(node, dict) else None
+                continue
+            if not (isinstance(node, list) and 0 <= part < len(node)):
+                break
+            node = node[part]
+            what, key_field = _SUBJECTS.get(tuple(arrays), (None, ""))
+            key = node.get(key_field) if isinstance(node, dict) else None
+            if what and isinstance(key, str) and key and loc[position + 1 :] != (key_field,):
+                names.append(f"{what} {_show(key)}")
+        return ", ".join(names) or None
+
+
+def _message(detail: Mapping[str, Any], model: type[BaseModel], where: Loc) -> str:
+    """A pydantic error detail as a plain-English message."""
+    kind = detail["type"]
+    if kind == "sitefile":
+        return detail["ctx"]["reason"]
+    if len(where) == 1 and (where[0], kind) in _TOP_LEVEL_MESSAGES and model is _RawFile:
+        return _TOP_LEVEL_MESSAGES[where[0], kind]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        key = str(where[-1])
+        allowed = _keys_at(model, where[:-1])
+        hint = _did_you_mean(key, allowed) or (
+            f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        )
+        return f"unknown key{hint}"
+    if kind in _TYPE_MESSAGES:
+        return f"{_TYPE_MESSAGES[kind]}, got {_show(detail.get('input'))}"
+    return str(detail["msg"]).replace("Input should be", "must be")
+
+
+def _keys_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys allowed in the table at ``loc`` inside ``model`` (for hints)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(part) if current else None
+        current = _model_in(info.annotation) if info else None
+    return list(current.model_fields) if current else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside an annotation such as ``list[_RawQuestion] | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found:
+            return found
+    return None
+
+
+# --------------------------------------------------------------------------
+# Pass 2: checks across tables
+# --------------------------------------------------------------------------
+
+
+def _check_unique(
+    report: _Report,
+    items: list[tuple[int, dict[str, Any]]],
+    loc: Loc,
+    key_field: str,
+    what: str,
+) -> None:
+    """Report every item whose ``key_field`` repeats an earlier item's."""
+    first_at: dict[str, int] = {}
+    for index, item in items:
+        key = item.get(key_field)
+        if not isinstance(key, str):
+            continue
+        if key in first_at:
+            first = _format_path((*loc, first_at[key]))
+            report.add(
+                (*loc, index, key_field), f"duplicate {what} {_show(key)} (already used by {first})"
+            )
+        else:
+            first_at[key] = index
+
+
+def _resource_groups(
+    report: _Report, value: list[Any], loc: Loc, known: set[str]
+) -> tuple[tuple[str, ...], ...]:
+    """A service's ``resources`` -> groups; one resource is taken from each.
+
+    ``["anna", "ben"]`` is one group (any of them); ``[["anna", "ben"],
+    ["room-1", "room-2"]]`` is two (a therapist and a room). Reports an empty
+    list or group, a mix of both forms, unknown keys and keys listed twice.
+    """
+    if not value:
+        report.add(loc, 'a service needs at least one resource, e.g. ["anna"]')
+        return ()
+    if all(isinstance(item, list) for item in value):
+        groups = [((*loc, index), group) for index, group in enumerate(value)]
+    elif not any(isinstance(item, list) for item in value):
+        groups = [(loc, value)]
+    else:
+        report.add(
+            loc,
+            "must be a list of resource keys (one group) or a list of such lists "
+            "(one resource from each group), not a mix",
+        )
+        return ()
+    first_at: dict[str, Loc] = {}
+    result = []
+    for group_loc, group in groups:
+        if not group:
+            report.add(group_loc, "this group is empty; list at least one resource key")
+        for index, key in enumerate(group):
+            item_loc = (*group_loc, index)
+            if not isinstance(key, str):
+                report.add(item_loc, f"must be a resource key in quotes, got {_show(key)}")
+            elif key in first_at:
+                report.add(
+                    item_loc,
+                    f"resource {_show(key)} is listed twice in this service "
+                    f"(also {_format_path(first_at[key])})",
+                )
+            elif key not in known:
+                hint = _did_you_mean(key, known) or (
+                    f"; known keys: {', '.join(sorted(known))}" if known else ""
+                )
+                report.add(item_loc, f"no resource with key {_show(key)}{hint}")
+            if isinstance(key, str):
+                first_at.setdefault(key, item_loc)
+        result.append(tuple(key for key in group if isinstance(key, str)))
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------
+# Raw tables -> spec objects (only reached when nothing is wrong)
+# --------------------------------------------------------------------------
+
+
+def _weekly(hours: _RawHours | None) -> ReadOnlyWeeklyHours | None:
+    """Weekday name -> ranges becomes weekday number -> ranges, open days only."""
+    if hours is None:
+        return None
+    by_weekday = {
+        weekday: tuple(getattr(hours, name))
+        for weekday, name in enumerate(WEEKDAYS)
+        if getattr(hours, name)
+    }
+    return MappingProxyType(by_weekday)
+
+
+def _resource_spec(raw: _RawResource) -> ResourceSpec:
+    return ResourceSpec(
+        key=raw.key,
+        name=raw.name,
+        kind=raw.kind,
+        timezone=raw.timezone,
+        hours=_weekly(raw.hours),
+        closed=_expand(raw.closed),
+        extra_open=MappingProxyType(
+            {day: tuple(ranges) for day, ranges in sorted(raw.extra_open.items())}
+        ),
+    )
+
+
+def _question_spec(raw: _RawQuestion) -> QuestionSpec:
+    max_length = raw.max_length
+    if max_length is None:
+        max_length = DEFAULT_MAX_LENGTH.get(raw.type)
+    return QuestionSpec(
+        key=raw.key,
+        label=raw.label,
+        type=raw.type,
+        required=raw.required,
+        options=tuple(raw.options or ()),
+        min=raw.min,
+        max=raw.max,
+        max_length=max_length,
+    )
+
+
+def _service_spec(raw: _RawService, groups: tuple[tuple[str, ...], ...]) -> ServiceSpec:
+    return ServiceSpec(
+        slug=raw.slug,
+        name=raw.name,
+        description=raw.description,
+        duration=raw.duration,
+        step=raw.step if raw.step is not None else raw.duration,
+        buffer_before=raw.buffer_before,
+        buffer_after=raw.buffer_after,
+        min_notice=raw.min_notice,
+        max_advance=raw.max_advance,
+        cancel_until=raw.cancel_until,
+        reschedule_until=raw.reschedule_until,
+        seats=raw.seats,
+        price_minor=raw.price.minor if raw.price else None,
+        currency=raw.price.currency if raw.price else None,
+        phone=raw.phone,
+        reminders=tuple(raw.reminders),
+        questions=tuple(_question_spec(question) for question in raw.questions),
+        resource_groups=groups,
+        enabled=raw.enabled,
+    )

@@ -1,0 +1,699 @@
+"""The availability engine: which starts can a service be booked at.
+
+Pure: inputs in, slots out. No database, no clock (``now`` is a parameter), no
+environment, no framework. The same code answers "show me the slots"
+(:func:`find_slots`) and "may I still book this one?" inside the booking
+transaction (:func:`check_slot`, a :func:`find_slots` over a one-instant
+window), so the server never accepts a start it would not show.
+
+How a slot is found (PRODUCT §3), with the decisions we took where it is silent
+---------------------------------------------------------------------------------
+
+Open time
+    Opening hours are wall-clock minutes in the resource's own zone. For a local
+    date ``d`` the open ranges are ``weekly[d.weekday()]`` unless ``d`` is in
+    the resource's ``closed`` or in ``site_closed`` (read as a local date in the
+    resource's zone), plus ``extra_open[d]``; an extra opening wins over a
+    closure of the same date.
+    *Decision:* ranges of one date that overlap or touch are merged before
+    anything else (09:00-12:00 + 12:00-14:00 is one range 09:00-14:00, so a
+    11:30-12:30 appointment fits and the grid runs on from 09:00).
+    *Decision:* ranges are never merged across local midnight: an appointment
+    lies inside the ranges of one local date (a 24/7 resource cannot take a
+    23:30-00:30 booking).
+
+Grid
+    Starts step from the start of each open range in wall-clock time: open
+    09:00-12:00, step 30, duration 30 gives 09:00, 09:30, ..., 11:30.
+    A wall-clock start in a spring-forward gap does not exist and is skipped;
+    an ambiguous one (autumn fold) is taken at its first occurrence (fold=0),
+    so no start appears twice.
+    Worked example, Europe/Berlin 2026-03-29 (02:00 CET jumps to 03:00 CEST at
+    01:00Z), open 01:00-05:00, step 30, duration 60:
+    01:00 (00:00Z), 01:30 (00:30Z), [02:00 and 02:30 do not exist],
+    03:00 (01:00Z), 03:30 (01:30Z), 04:00 (02:00Z); 05:00 CEST is 03:00Z so
+    04:00 + 60 min is the last that fits.
+
+Durations and buffers are elapsed time
+    ``end = start + duration`` in UTC. The appointment ``[start, end)`` must lie
+    inside one open range whose ends are converted to UTC with the same rules;
+    an end that falls in a gap becomes the first valid instant after it (the
+    transition), an ambiguous end its first occurrence.
+    Worked example, Europe/Berlin 2026-10-25 (03:00 CEST falls back to 02:00 CET
+    at 01:00Z), open 01:00-02:30: 01:00 CEST is 23:00Z (24th), 02:30 is taken at
+    its first occurrence, 02:30 CEST = 00:30Z, so the range lasts 90 elapsed
+    minutes, not 150. Hours like 13:00-18:00 stay 13:00-18:00 local on a
+    transition day (Berlin 2026-03-29: 11:00Z-16:00Z; 2026-10-25: 12:00Z-17:00Z).
+
+Busy time
+    A busy entry blocks ``[blocked_from, blocked_until)`` on its resource (the
+    caller has already widened it by the buffers of the service that was booked).
+    A candidate start ``s`` is free on a resource when its own buffered interval
+    ``[s - buffer_before, s + duration + buffer_after)`` overlaps no block.
+    *Decision:* buffers may reach outside opening hours (a 15-minute clean-up
+    after a 17:30-18:00 appointment may run until 18:15); only the appointment
+    itself must be inside open hours.
+    Internally each block ``[f, u)`` is turned into the open interval of starts
+    it forbids, ``(f - duration - buffer_after, u + buffer_before)``.
+    Worked example: block 10:00-11:00, duration 30, buffer before 10, after 5:
+    forbidden starts are strictly between 09:25 and 11:10. 09:25 gives
+    [09:15, 10:00), touching the block but not overlapping it, so it is free;
+    11:10 gives [11:00, 11:45), free as well.
+
+Group sessions (``seats > 1``)
+    Busy entries on a resource with ``service == service.key`` and
+    ``start == s`` are the same session as a candidate at ``s``: they do not
+    collide with it, they take seats (the sum of ``Busy.seats``). The slot is
+    free on that resource while the seats taken are fewer than ``service.seats``.
+    Every other overlapping block collides, including the same service at
+    another start. ``Slot.seats_left = seats - max(taken)`` over the assigned
+    resources; for ``seats == 1`` it is always 1 (a same-service entry then
+    simply collides).
+
+Notice and advance
+    ``start >= now + min_notice`` and ``start <= now + max_advance``, in
+    elapsed time (``now`` is converted to UTC before adding); together with
+    the window, ``window_start <= start < window_end``.
+
+Several resource groups
+    A slot at ``s`` exists only if every group has a free resource at ``s``.
+    Candidate starts come from the grids of the resources of the FIRST group
+    (the union of their grids, each start once); a resource of a later group
+    only needs ``[s, end)`` inside its open hours and to be free (no grid).
+    Assignment per group: for group sessions, a free resource that already
+    holds that session at ``s`` (to fill it); otherwise the first free one in
+    the group's listed order. ``Slot.resources`` has one key per group, in
+    group order.
+    *Decision:* a resource listed in several groups is never assigned twice to
+    one slot.
+
+``only_resource``
+    The first group that contains the key is reduced to that one key; if no
+    group contains it there are no slots.
+
+Units and precision
+    Work happens in epoch seconds. Durations, step and buffers must be whole
+    seconds (they are minutes in practice), otherwise ``ValueError``; candidate
+    starts are whole seconds. Busy times are compared as float epoch seconds,
+    exact for whole seconds. Window, notice and advance bounds are rounded
+    inwards to whole seconds. Busy entries with ``blocked_until <=
+    blocked_from`` block nothing.
+
+Speed (PRODUCT §10: 31 days, 10 resources, 15-min step, 5,000 busy entries,
+median <= 10 ms)
+    * Busy entries are indexed once per resource as two independently sorted
+      lists, block starts and block ends (epoch seconds). Blocks may overlap.
+      Start ``s`` is forbidden iff more blocks begin before ``s + duration +
+      buffer_after`` than end at or before ``s - buffer_before``: every block
+      that has ended has also begun, so the difference counts exactly the
+      blocks that overlap. Two ``bisect`` calls, no pairing, no merging.
+      (This replaces the "sorted starts + running maximum of ends" index: same
+      answer for overlapping blocks, and the next block end to jump to is
+      simply the next entry of the sorted ends.)
+      Worked example, duration 30, no buffers, blocks 10:00-11:00 and
+      10:30-10:45, s = 10:40: begun before 11:10 = 2, ended by 10:40 = 0 →
+      forbidden; s = 11:00: begun before 11:30 = 2, ended by 11:00 = 2 → free.
+    * From a forbidden start the grid jumps to the next block end (plus
+      buffer_before; everything before it stays forbidden); from a free start,
+      every grid point up to the next block begin (less duration and
+      buffer_after) is free and is emitted with one ``range()``. Each open
+      range bisects once, then the two counts step forward block by block: the
+      walk costs per block inside open hours, not per grid point.
+    * A local date whose two midnights have the same UTC offset is taken to
+      have no transition inside (we assume no zone changes its offset and back
+      within one local date), so its ranges are plain integer arithmetic on a fixed
+      offset, computed once per zone and date. Only transition days take the
+      careful per-start wall-clock path with zoneinfo.
+    * ``datetime`` and ``Slot`` objects are built only for the slots returned.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate, repeat
+from math import floor
+from zoneinfo import ZoneInfo
+
+from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, Slot, TimeRange
+
+__all__ = ["check_slot", "find_slots"]
+
+_DAY = 86_400
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def find_slots(
+    service: ServiceRules,
+    calendars: Mapping[str, ResourceCalendar],
+    busy: Iterable[Busy],
+    *,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    site_closed: frozenset[date] = frozenset(),
+    only_resource: str | None = None,
+) -> list[Slot]:
+    """Every bookable start of ``service`` in ``[window_start, window_end)``.
+
+    ``calendars`` maps resource keys to calendars and must hold every key named
+    in ``service.resource_groups`` (``ValueError`` otherwise). ``busy`` is the
+    active bookings and live holds; entries of other resources are ignored.
+    All datetimes are aware, in any zone. ``site_closed`` holds local dates,
+    read in each resource's own zone.
+
+    Returns one :class:`Slot` per start, sorted by start, with ``start`` and
+    ``end`` in UTC and one resource key per group, in group order.
+    """
+    for name, value in (("window_start", window_start), ("window_end", window_end), ("now", now)):
+        _require_aware(name, value)
+    groups = _groups_for(service, only_resource)
+    if not groups:
+        return []
+
+    duration = _whole_seconds("duration", service.duration)
+    step = _whole_seconds("step", service.step)
+    before = _whole_seconds("buffer_before", service.buffer_before)
+    after = _whole_seconds("buffer_after", service.buffer_after)
+    if duration <= 0 or step <= 0:
+        raise ValueError("duration and step must be positive")
+    if before < 0 or after < 0:
+        raise ValueError("buffers must not be negative")
+    seats = service.seats
+    if seats < 1:
+        raise ValueError("seats must be at least 1")
+
+    # Inclusive bounds on a start, in whole seconds: for a whole second s,
+    # s >= x means s >= ceil(x), s <= x means s <= floor(x), and
+    # s < window_end means s <= ceil(window_end) - 1.
+    # ``now`` goes to UTC first: adding a timedelta to a zoned datetime is
+    # wall-clock arithmetic, and notice is elapsed time (23:00 CET + 4 h on
+    # 2026-03-28 is 04:00 CEST, not 03:00).
+    now = now.astimezone(UTC)
+    lowest = max(_ceil_seconds(window_start), _ceil_seconds(now + service.min_notice))
+    highest = min(_ceil_seconds(window_end) - 1, _floor_seconds(now + service.max_advance))
+    if lowest > highest:
+        return []
+
+    keys = list(dict.fromkeys(key for group in groups for key in group))
+    missing = [key for key in keys if key not in calendars]
+    if missing:
+        raise ValueError(f"no calendar for resource(s): {', '.join(missing)}")
+
+    blocks = _index_busy(
+        busy,
+        keys,
+        session_service=service.key if seats > 1 else None,
+        seats=seats,
+        reach_back=duration + after,
+        reach_on=before,
+    )
+    days = _LocalDays(lowest, highest, site_closed)
+    resources = [
+        _Resource(key, blocks[key], _open_ranges(calendars[key], days, step)) for key in keys
+    ]
+    by_key = {res.key: res for res in resources}
+    first = [by_key[key] for key in groups[0]]
+    later = [[by_key[key] for key in group] for group in groups[1:]]
+
+    # First group: free grid starts per resource, then their union. Filling the
+    # dict in reverse listed order lets the first listed free resource win.
+    free = [_free_starts(res, duration, step, lowest, highest) for res in first]
+    chosen: dict[int, int] = {}
+    for index in range(len(first) - 1, -1, -1):
+        chosen.update(zip(free[index], repeat(index)))
+    if seats > 1:
+        # Fill a running session rather than open a new one elsewhere.
+        for index in range(len(first) - 1, -1, -1):
+            taken = first[index].busy.taken
+            if taken:
+                free_here = set(free[index])
+                for session_start in taken:
+                    if session_start in free_here:
+                        chosen[session_start] = index
+
+    fromtimestamp = datetime.fromtimestamp
+    length = service.duration
+    if not later and seats == 1:
+        single = [(res.key,) for res in first]
+        return [
+            Slot(begin := fromtimestamp(start, UTC), begin + length, single[chosen[start]], 1)
+            for start in sorted(chosen)
+        ]
+
+    slots: list[Slot] = []
+    for start in sorted(chosen):
+        picked = [first[chosen[start]]]
+        for group in later:
+            pick = _pick_later(group, picked, start, duration, seats)
+            if pick is None:
+                break
+            picked.append(pick)
+        else:
+            seats_left = seats - max(res.busy.taken.get(start, 0) for res in picked)
+            begin = fromtimestamp(start, UTC)
+            slots.append(Slot(begin, begin + length, tuple(res.key for res in picked), seats_left))
+    return slots
+
+
+def check_slot(
+    service: ServiceRules,
+    calendars: Mapping[str, ResourceCalendar],
+    busy: Iterable[Busy],
+    *,
+    start: datetime,
+    now: datetime,
+    site_closed: frozenset[date] = frozenset(),
+    only_resource: str | None = None,
+) -> Slot | None:
+    """The slot at exactly ``start`` if it can be booked now, else ``None``.
+
+    Runs :func:`find_slots` over the one-microsecond window ``[start, start +
+    1 µs)``, so it can never disagree with what was shown. Meant for the
+    re-check inside the booking transaction.
+    """
+    _require_aware("start", start)
+    # In UTC, so that adding 1 µs is elapsed time, and so that the equality
+    # below holds for a start written in a zone's fold (PEP 495: an ambiguous
+    # local time never compares equal to a datetime in another zone).
+    start = start.astimezone(UTC)
+    found = find_slots(
+        service,
+        calendars,
+        busy,
+        window_start=start,
+        window_end=start + _ONE_MICROSECOND,
+        now=now,
+        site_closed=site_closed,
+        only_resource=only_resource,
+    )
+    return found[0] if found and found[0].start == start else None
+
+
+# --- inputs --------------------------------------------------------------------------
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime")
+
+
+def _whole_seconds(name: str, value: timedelta) -> int:
+    if value.microseconds:
+        raise ValueError(f"{name} must be a whole number of seconds")
+    return value.days * _DAY + value.seconds
+
+
+def _floor_seconds(instant: datetime) -> int:
+    delta = instant - _EPOCH
+    return delta.days * _DAY + delta.seconds
+
+
+def _ceil_seconds(instant: datetime) -> int:
+    delta = instant - _EPOCH
+    return delta.days * _DAY + delta.seconds + (1 if delta.microseconds else 0)
+
+
+def _groups_for(service: ServiceRules, only_resource: str | None) -> tuple[tuple[str, ...], ...]:
+    groups = service.resource_groups
+    if not groups or not all(groups):
+        return ()
+    if only_resource is None:
+        return groups
+    for index, group in enumerate(groups):
+        if only_resource in group:
+            return groups[:index] + ((only_resource,),) + groups[index + 1 :]
+    return ()
+
+
+# --- busy time -----------------------------------------------------------------------
+
+
+class _Blocks:
+    """The busy time of one resource, as a test on candidate starts.
+
+    ``froms`` and ``untils`` are the block starts and ends in epoch seconds,
+    each sorted on its own. A candidate ``s`` overlaps a block ``[f, u)`` with
+    its buffered interval iff ``f < s + reach_back`` and ``u > s - reach_on``
+    (``reach_back = duration + buffer_after``, ``reach_on = buffer_before``);
+    see "Speed" in the module docstring for why counting both sides works.
+    ``taken`` maps a group-session start (epoch seconds) to the seats it holds.
+    """
+
+    __slots__ = ("froms", "untils", "reach_back", "reach_on", "taken")
+
+    def __init__(
+        self,
+        froms: list[float],
+        untils: list[float],
+        reach_back: int,
+        reach_on: int,
+        taken: dict[int, int],
+    ) -> None:
+        froms.sort()
+        untils.sort()
+        self.froms = froms
+        self.untils = untils
+        self.reach_back = reach_back
+        self.reach_on = reach_on
+        self.taken = taken
+
+    def is_free(self, start: int) -> bool:
+        begun = bisect_left(self.froms, start + self.reach_back)
+        ended = bisect_right(self.untils, start - self.reach_on)
+        return begun == ended
+
+
+def _index_busy(
+    busy: Iterable[Busy],
+    keys: list[str],
+    *,
+    session_service: str | None,
+    seats: int,
+    reach_back: int,
+    reach_on: int,
+) -> dict[str, _Blocks]:
+    froms: dict[str, list[float]] = {key: [] for key in keys}
+    untils: dict[str, list[float]] = {key: [] for key in keys}
+    sessions: dict[str, list[tuple[float, float, int, int]]] = {}
+    timestamp = datetime.timestamp
+    froms_of = froms.get
+    for entry in busy:
+        resource = entry.resource
+        begins = froms_of(resource)
+        if begins is None:
+            continue
+        begin = timestamp(entry.blocked_from)
+        end = timestamp(entry.blocked_until)
+        if begin >= end:
+            continue  # an empty block blocks nothing
+        if (
+            session_service is not None
+            and entry.service == session_service
+            and entry.start is not None
+        ):
+            session_start = timestamp(entry.start)
+            if session_start.is_integer():
+                sessions.setdefault(resource, []).append(
+                    (begin, end, int(session_start), entry.seats)
+                )
+                continue
+        begins.append(begin)
+        untils[resource].append(end)
+
+    taken_by_key: dict[str, dict[int, int]] = {}
+    for key, entries in sessions.items():
+        taken: dict[int, int] = {}
+        for _, _, session_start, entry_seats in entries:
+            taken[session_start] = taken.get(session_start, 0) + entry_seats
+        begins, ends = froms[key], untils[key]
+        for begin, end, t, _ in entries:
+            # In start terms the entry forbids (begin - reach_back, end + reach_on).
+            if taken[t] >= seats:
+                # Full: that, plus the session start itself, as the block
+                # (t - 1, t + 1) in start terms.
+                begins += (begin, t - 1 + reach_back)
+                ends += (end, t + 1 - reach_on)
+            elif begin - reach_back < t < end + reach_on:
+                # Joinable: forbid (begin - reach_back, t) and (t, end + reach_on),
+                # every start it overlaps but t itself.
+                begins += (begin, t + reach_back)
+                ends += (t - reach_on, end)
+            else:
+                begins.append(begin)
+                ends.append(end)
+        taken_by_key[key] = taken
+
+    return {
+        key: _Blocks(froms[key], untils[key], reach_back, reach_on, taken_by_key.get(key, {}))
+        for key in keys
+    }
+
+
+# --- open time -----------------------------------------------------------------------
+
+
+class _LocalDays:
+    """Local dates around the bounds, per zone, with their fixed offset if any.
+
+    Shared by all resources of one call, so each zone and date costs two
+    zoneinfo look-ups once.
+    """
+
+    def __init__(self, lowest: int, highest: int, site_closed: frozenset[date]) -> None:
+        self.lowest = lowest
+        self.highest = highest
+        self.site_closed = site_closed
+        self._by_zone: dict[ZoneInfo, list[tuple[date, int, int, bool, int | None]]] = {}
+
+    def of(self, zone: ZoneInfo) -> list[tuple[date, int, int, bool, int | None]]:
+        """``(day, weekday, wall_midnight, site_closed, offset)`` per local date.
+
+        ``wall_midnight`` is the date's 00:00 as seconds since 1970-01-01 00:00
+        on the wall clock; ``offset`` is the date's UTC offset in seconds, or
+        ``None`` on a transition day.
+        """
+        days = self._by_zone.get(zone)
+        if days is None:
+            # A day of padding each side: the zone's dates need not match UTC's.
+            first = datetime.fromtimestamp(self.lowest, zone).toordinal() - 1
+            last = datetime.fromtimestamp(self.highest, zone).toordinal() + 1
+            days = []
+            for ordinal in range(first, last + 1):
+                day = date.fromordinal(ordinal)
+                wall_midnight = (ordinal - _EPOCH_ORDINAL) * _DAY
+                days.append(
+                    (
+                        day,
+                        day.weekday(),
+                        wall_midnight,
+                        day in self.site_closed,
+                        _day_offset(zone, wall_midnight),
+                    )
+                )
+            self._by_zone[zone] = days
+        return days
+
+
+# An open range in UTC epoch seconds: (start, end, grid). ``grid`` is None on a
+# date with one UTC offset (the grid is start, start + step, ...); on a
+# transition day it lists the UTC starts of the wall-clock grid, gaps skipped,
+# folds at their first occurrence.
+_Range = tuple[int, int, "list[int] | None"]
+
+
+class _Resource:
+    __slots__ = ("key", "busy", "ranges", "_open_starts", "_open_ends")
+
+    def __init__(self, key: str, busy: _Blocks, ranges: list[_Range]) -> None:
+        self.key = key
+        self.busy = busy
+        self.ranges = ranges
+        self._open_starts: list[int] | None = None
+        self._open_ends: list[int] = []
+
+    def is_open(self, start: int, end: int) -> bool:
+        """Whether ``[start, end)`` lies inside one open range (any grid)."""
+        if self._open_starts is None:
+            ordered = sorted(self.ranges, key=lambda r: r[0])
+            self._open_starts = [r[0] for r in ordered]
+            # A running maximum of the ends, as ranges of adjacent dates may
+            # overlap in UTC (a range to 24:00 before an autumn fold at midnight).
+            self._open_ends = list(accumulate((r[1] for r in ordered), max))
+        j = bisect_right(self._open_starts, start)
+        return bool(j) and self._open_ends[j - 1] >= end
+
+
+def _open_ranges(calendar: ResourceCalendar, days: _LocalDays, step: int) -> list[_Range]:
+    """Open ranges of the resource on the local dates of ``days``, in UTC."""
+    zone = calendar.zone
+    weekly = [_merged(calendar.weekly.get(weekday, ())) for weekday in range(7)]
+    closed = calendar.closed
+    extra_open = calendar.extra_open
+    out: list[_Range] = []
+    for day, weekday, wall_midnight, site_shut, offset in days.of(zone):
+        if site_shut or (closed and day in closed):
+            seconds: list[tuple[int, int]] = []
+        else:
+            seconds = weekly[weekday]
+        if extra_open:
+            extra = extra_open.get(day)
+            if extra:
+                seconds = _merged([TimeRange(a // 60, b // 60) for a, b in seconds] + list(extra))
+        if not seconds:
+            continue
+        if offset is not None:
+            base = wall_midnight - offset
+            out += [(base + a, base + b, None) for a, b in seconds]
+        else:
+            out += [
+                _transition_day_range(zone, wall_midnight + a, wall_midnight + b, step)
+                for a, b in seconds
+            ]
+    return out
+
+
+def _merged(ranges: Iterable[TimeRange]) -> list[tuple[int, int]]:
+    """Ranges of one date in seconds since local midnight, overlapping or touching ones joined.
+
+    09:00-12:00 and 11:00-13:00 → [(32400, 46800)], i.e. 09:00-13:00.
+    """
+    merged: list[tuple[int, int]] = []
+    for r in sorted(ranges):
+        a, b = r.start_minute * 60, r.end_minute * 60
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _day_offset(zone: ZoneInfo, wall_midnight: int) -> int | None:
+    """The UTC offset of a local date in seconds, or ``None`` if it changes that day.
+
+    Compares this midnight with the next. A midnight inside a gap reads with
+    the offset before the gap (fold=0): a date whose 00:00 is skipped counts as
+    a transition day, and a date followed by a skipped 24:00 keeps its offset,
+    so its 24:00 converts to the transition instant itself, the first valid
+    instant after it.
+    """
+    today = _wall_offset(zone, wall_midnight)
+    tomorrow = _wall_offset(zone, wall_midnight + _DAY)
+    return today if today == tomorrow else None
+
+
+def _transition_day_range(zone: ZoneInfo, wall_start: int, wall_end: int, step: int) -> _Range:
+    """The careful path: every wall-clock grid point converted on its own."""
+    start, _ = _wall_to_utc(zone, wall_start)
+    end, _ = _wall_to_utc(zone, wall_end)
+    grid = []
+    for wall in range(wall_start, wall_end, step):
+        instant, exists = _wall_to_utc(zone, wall)
+        if exists:
+            grid.append(instant)
+    return (start, end, grid)
+
+
+def _wall_offset(zone: ZoneInfo, wall: int, fold: int = 0) -> int:
+    """UTC offset in seconds of a wall-clock time (seconds since 1970-01-01 00:00 local)."""
+    local = (_EPOCH_NAIVE + timedelta(seconds=wall)).replace(tzinfo=zone, fold=fold)
+    offset = local.utcoffset()
+    assert offset is not None
+    return offset.days * _DAY + offset.seconds
+
+
+def _instant_offset(zone: ZoneInfo, instant: int) -> int:
+    offset = datetime.fromtimestamp(instant, zone).utcoffset()
+    assert offset is not None
+    return offset.days * _DAY + offset.seconds
+
+
+def _wall_to_utc(zone: ZoneInfo, wall: int) -> tuple[int, bool]:
+    """``(instant, exists)`` for a wall-clock time in ``zone``.
+
+    Ambiguous → first occurrence (fold=0). Nonexistent (in a gap) → the first
+    valid instant after it, which is the transition, with ``exists`` False.
+    Worked example, America/New_York 2026-03-08, wall 02:30: fold=0 reads it
+    with EST (-5 h) → 07:30Z, but 07:30Z is already EDT (03:30 local), so
+    02:30 does not exist; fold=1 reads it with EDT → 06:30Z, still EST; the
+    bisection between 06:30Z and 07:30Z finds the transition at 07:00Z.
+    """
+    offset = _wall_offset(zone, wall)
+    instant = wall - offset
+    if _instant_offset(zone, instant) == offset:
+        return instant, True
+    earlier = min(wall - _wall_offset(zone, wall, fold=1), instant - 1)
+    later = instant
+    offset_earlier = _instant_offset(zone, earlier)
+    while later - earlier > 1:
+        middle = (earlier + later) // 2
+        if _instant_offset(zone, middle) == offset_earlier:
+            earlier = middle
+        else:
+            later = middle
+    return later, False
+
+
+# --- starts --------------------------------------------------------------------------
+
+
+def _free_starts(res: _Resource, duration: int, step: int, lowest: int, highest: int) -> list[int]:
+    """The resource's free grid starts within ``[lowest, highest]``, ascending per range."""
+    blocks = res.busy
+    froms, untils = blocks.froms, blocks.untils
+    reach_back, reach_on = blocks.reach_back, blocks.reach_on
+    count = len(froms)
+    out: list[int] = []
+    for range_start, range_end, grid in res.ranges:
+        last = range_end - duration
+        if last > highest:
+            last = highest
+        if grid is not None:
+            out += [
+                start
+                for start in grid
+                if lowest <= start <= last
+                and bisect_left(froms, start + reach_back) == bisect_right(untils, start - reach_on)
+            ]
+            continue
+        origin = range_start
+        # First grid point at or after ``lowest``, a ceiling division: origin
+        # 09:00, step 15 min, lowest 09:20 → 09:30.
+        start = origin if lowest <= origin else origin - (origin - lowest) // step * step
+        if start > last:
+            continue
+        # ``begun``: blocks beginning before start + reach_back; ``ended``:
+        # blocks ending at or before start - reach_on. Bisect once per range,
+        # then step forward: the blocks inside one range are few.
+        begun = bisect_left(froms, start + reach_back)
+        ended = bisect_right(untils, start - reach_on)
+        while True:
+            if begun > ended:
+                # Overlapping a block. Until the next block end nothing ends,
+                # so every start before that end overlaps too: jump to the
+                # first grid point at or after it.
+                start = origin - int((origin - untils[ended] - reach_on) // step) * step
+            else:
+                # Free. Until the next block begins nothing new can overlap:
+                # every grid point up to and including that begin (in start
+                # terms) is free.
+                segment_end = last
+                if begun < count:
+                    next_busy = floor(froms[begun] - reach_back)
+                    if next_busy < last:
+                        segment_end = next_busy
+                out += range(start, segment_end + 1, step)
+                start = origin + ((segment_end - origin) // step + 1) * step
+            if start > last:
+                break
+            bound = start + reach_back
+            while begun < count and froms[begun] < bound:
+                begun += 1
+            bound = start - reach_on
+            while ended < count and untils[ended] <= bound:
+                ended += 1
+    return out
+
+
+def _pick_later(
+    group: list[_Resource], picked: list[_Resource], start: int, duration: int, seats: int
+) -> _Resource | None:
+    """The resource of a later group for ``start``, or ``None`` if none is free."""
+    end = start + duration
+    if seats > 1:
+        for res in group:
+            if (
+                res.busy.taken.get(start)
+                and res not in picked
+                and res.is_open(start, end)
+                and res.busy.is_free(start)
+            ):
+                return res
+    for res in group:
+        if res not in picked and res.is_open(start, end) and res.busy.is_free(start):
+            return res
+    return None

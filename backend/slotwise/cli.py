@@ -1,0 +1,144 @@
+"""The ``slotwise`` command: serve, migrate, apply, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+import slotwise.persistence  # noqa: F401  (selects the Piccolo engine before tables are used)
+from slotwise.settings import Settings, SettingsError, load_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_SITE_FILE = REPO_ROOT / "examples" / "harbour-physio.toml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"slotwise: {exc}", file=sys.stderr)
+        return 2
+    return args.handler(args, settings)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slotwise",
+        description="Slotwise booking backend. Configuration comes from SLOTWISE_* environment variables.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate, then serve HTTP", description=(
+        "Bring the schema up to date, then serve the widget, pages and API."))
+    _add_server_options(serve)
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date",
+                                  description="Run every pending migration (safe to repeat).")
+    migrate.set_defaults(handler=_migrate)
+
+    apply = commands.add_parser("apply", help="create or update a site from a site file",
+                                description="Validate a TOML site file and apply it in one transaction.")
+    apply.add_argument("file", type=Path, help="the site file (TOML)")
+    apply.add_argument("--check", action="store_true", help="validate only; change nothing")
+    apply.set_defaults(handler=_apply)
+
+    demo = commands.add_parser("demo", help="apply the demo site, print its snippet, serve", description=(
+        f"Migrate, apply {DEMO_SITE_FILE.relative_to(REPO_ROOT)}, print the snippet and URLs, then serve."))
+    _add_server_options(demo)
+    demo.add_argument("--no-serve", action="store_true", help="apply and print, then exit")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from slotwise.persistence.migrate import migrate
+
+    asyncio.run(migrate(verbose=True))
+    return 0
+
+
+def _apply(args: argparse.Namespace, settings: Settings) -> int:
+    from slotwise.sitefile import SiteFileError, load_site_file
+
+    try:
+        spec = load_site_file(args.file)
+    except SiteFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"{args.file}: ok — site {spec.slug!r}, {len(spec.resources)} resources, "
+              f"{len(spec.services)} services")
+        return 0
+    report = asyncio.run(_migrate_and_apply(spec))
+    _print_report(args.file, report)
+    return 0
+
+
+async def _migrate_and_apply(spec):
+    from slotwise.clock import system_clock
+    from slotwise.persistence.migrate import migrate
+    from slotwise.services.sites import apply_site
+
+    await migrate()
+    return await apply_site(spec, now=system_clock())
+
+
+def _print_report(path: Path, report) -> None:
+    if not report.changed:
+        print(f"{path}: applied, nothing changed")
+        return
+    for label, items in (("created", report.created), ("updated", report.updated),
+                         ("deactivated", report.deactivated)):
+        for item in items:
+            print(f"{label:>11}  {item}")
+    print(f"{path}: applied")
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from slotwise.persistence.migrate import migrate
+    from slotwise.web.app import create_app
+
+    asyncio.run(migrate())
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from slotwise.sitefile import load_site_file
+
+    spec = load_site_file(DEMO_SITE_FILE)
+    report = asyncio.run(_migrate_and_apply(spec))
+    _print_report(DEMO_SITE_FILE.relative_to(REPO_ROOT), report)
+    base = settings.base_url
+    first = spec.services[0].slug if spec.services else ""
+    print(f"""
+Slotwise demo — {spec.name}
+
+  Snippet:       <script async src="{base}/widget.js" data-site="{spec.slug}"></script>
+  Services:      {base}/api/v1/sites/{spec.slug}/services
+  Availability:  {base}/api/v1/sites/{spec.slug}/availability?service={first}&start=YYYY-MM-DD&end=YYYY-MM-DD
+  Health:        {base}/healthz
+  API schema:    {base}/schema
+""", flush=True)
+    if args.no_serve:
+        return 0
+    return _serve(args, settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

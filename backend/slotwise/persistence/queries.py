@@ -1,0 +1,205 @@
+"""Read queries that return domain values, never ORM rows.
+
+Each function is one round trip (or a fixed few), whatever the number of
+slots or days asked for: the availability engine gets everything it needs up
+front and never goes back to the database per candidate slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, WeeklyHours
+from slotwise.persistence import codec
+from slotwise.persistence.tables import Allocation, Resource, Service, Site
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    locale: str
+    allowed_origins: tuple[str, ...]
+    accent: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    hours: WeeklyHours
+    closed: frozenset
+    hold_minutes: int
+    max_reschedules: int
+    sms_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    id: int
+    slug: str
+    name: str
+    description: str
+    duration_minutes: int
+    seats: int
+    price_minor: int | None
+    currency: str | None
+    phone: str
+    questions: tuple[dict[str, Any], ...]
+    enabled: bool
+    rules: ServiceRules
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceInfo:
+    id: int
+    key: str
+    name: str
+    kind: str
+    calendar: ResourceCalendar
+
+
+def _site_from_row(row: dict[str, Any]) -> SiteInfo:
+    return SiteInfo(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        timezone=row["timezone"],
+        locale=row["locale"],
+        allowed_origins=tuple(row["allowed_origins"]),
+        accent=row["accent"],
+        contact_email=row["contact_email"],
+        contact_phone=row["contact_phone"],
+        hours=codec.decode_weekly(row["hours"]),
+        closed=codec.decode_dates(row["closed"]),
+        hold_minutes=row["hold_minutes"],
+        max_reschedules=row["max_reschedules"],
+        sms_enabled=row["sms_enabled"],
+    )
+
+
+def _service_from_row(row: dict[str, Any]) -> ServiceInfo:
+    minutes = timedelta(minutes=1)
+    rules = ServiceRules(
+        key=row["slug"],
+        duration=row["duration_minutes"] * minutes,
+        step=row["step_minutes"] * minutes,
+        resource_groups=tuple(tuple(group) for group in row["resource_groups"]),
+        buffer_before=row["buffer_before_minutes"] * minutes,
+        buffer_after=row["buffer_after_minutes"] * minutes,
+        min_notice=row["min_notice_minutes"] * minutes,
+        max_advance=row["max_advance_minutes"] * minutes,
+        seats=row["seats"],
+    )
+    return ServiceInfo(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        description=row["description"],
+        duration_minutes=row["duration_minutes"],
+        seats=row["seats"],
+        price_minor=row["price_minor"],
+        currency=row["currency"],
+        phone=row["phone"],
+        questions=tuple(row["questions"]),
+        enabled=row["enabled"],
+        rules=rules,
+    )
+
+
+async def find_site(slug: str) -> SiteInfo | None:
+    row = await Site.select().where(Site.slug == slug).first().output(load_json=True)
+    return _site_from_row(row) if row else None
+
+
+async def list_services(site_id: int, *, include_disabled: bool = False) -> list[ServiceInfo]:
+    query = Service.select().where(Service.site == site_id)
+    if not include_disabled:
+        query = query.where(Service.enabled.eq(True))
+    rows = await query.order_by(Service.position).output(load_json=True)
+    return [_service_from_row(row) for row in rows]
+
+
+async def find_service(site_id: int, slug: str) -> ServiceInfo | None:
+    row = (
+        await Service.select()
+        .where((Service.site == site_id) & (Service.slug == slug))
+        .first()
+        .output(load_json=True)
+    )
+    return _service_from_row(row) if row else None
+
+
+async def load_resources(site: SiteInfo, keys: Sequence[str]) -> dict[str, ResourceInfo]:
+    """The named active resources of a site, with calendars resolved.
+
+    A resource without its own zone or hours inherits the site's at read time,
+    so changing the site's hours in the site file moves every inheriting
+    resource with it.
+    """
+    if not keys:
+        return {}
+    rows = (
+        await Resource.select()
+        .where(
+            (Resource.site == site.id)
+            & Resource.key.is_in(list(keys))
+            & Resource.active.eq(True)
+        )
+        .output(load_json=True)
+    )
+    resources = {}
+    for row in rows:
+        calendar = ResourceCalendar(
+            key=row["key"],
+            zone=ZoneInfo(row["timezone"] or site.timezone),
+            weekly=site.hours if row["hours"] is None else codec.decode_weekly(row["hours"]),
+            closed=codec.decode_dates(row["closed"]),
+            extra_open=codec.decode_dated_ranges(row["extra_open"]),
+        )
+        resources[row["key"]] = ResourceInfo(
+            id=row["id"], key=row["key"], name=row["name"], kind=row["kind"], calendar=calendar
+        )
+    return resources
+
+
+async def load_busy(
+    resource_ids: Sequence[int], *, overlapping_from: datetime, overlapping_until: datetime,
+    now: datetime, except_hold: int | None = None,
+) -> list[Busy]:
+    """Blocks on these resources that overlap ``[overlapping_from, overlapping_until)``.
+
+    Holds count only while they live (``expires_at > now``); bookings always.
+    ``except_hold`` leaves out the hold a customer is now turning into a booking.
+    """
+    if not resource_ids:
+        return []
+    query = Allocation.select(
+        Allocation.resource.key.as_alias("resource_key"),
+        Allocation.service.slug.as_alias("service_slug"),
+        Allocation.start_at,
+        Allocation.blocked_from,
+        Allocation.blocked_until,
+        Allocation.seats,
+    ).where(
+        Allocation.resource.is_in(list(resource_ids))
+        & (Allocation.blocked_until > overlapping_from)
+        & (Allocation.blocked_from < overlapping_until)
+        & (Allocation.expires_at.is_null() | (Allocation.expires_at > now))
+    )
+    if except_hold is not None:
+        query = query.where(Allocation.hold.is_null() | (Allocation.hold != except_hold))
+    rows = await query
+    return [
+        Busy(
+            resource=row["resource_key"],
+            blocked_from=row["blocked_from"],
+            blocked_until=row["blocked_until"],
+            service=row["service_slug"],
+            start=row["start_at"],
+            seats=row["seats"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,179 @@
+"""Piccolo tables.
+
+Instants are ``Timestamptz`` and always written as aware UTC datetimes (on
+SQLite Piccolo stores them as text, which orders correctly because every value
+is converted to UTC in one format). Structured settings that come from the site
+file and are only ever read whole (opening hours, questions) are JSON; anything
+queried or constrained is a real column.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+# Limits with their reason. Slugs and keys end up in URLs and site files.
+SLUG_LENGTH = 63  # one DNS label, so a slug can become a sub-domain later
+NAME_LENGTH = 200
+# IANA zone names are at most 32 characters today ("America/Argentina/ComodRivadavia").
+ZONE_LENGTH = 64
+EMAIL_LENGTH = 254  # RFC 5321 path limit
+PHONE_LENGTH = 32  # E.164 is 15 digits; leave room for the "+" and extensions
+# Stripe and the IETF Idempotency-Key draft use opaque keys; 255 holds any UUID or ULID form.
+IDEMPOTENCY_KEY_LENGTH = 255
+
+
+class Site(Table, tablename="site", help_text="A tenant: one business."):
+    slug = Varchar(length=SLUG_LENGTH, unique=True, index=True)
+    name = Varchar(length=NAME_LENGTH)
+    timezone = Varchar(length=ZONE_LENGTH, help_text="IANA zone of the business")
+    locale = Varchar(length=8, default="en")
+    allowed_origins = JSON(default=[], help_text="origins allowed to embed the widget")
+    accent = Varchar(length=7, null=True, default=None, help_text="#rrggbb")
+    contact_email = Varchar(length=EMAIL_LENGTH, null=True, default=None)
+    contact_phone = Varchar(length=PHONE_LENGTH, null=True, default=None)
+    notify_email = Varchar(length=EMAIL_LENGTH, null=True, default=None)
+    hours = JSON(default={}, help_text="default weekly hours resources inherit")
+    closed = JSON(default=[], help_text="whole-site closed dates, ISO strings")
+    hold_minutes = Integer(default=10)
+    max_reschedules = Integer(default=3)
+    sms_enabled = Boolean(default=False)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Resource(Table, tablename="resource", help_text="Anything bookable."):
+    site = ForeignKey(references=Site, index=True)
+    key = Varchar(length=SLUG_LENGTH, help_text="unique within its site")
+    name = Varchar(length=NAME_LENGTH)
+    kind = Varchar(length=16)
+    timezone = Varchar(length=ZONE_LENGTH, null=True, default=None, help_text="NULL: the site's")
+    hours = JSON(null=True, default=None, help_text="NULL: the site's weekly hours")
+    closed = JSON(default=[], help_text="closed local dates, ISO strings")
+    extra_open = JSON(default={}, help_text="local date -> extra ranges")
+    position = Integer(default=0, help_text="order in the site file; first free wins")
+    active = Boolean(default=True, help_text="false once removed from the site file")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Service(Table, tablename="service", help_text="What a customer books."):
+    site = ForeignKey(references=Site, index=True)
+    slug = Varchar(length=SLUG_LENGTH, help_text="unique within its site")
+    name = Varchar(length=NAME_LENGTH)
+    description = Text(default="")
+    duration_minutes = Integer()
+    step_minutes = Integer()
+    buffer_before_minutes = Integer(default=0)
+    buffer_after_minutes = Integer(default=0)
+    min_notice_minutes = Integer(default=0)
+    max_advance_minutes = Integer()
+    seats = Integer(default=1, help_text="1: private appointment; more: group session")
+    price_minor = Integer(null=True, default=None, help_text="in the currency's minor unit")
+    currency = Varchar(length=3, null=True, default=None)
+    cancel_until_minutes = Integer(default=0, help_text="before start")
+    reschedule_until_minutes = Integer(default=0, help_text="before start")
+    phone = Varchar(length=8, default="optional", help_text="required | optional | hidden")
+    reminders = JSON(default=[], help_text="minutes before start")
+    questions = JSON(default=[])
+    resource_groups = JSON(default=[], help_text="lists of resource keys; one from each")
+    position = Integer(default=0)
+    enabled = Boolean(default=True, help_text="disabled services stay for history")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Booking(Table, tablename="booking", help_text="A customer's confirmed time."):
+    uid = UUID(unique=True, help_text="public id; also the stable iCalendar UID")
+    site = ForeignKey(references=Site, index=True)
+    service = ForeignKey(references=Service)
+    status = Varchar(length=16, default="confirmed", help_text="confirmed | cancelled | pending")
+    start_at = Timestamptz(index=True)
+    end_at = Timestamptz()
+    customer_name = Varchar(length=NAME_LENGTH)
+    customer_email = Varchar(length=EMAIL_LENGTH)
+    customer_phone = Varchar(length=PHONE_LENGTH, null=True, default=None, help_text="E.164")
+    answers = JSON(default={})
+    price_minor = Integer(null=True, default=None, help_text="snapshot at booking time")
+    currency = Varchar(length=3, null=True, default=None)
+    locale = Varchar(length=8, default="en")
+    timezone = Varchar(length=ZONE_LENGTH, help_text="the customer's zone")
+    manage_token_hash = Varchar(length=64, null=True, default=None, unique=True)
+    manage_token_salt = Varchar(
+        length=32, default="", help_text="random; the manage token is derived from it and the secret key"
+    )
+    sequence = Integer(default=0, help_text="iCalendar SEQUENCE, raised on each change")
+    reschedule_count = Integer(default=0)
+    cancel_reason = Text(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class BookingEvent(Table, tablename="booking_event", help_text="History of one booking."):
+    booking = ForeignKey(references=Booking, index=True)
+    kind = Varchar(length=32, help_text="booked | rescheduled | cancelled | ...")
+    data = JSON(default={})
+    created_at = Timestamptz()
+
+
+class Hold(Table, tablename="hold", help_text="A short reservation while a customer types."):
+    site = ForeignKey(references=Site, index=True)
+    service = ForeignKey(references=Service)
+    token_hash = Varchar(length=64, unique=True)
+    start_at = Timestamptz()
+    end_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    created_at = Timestamptz()
+
+
+class Allocation(
+    Table,
+    tablename="allocation",
+    help_text="Time a resource is committed to a booking or a live hold.",
+):
+    """One row per resource a booking or hold takes.
+
+    ``blocked_from``/``blocked_until`` include the service's buffers; the
+    availability query reads only this table for busy time, and the capacity
+    sweep in the tests checks it.
+    """
+
+    resource = ForeignKey(references=Resource)
+    service = ForeignKey(references=Service)
+    booking = ForeignKey(references=Booking, null=True, default=None, index=True)
+    hold = ForeignKey(references=Hold, null=True, default=None, index=True)
+    start_at = Timestamptz()
+    end_at = Timestamptz()
+    blocked_from = Timestamptz()
+    blocked_until = Timestamptz()
+    seats = Integer(default=1)
+    expires_at = Timestamptz(null=True, default=None, help_text="holds only")
+
+
+class IdempotencyRecord(
+    Table,
+    tablename="idempotency_record",
+    help_text="The first answer to a request sent with an idempotency key, replayed on repeats.",
+):
+    site = ForeignKey(references=Site)
+    scope = Varchar(length=32, help_text="api-booking | widget-booking | ...")
+    key = Varchar(length=IDEMPOTENCY_KEY_LENGTH)
+    request_hash = Varchar(length=64, help_text="SHA-256 of the canonical request body")
+    booking = ForeignKey(references=Booking, null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+
+
+TABLES: list[type[Table]] = [
+    Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyRecord,
+]

@@ -1,0 +1,1 @@
+"""Services: one operation each, one transaction each; they raise ServiceError subclasses."""

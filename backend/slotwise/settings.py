@@ -1,0 +1,100 @@
+"""Settings, read once from ``SLOTWISE_*`` environment variables.
+
+Every setting has a default that gives a working zero-config start (SQLite file
+under ``./var``, server on 127.0.0.1:8000, messages kept in a development
+outbox). ``load_settings()`` is cached, so the environment is read once per
+process; the app factory and the commands receive the object and pass it on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PREFIX = "SLOTWISE_"
+DEFAULT_DATA_DIR = Path("var")
+
+
+class SettingsError(ValueError):
+    """A ``SLOTWISE_*`` variable has a value we cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    base_url: str
+    secret_key: str
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_api_base: str | None = None
+    dev_outbox: bool = False
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The file behind ``sqlite:///relative/or/absolute/path``."""
+        if self.is_postgres:
+            raise SettingsError("the database is PostgreSQL, not SQLite")
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(PREFIX + name, "").strip()
+            return value or None
+
+        data_dir = Path(get("DATA_DIR") or DEFAULT_DATA_DIR)
+        database_url = get("DATABASE_URL") or f"sqlite:///{data_dir / 'slotwise.sqlite'}"
+        if not database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+            raise SettingsError(
+                f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, got {database_url!r}"
+            )
+        base_url = (get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+        if urlsplit(base_url).scheme not in {"http", "https"}:
+            raise SettingsError(f"{PREFIX}BASE_URL must be an http(s) URL, got {base_url!r}")
+        return cls(
+            database_url=database_url,
+            base_url=base_url,
+            secret_key=get("SECRET_KEY") or _development_secret(data_dir),
+            smtp_url=get("SMTP_URL"),
+            mail_from=get("MAIL_FROM"),
+            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+            twilio_from=get("TWILIO_FROM"),
+            twilio_api_base=get("TWILIO_API_BASE"),
+            dev_outbox=(get("DEV_OUTBOX") or "").lower() in {"1", "true", "yes", "on"},
+        )
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A secret kept in the data folder, so a zero-config start survives restarts.
+
+    Production sets ``SLOTWISE_SECRET_KEY``; without it we still never run on a
+    guessable key: one is generated once and stored readable by the owner only.
+    """
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""HTTP layer: thin controllers over the services."""

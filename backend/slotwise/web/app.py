@@ -1,0 +1,54 @@
+"""The app factory: the one place that wires settings, clock, routes and error handling."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import ResponseHeader
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from piccolo.engine.postgres import PostgresEngine
+
+from slotwise.clock import Clock, system_clock
+from slotwise.persistence.engine import current_engine
+from slotwise.settings import Settings, load_settings
+from slotwise.web.api import PingApi, SitesApi
+from slotwise.web.health import healthz
+from slotwise.web.problems import internal_error_handler, problem_details_plugin
+
+# Sent on every response; pages that need more (framing rules, no-referrer)
+# set their own on top.
+BASELINE_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Referrer-Policy", value="strict-origin-when-cross-origin"),
+    ResponseHeader(name="Cross-Origin-Opener-Policy", value="same-origin"),
+]
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Litestar:
+    settings = settings or load_settings()
+
+    async def start_pool() -> None:
+        engine = current_engine()
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool()
+
+    async def close_pool() -> None:
+        engine = current_engine()
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
+
+    return Litestar(
+        route_handlers=[healthz, SitesApi, PingApi],
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
+        },
+        plugins=[problem_details_plugin()],
+        exception_handlers={Exception: internal_error_handler},
+        response_headers=BASELINE_HEADERS,
+        on_startup=[start_pool],
+        on_shutdown=[close_pool],
+        openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),
+        logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
+    )

@@ -1,0 +1,99 @@
+"""Every error becomes RFC 9457 problem details, decided here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+from litestar.status_codes import (
+    HTTP_404_NOT_FOUND,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
+
+from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://slotwise.dev/problems/"
+
+
+def problem(
+    status: int, kind: str, title: str, detail: str = "", **extra: Any
+) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status,
+        type_=PROBLEM_BASE + kind,
+        title=title,
+        detail=detail,
+        extra=extra or None,
+    )
+
+
+def field_errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
+    return [{"name": p.field, "detail": p.message} for p in problems]
+
+
+def _not_found(exc: NotFound) -> ProblemDetailsException:
+    return problem(HTTP_404_NOT_FOUND, "not-found", f"Unknown {exc.what}", str(exc))
+
+
+def _invalid_input(exc: InvalidInput) -> ProblemDetailsException:
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "invalid-input",
+        "The request has invalid values",
+        str(exc),
+        errors=field_errors(exc.problems),
+    )
+
+
+def _framework_validation(exc: ValidationException) -> ProblemDetailsException:
+    """Litestar's own parameter and body checks: 422 with the fields it named."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            errors.append({"name": str(item.get("key", "")), "detail": str(item.get("message", ""))})
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "invalid-input",
+        "The request has invalid values",
+        str(exc.detail),
+        errors=errors,
+    )
+
+
+def _route_not_found(exc: NotFoundException) -> ProblemDetailsException:
+    return problem(HTTP_404_NOT_FOUND, "not-found", "Not found", str(exc.detail))
+
+
+def _http_exception(exc: HTTPException) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=exc.status_code, title=str(exc.detail), headers=exc.headers
+    )
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    """A 500 is always a bug: log it with its traceback, tell the client nothing more."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "internal", "Internal error").to_response(request)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_to_problem_detail_map={
+                NotFound: _not_found,
+                InvalidInput: _invalid_input,
+                ValidationException: _framework_validation,
+                NotFoundException: _route_not_found,
+                HTTPException: _http_exception,
+            }
+        )
+    )

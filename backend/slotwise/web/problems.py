@@ -14,9 +14,11 @@ from litestar.plugins.problem_details import (
 )
 from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
+from slotwise.services.bookings import IdempotencyConflict, SlotUnavailable
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,34 @@ def _invalid_input(exc: InvalidInput) -> ProblemDetailsException:
         "The request has invalid values",
         str(exc),
         errors=field_errors(exc.problems),
+    )
+
+
+def _slot_unavailable(exc: SlotUnavailable) -> ProblemDetailsException:
+    return problem(
+        HTTP_409_CONFLICT,
+        "slot-unavailable",
+        "This time is no longer available",
+        "Someone else took this time, or it is outside the bookable hours. "
+        "The next free times are listed in 'alternatives'.",
+        alternatives=[
+            {
+                "start": slot.start.isoformat(),
+                "end": slot.end.isoformat(),
+                "resources": [{"key": r.key, "name": r.name, "kind": r.kind} for r in slot.resources],
+            }
+            for slot in exc.alternatives
+        ],
+    )
+
+
+def _idempotency_conflict(exc: IdempotencyConflict) -> ProblemDetailsException:
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "idempotency-key-reused",
+        "Idempotency-Key reused with a different request",
+        str(exc),
+        errors=[{"name": "Idempotency-Key", "detail": str(exc)}],
     )
 
 
@@ -91,6 +121,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
             exception_to_problem_detail_map={
                 NotFound: _not_found,
                 InvalidInput: _invalid_input,
+                SlotUnavailable: _slot_unavailable,
+                IdempotencyConflict: _idempotency_conflict,
                 ValidationException: _framework_validation,
                 NotFoundException: _route_not_found,
                 HTTPException: _http_exception,

@@ -1,0 +1,35 @@
+"""Secret tokens: holds, manage links, one-time form tokens.
+
+Only a SHA-256 of a token is ever stored. Manage tokens are derived as
+HMAC-SHA256(secret key, "manage:" + booking uid + ":" + salt) with a 128-bit
+random salt from ``secrets``: the database alone (no secret key) cannot produce
+a working link, and an idempotent replay of a booking request can hand back
+the same link without the plain token ever being stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+TOKEN_BYTES = 24  # 192 bits; PRODUCT §8 asks for at least 128
+SALT_BYTES = 16
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_salt() -> str:
+    return secrets.token_hex(SALT_BYTES)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def manage_token(secret_key: str, booking_uid: str, salt: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"manage:{booking_uid}:{salt}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()

@@ -1,0 +1,169 @@
+"""Server-side checks of what a customer typed. No I/O: a clean value or a problem per field.
+
+Field names are JSON paths into the booking request (``customer.email``,
+``answers.reason``), the same in the API's problem details and in the
+widget's inline errors.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from slotwise.services.errors import FieldProblem
+
+# Names: long enough for "Maria del Carmen Fernández de la Torre y Pérez",
+# short enough to fit an SMS and a calendar title.
+NAME_MAX_LENGTH = 100
+DEFAULT_TEXT_MAX = 200
+DEFAULT_TEXTAREA_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    name: str
+    email: str  # normalised by email-validator (domain lower-cased, IDNA)
+    phone: str | None  # E.164
+
+
+def clean_text(value: Any) -> str:
+    """Trim, normalise to NFC and drop control characters other than newlines."""
+    if not isinstance(value, str):
+        return ""
+    text = unicodedata.normalize("NFC", value).strip()
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+def phone_region(contact_phone: str | None) -> str | None:
+    """The region national numbers are read in: the business's own phone's country."""
+    if not contact_phone:
+        return None
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(contact_phone, None))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def validate_customer(
+    name: Any, email: Any, phone: Any, *, phone_mode: str, default_region: str | None
+) -> tuple[Customer | None, list[FieldProblem]]:
+    problems: list[FieldProblem] = []
+
+    clean_name = " ".join(clean_text(name).split())
+    if not clean_name:
+        problems.append(FieldProblem("customer.name", "Please enter your name."))
+    elif len(clean_name) > NAME_MAX_LENGTH:
+        problems.append(FieldProblem("customer.name", f"Please use at most {NAME_MAX_LENGTH} characters."))
+
+    clean_email = ""
+    raw_email = clean_text(email)
+    if not raw_email:
+        problems.append(FieldProblem("customer.email", "Please enter your email address."))
+    else:
+        try:
+            clean_email = validate_email(raw_email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            problems.append(FieldProblem("customer.email", f"This email address is not valid: {exc}"))
+
+    clean_phone = None
+    raw_phone = clean_text(phone)
+    if phone_mode == "hidden":
+        raw_phone = ""
+    if not raw_phone:
+        if phone_mode == "required":
+            problems.append(FieldProblem("customer.phone", "Please enter your phone number."))
+    else:
+        clean_phone = _parse_phone(raw_phone, default_region, problems)
+
+    if problems:
+        return None, problems
+    return Customer(name=clean_name, email=clean_email, phone=clean_phone), []
+
+
+def _parse_phone(raw: str, region: str | None, problems: list[FieldProblem]) -> str | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        hint = "" if region else " Please include the country code, e.g. +49."
+        problems.append(FieldProblem("customer.phone", "This phone number is not valid." + hint))
+        return None
+    if not phonenumbers.is_valid_number(number):
+        problems.append(FieldProblem("customer.phone", "This phone number is not valid."))
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_answers(
+    questions: Sequence[Mapping[str, Any]], answers: Any
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Answers by the question's type; unknown keys are ignored, not stored."""
+    if not isinstance(answers, Mapping):
+        answers = {}
+    clean: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for question in questions:
+        key = question["key"]
+        field = f"answers.{key}"
+        value = answers.get(key)
+        kind = question["type"]
+        required = bool(question.get("required"))
+        if kind == "checkbox":
+            checked = value is True or (isinstance(value, str) and value.lower() in {"on", "true", "1", "yes"})
+            if required and not checked:
+                problems.append(FieldProblem(field, "Please confirm this to continue."))
+            clean[key] = checked
+            continue
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                problems.append(FieldProblem(field, "Please answer this question."))
+            continue
+        if kind == "number":
+            number = _parse_number(value)
+            low, high = question.get("min"), question.get("max")
+            if number is None:
+                problems.append(FieldProblem(field, "Please enter a number."))
+            elif low is not None and number < low:
+                problems.append(FieldProblem(field, f"Please enter {low} or more."))
+            elif high is not None and number > high:
+                problems.append(FieldProblem(field, f"Please enter {high} or less."))
+            else:
+                clean[key] = number
+            continue
+        text = clean_text(value) if isinstance(value, str) else ""
+        if kind == "select":
+            if text not in question.get("options", []):
+                problems.append(FieldProblem(field, "Please choose one of the options."))
+            else:
+                clean[key] = text
+            continue
+        limit = question.get("max_length") or (DEFAULT_TEXTAREA_MAX if kind == "textarea" else DEFAULT_TEXT_MAX)
+        if kind == "text":
+            text = " ".join(text.split())
+        if not isinstance(value, str):
+            problems.append(FieldProblem(field, "Please enter text."))
+        elif len(text) > limit:
+            problems.append(FieldProblem(field, f"Please use at most {limit} characters."))
+        else:
+            clean[key] = text
+    return clean, problems
+
+
+def _parse_number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            return None
+        if number != number or abs(number) == float("inf"):
+            return None
+        return int(number) if number.is_integer() else number
+    return None

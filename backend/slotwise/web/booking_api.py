@@ -1,0 +1,169 @@
+"""Public JSON API for holds and bookings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from slotwise.clock import Clock
+from slotwise.persistence.bookings import BookingRecord
+from slotwise.services import bookings as booking_service
+from slotwise.services.errors import FieldProblem, InvalidInput
+from slotwise.settings import Settings
+from slotwise.web.api import ResourceOut
+
+# Longest Idempotency-Key accepted (the column's length).
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(frozen=True)
+class HoldOut:
+    hold: str  # the hold token: send it with the booking
+    expires_at: str
+    service: str
+    start: str
+    end: str
+    resources: list[ResourceOut]
+
+
+@dataclass(frozen=True)
+class CustomerOut:
+    name: str
+    email: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class BookingOut:
+    id: str
+    status: str
+    site: str
+    service: str
+    start: str
+    end: str
+    resources: list[ResourceOut]
+    customer: CustomerOut
+    answers: dict[str, Any]
+    locale: str
+    timezone: str
+    manage_url: str
+
+
+def parse_instant(name: str, raw: Any, problems: list[FieldProblem]) -> datetime | None:
+    """An ISO-8601 instant with an offset; a bare local time is ambiguous and refused."""
+    if not isinstance(raw, str) or not raw:
+        problems.append(FieldProblem(name, "is required: an ISO-8601 time with offset, e.g. 2026-12-01T09:00:00+01:00"))
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        problems.append(FieldProblem(name, f"must be an ISO-8601 time with offset, got {raw!r}"))
+        return None
+    if value.tzinfo is None:
+        problems.append(FieldProblem(name, "needs a UTC offset (e.g. +01:00 or Z)"))
+        return None
+    return value
+
+
+def _optional_text(name: str, body: dict[str, Any], problems: list[FieldProblem]) -> str | None:
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        problems.append(FieldProblem(name, "must be a string"))
+        return None
+    return value
+
+
+def _required_text(name: str, body: dict[str, Any], problems: list[FieldProblem]) -> str | None:
+    value = _optional_text(name, body, problems)
+    if value is None and not any(p.field == name for p in problems):
+        problems.append(FieldProblem(name, "is required"))
+    return value
+
+
+def booking_out(record: BookingRecord, manage_token: str, settings: Settings) -> BookingOut:
+    return BookingOut(
+        id=record.uid,
+        status=record.status,
+        site=record.site_slug,
+        service=record.service_slug,
+        start=record.start.isoformat(),
+        end=record.end.isoformat(),
+        resources=[ResourceOut(key=k, name=n, kind=kind) for k, n, kind in record.resources],
+        customer=CustomerOut(name=record.customer_name, email=record.customer_email,
+                             phone=record.customer_phone),
+        answers=record.answers,
+        locale=record.locale,
+        timezone=record.timezone,
+        manage_url=f"{settings.base_url}/manage/{manage_token}",
+    )
+
+
+class BookingApi(Controller):
+    path = "/api/v1/sites/{site:str}"
+    tags = ["bookings"]
+
+    @post("/holds", status_code=HTTP_201_CREATED, summary="Hold a slot while the customer types")
+    async def create_hold(
+        self, site: FromPath[str], data: JSONBody[dict[str, Any]], clock: NamedDependency[Clock]
+    ) -> HoldOut:
+        problems: list[FieldProblem] = []
+        service = _required_text("service", data, problems)
+        start = parse_instant("start", data.get("start"), problems)
+        resource = _optional_text("resource", data, problems)
+        if problems:
+            raise InvalidInput(problems)
+        result = await booking_service.take_hold(site, service, start, resource=resource, now=clock())
+        return HoldOut(
+            hold=result.token,
+            expires_at=result.expires_at.isoformat(),
+            service=service,
+            start=result.slot.start.isoformat(),
+            end=result.slot.end.isoformat(),
+            resources=[ResourceOut(key=r.key, name=r.name, kind=r.kind) for r in result.slot.resources],
+        )
+
+    @post("/bookings", status_code=HTTP_201_CREATED, summary="Book a slot",
+          description="Send an Idempotency-Key header to make retries safe: the same key with the "
+                      "same body answers with the same booking; with another body, 422.")
+    async def create_booking(
+        self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
+        clock: NamedDependency[Clock], settings: NamedDependency[Settings],
+    ) -> BookingOut:
+        problems: list[FieldProblem] = []
+        service = _required_text("service", data, problems)
+        start = parse_instant("start", data.get("start"), problems)
+        resource = _optional_text("resource", data, problems)
+        hold = _optional_text("hold", data, problems)
+        locale = _optional_text("locale", data, problems)
+        timezone = _optional_text("timezone", data, problems)
+        customer = data.get("customer")
+        if not isinstance(customer, dict):
+            problems.append(FieldProblem("customer", "is required: an object with name, email and phone"))
+            customer = {}
+        answers = data.get("answers", {})
+        if not isinstance(answers, dict):
+            problems.append(FieldProblem("answers", "must be an object keyed by question"))
+            answers = {}
+        key = request.headers.get("idempotency-key")
+        if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+            problems.append(FieldProblem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"))
+        if problems:
+            raise InvalidInput(problems)
+        result = await booking_service.confirm_booking(
+            site,
+            booking_service.BookingRequest(
+                service=service, start=start, customer=customer, answers=answers,
+                resource=resource, hold=hold, locale=locale, timezone=timezone,
+            ),
+            now=clock(), secret_key=settings.secret_key, idempotency_key=key,
+        )
+        return booking_out(result.booking, result.manage_token, settings)
+

@@ -1,0 +1,74 @@
+"""Helpers for running Slotwise as real server processes (tests, browser tests, benchmarks)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """``slotwise serve`` in a subprocess on a free port; a context manager.
+
+    The environment decides the database (``SLOTWISE_DATABASE_URL``), exactly
+    as for a deployment. Start-up waits for ``/healthz`` to answer 200.
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None, *, host: str = "127.0.0.1",
+                 port: int | None = None, log: Path | None = None, startup_timeout: float = 60) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.env = {**os.environ, **(env or {})}
+        self.log = log
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ServerProcess:
+        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "slotwise.cli", "serve", "--host", self.host, "--port", str(self.port)],
+            env=self.env, stdout=output, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode} (log: {self.log})")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not answer /healthz within {self.startup_timeout}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

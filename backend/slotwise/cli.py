@@ -114,6 +114,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from slotwise.web.app import create_app
 
     asyncio.run(migrate())
+    settings = settings.serving_at(args.host, args.port)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -124,7 +125,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     spec = load_site_file(DEMO_SITE_FILE)
     report = asyncio.run(_migrate_and_apply(spec))
     _print_report(DEMO_SITE_FILE.relative_to(REPO_ROOT), report)
-    base = settings.base_url
+    base = settings.serving_at(args.host, args.port).base_url
     first = spec.services[0].slug if spec.services else ""
     print(f"""
 Slotwise demo — {spec.name}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,6 +35,8 @@ class Settings:
     twilio_from: str | None = None
     twilio_api_base: str | None = None
     dev_outbox: bool = False
+    # False when BASE_URL came from the default: `serve --port` may then adjust it.
+    base_url_configured: bool = True
 
     @property
     def is_postgres(self) -> bool:
@@ -75,7 +77,15 @@ class Settings:
             twilio_from=get("TWILIO_FROM"),
             twilio_api_base=get("TWILIO_API_BASE"),
             dev_outbox=(get("DEV_OUTBOX") or "").lower() in {"1", "true", "yes", "on"},
+            base_url_configured=get("BASE_URL") is not None,
         )
+
+    def serving_at(self, host: str, port: int) -> Settings:
+        """These settings for a server on ``host:port``: links follow it unless BASE_URL was set."""
+        if self.base_url_configured:
+            return self
+        shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+        return replace(self, base_url=f"http://{shown_host}:{port}")
 
 
 def _development_secret(data_dir: Path) -> str:

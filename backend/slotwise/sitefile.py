@@ -846,6 +846,11 @@ GridMinutes = Annotated[int, PlainValidator(_minutes), AfterValidator(_on_grid)]
 ServiceMinutes = Annotated[
     GridMinutes, AfterValidator(_minutes_between(GRID_MINUTES, MAX_SERVICE_MINUTES))
 ]
+# A buffer: on the grid, at most a week like a service, so a booking's blocked
+# time (duration + buffers) is bounded: the busy-time query relies on it.
+BufferMinutes = Annotated[GridMinutes, AfterValidator(_minutes_between(0, MAX_SERVICE_MINUTES))]
+# The longest time one booking can block a resource, in minutes.
+MAX_BLOCK_MINUTES = 3 * MAX_SERVICE_MINUTES
 # One day's ranges: sorted, checked for overlaps, touching ranges joined.
 DayRanges = Annotated[
     list[Annotated[TimeRange, PlainValidator(_time_range)]], AfterValidator(_day_ranges)
@@ -960,8 +965,8 @@ class _RawService(_Table):
     description: Description = ""
     duration: ServiceMinutes
     step: ServiceMinutes | None = None  # None: the same as duration
-    buffer_before: GridMinutes = 0
-    buffer_after: GridMinutes = 0
+    buffer_before: BufferMinutes = 0
+    buffer_after: BufferMinutes = 0
     min_notice: Minutes = 0
     max_advance: Minutes = DEFAULT_MAX_ADVANCE_MINUTES
     cancel_until: Minutes = 0

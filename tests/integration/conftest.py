@@ -57,6 +57,7 @@ from slotwise.clock import FixedClock  # noqa: E402
 from slotwise.persistence.engine import current_engine  # noqa: E402
 from slotwise.persistence.migrate import migrate  # noqa: E402
 from slotwise.persistence.tables import TABLES  # noqa: E402
+from slotwise.services.availability import forget_offers  # noqa: E402
 from slotwise.settings import load_settings  # noqa: E402
 from slotwise.web.app import create_app  # noqa: E402
 
@@ -108,6 +109,7 @@ async def empty_database(schema: None) -> None:
     """Every test starts from empty tables (children first, for the foreign keys)."""
     for table in reversed(TABLES):
         await table.delete(force=True)
+    forget_offers()
 
 
 @pytest.fixture(scope="session")

@@ -412,6 +412,8 @@ BAD_INPUTS = [
      "must be a multiple of 5 minutes, got 3"),
     ("buffer-after-off-grid", {f"{S0}.buffer_after": "1h2m"}, f"{S0}.buffer_after",
      "must be a multiple of 5 minutes, got 62"),
+    ("buffer-after-over-a-week", {f"{S0}.buffer_after": "8d"}, f"{S0}.buffer_after",
+     "must be at most 10080 minutes"),
     # duration syntax
     ("duration-2x", {f"{S0}.min_notice": "2x"}, f"{S0}.min_notice", '"2x" is not a duration'),
     ("duration-negative", {f"{S0}.max_advance": -5}, f"{S0}.max_advance",

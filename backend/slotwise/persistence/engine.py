@@ -34,6 +34,15 @@ def write_transaction(db: Engine):
     return db.transaction()
 
 
+def read_transaction(db: Engine):
+    """Several reads on one connection, seeing one state of the database.
+
+    Piccolo otherwise opens a connection per query on SQLite (and takes one
+    from the pool per query on PostgreSQL); one answer's reads share one.
+    """
+    return db.transaction()
+
+
 def current_engine() -> Engine:
     """The engine the tables are bound to (chosen by ``PICCOLO_CONF``)."""
     from slotwise.persistence.tables import Site

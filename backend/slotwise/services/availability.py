@@ -6,6 +6,7 @@ engine; the answer carries each slot's instants in the zone asked for.
 
 from __future__ import annotations
 
+from time import monotonic
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,8 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slotwise.domain.availability import find_slots
 from slotwise.domain.model import Busy, ResourceCalendar, Slot
 from slotwise.persistence import queries
+from slotwise.persistence.engine import current_engine, read_transaction
 from slotwise.persistence.queries import ResourceInfo, ServiceInfo, SiteInfo
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
+
+# How long the availability read path reuses a site's configuration (site,
+# service, resources) in one process. After `slotwise apply` in another process
+# the widget shows new hours within this time; bookings always read it fresh.
+OFFER_CACHE_SECONDS = 2.0
 
 # The longest range one availability request may span. A quarter (92 days
 # covers any three consecutive months) is enough for a month calendar with
@@ -148,6 +155,26 @@ async def load_offer(site_slug: str, service_slug: str, *, resource: str | None 
     return Offer(site=site, service=service, resources=await queries.load_resources(site, keys))
 
 
+_offer_cache: dict[tuple[str, str, str | None], tuple[float, Offer]] = {}
+
+
+async def cached_offer(site_slug: str, service_slug: str, *, resource: str | None = None) -> Offer:
+    """:func:`load_offer` for showing slots, reused for ``OFFER_CACHE_SECONDS``."""
+    key = (site_slug, service_slug, resource)
+    hit = _offer_cache.get(key)
+    if hit is not None and monotonic() - hit[0] < OFFER_CACHE_SECONDS:
+        return hit[1]
+    async with read_transaction(current_engine()):
+        offer = await load_offer(site_slug, service_slug, resource=resource)
+    _offer_cache[key] = (monotonic(), offer)
+    return offer
+
+
+def forget_offers() -> None:
+    """Drop cached configuration, e.g. after a site file was applied in this process."""
+    _offer_cache.clear()
+
+
 async def busy_for(
     offer: Offer, window_start: datetime, window_end: datetime, *, now: datetime,
     except_hold: int | None = None,
@@ -159,7 +186,9 @@ async def busy_for(
     """
     rules = offer.service.rules
     return await queries.load_busy(
-        offer.resource_ids(),
+        {r.id: r.key for r in offer.resources.values()},
+        service_id=offer.service.id,
+        service_key=rules.key,
         overlapping_from=window_start - rules.buffer_before,
         overlapping_until=window_end + rules.duration + rules.buffer_after,
         now=now,
@@ -193,7 +222,7 @@ def shown(offer: Offer, slot: Slot, zone: ZoneInfo) -> AvailableSlot:
 
 
 async def get_availability(site_slug: str, query: AvailabilityQuery, *, now: datetime) -> Availability:
-    offer = await load_offer(site_slug, query.service, resource=query.resource)
+    offer = await cached_offer(site_slug, query.service, resource=query.resource)
     zone = query.zone or ZoneInfo(offer.site.timezone)
     window_start = local_midnight(query.start, zone)
     window_end = local_midnight(query.end + timedelta(days=1), zone)

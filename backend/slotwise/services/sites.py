@@ -18,6 +18,7 @@ from piccolo.table import Table
 from slotwise.persistence import codec
 from slotwise.persistence.engine import current_engine, write_transaction
 from slotwise.persistence.tables import Resource, Service, Site
+from slotwise.services.availability import forget_offers
 from slotwise.sitefile import ResourceSpec, ServiceSpec, SiteSpec
 
 
@@ -152,6 +153,7 @@ async def apply_site(spec: SiteSpec, *, now: datetime) -> ApplyReport:
             retire={"enabled": False},
             now=now,
         )
+    forget_offers()
     return report
 
 

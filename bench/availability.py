@@ -1,0 +1,309 @@
+"""Benchmarks for availability (PRODUCT §10).
+
+Run: ``python bench/availability.py`` (with the package installed, or from the
+repository root: the script puts ``backend/`` on ``sys.path`` itself).
+
+Engine part — the bar "slots for one service, 31 days, 10 resources, 15-min
+step, 5,000 existing bookings, engine only: median <= 10 ms". The scenario is
+deterministic (fixed ``now``, seeded random): 10 people in Europe/Berlin with
+Mon-Sat hours and a lunch break, a 31-day window from the Monday after ``now``
+(it spans the 2026-03-29 DST change, so the careful transition-day path runs
+too), a 30-minute service on a 15-minute step with a 10-minute buffer after,
+and 5,000 busy entries spread over the window that never overlap each other on
+one resource.
+
+HTTP part — the bar "slot fragment over HTTP with 10,000 bookings in the
+database: p50 <= 3x a plain 'ok' endpoint of the same server, same run". A real
+``slotwise serve`` process on a fresh SQLite file holding the demo site and
+10,000 assessments (two and a half years of history and the weeks ahead), timed with
+sequential requests for one day of availability against ``GET /api/v1/ping``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+try:
+    import slotwise  # noqa: F401
+except ImportError:  # not installed: run from a checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+
+from slotwise.domain.availability import find_slots
+from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, TimeRange
+from slotwise.testing import ServerProcess
+
+ENGINE_BAR_MS = 10.0
+SEED = 20260311
+ZONE = ZoneInfo("Europe/Berlin")
+# A Wednesday morning; the window starts on the following Monday, 2026-03-16.
+NOW = datetime(2026, 3, 11, 9, 17, tzinfo=ZONE)
+WINDOW_DAYS = 31
+RESOURCES = 10
+BUSY_ENTRIES = 5_000
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def build_engine_scenario(seed: int = SEED) -> dict:
+    """The §10 engine scenario, the same on every run for a given seed."""
+    rng = random.Random(seed)
+
+    calendars: dict[str, ResourceCalendar] = {}
+    for number in range(RESOURCES):
+        key = f"staff-{number:02d}"
+        opens = rng.choice(["07:30", "08:00", "08:30", "09:00"])
+        lunch = rng.choice(["12:00", "12:30", "13:00"])
+        lunch_minutes = rng.choice([30, 45, 60])
+        closes = rng.choice(["16:00", "17:00", "17:30", "18:00", "19:00"])
+        morning = TimeRange(_minutes(opens), _minutes(lunch))
+        afternoon = TimeRange(_minutes(lunch) + lunch_minutes, _minutes(closes))
+        weekly = {weekday: (morning, afternoon) for weekday in range(5)}
+        weekly[5] = (TimeRange(_minutes("09:00"), _minutes("13:00")),)
+        calendars[key] = ResourceCalendar(key=key, zone=ZONE, weekly=weekly)
+
+    service = ServiceRules(
+        key="session",
+        duration=timedelta(minutes=30),
+        step=timedelta(minutes=15),
+        resource_groups=(tuple(calendars),),
+        buffer_after=timedelta(minutes=10),
+        min_notice=timedelta(hours=2),
+        max_advance=timedelta(days=60),
+    )
+
+    days_ahead = (7 - NOW.weekday()) % 7 or 7
+    monday = NOW.date() + timedelta(days=days_ahead)
+    window_start = datetime.combine(monday, datetime.min.time(), ZONE)
+    window_end = datetime.combine(monday + timedelta(days=WINDOW_DAYS), datetime.min.time(), ZONE)
+
+    # Busy entries: random 5-minute-aligned starts anywhere in the window,
+    # 15-60 minutes long; an entry overlapping one already on that resource is
+    # drawn again, so each resource holds disjoint blocks.
+    first = int(window_start.timestamp())
+    last = int(window_end.timestamp())
+    taken: dict[str, list[tuple[int, int]]] = {key: [] for key in calendars}
+    busy: list[Busy] = []
+    keys = list(calendars)
+    while len(busy) < BUSY_ENTRIES:
+        key = keys[len(busy) % len(keys)]
+        start = first + rng.randrange(0, (last - first) // 300) * 300
+        end = start + rng.choice([15, 30, 45, 60]) * 60
+        if end > last or any(start < u and f < end for f, u in taken[key]):
+            continue
+        taken[key].append((start, end))
+        busy.append(
+            Busy(
+                resource=key,
+                blocked_from=datetime.fromtimestamp(start, UTC),
+                blocked_until=datetime.fromtimestamp(end, UTC),
+                service="session",
+                start=datetime.fromtimestamp(start, UTC),
+            )
+        )
+
+    return {
+        "service": service,
+        "calendars": calendars,
+        "busy": busy,
+        "window_start": window_start,
+        "window_end": window_end,
+        "now": NOW,
+        # Good Friday and Easter Monday: the whole site is closed.
+        "site_closed": frozenset({date(2026, 4, 3), date(2026, 4, 6)}),
+    }
+
+
+def engine_benchmark(runs: int = 50, warmup: int = 5) -> dict:
+    """Time :func:`find_slots` on the §10 scenario; figures in milliseconds."""
+    scenario = build_engine_scenario()
+
+    def once() -> list:
+        return find_slots(
+            scenario["service"],
+            scenario["calendars"],
+            scenario["busy"],
+            window_start=scenario["window_start"],
+            window_end=scenario["window_end"],
+            now=scenario["now"],
+            site_closed=scenario["site_closed"],
+        )
+
+    for _ in range(warmup):
+        slots = once()
+    timings = []
+    for _ in range(runs):
+        began = time.perf_counter_ns()
+        slots = once()
+        timings.append((time.perf_counter_ns() - began) / 1e6)
+    timings.sort()
+    median = statistics.median(timings)
+    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+    return {
+        "name": "engine: 31 days, 10 resources, 15-min step, 5,000 busy",
+        "window": f"{scenario['window_start']:%Y-%m-%d} .. {scenario['window_end']:%Y-%m-%d} "
+        f"({ZONE.key}, now {NOW:%Y-%m-%d %H:%M})",
+        "resources": len(scenario["calendars"]),
+        "busy": len(scenario["busy"]),
+        "slots": len(slots),
+        "runs": runs,
+        "median_ms": median,
+        "p95_ms": p95,
+        "min_ms": timings[0],
+        "bar_ms": ENGINE_BAR_MS,
+        "ratio": median / ENGINE_BAR_MS,
+        "passed": median <= ENGINE_BAR_MS,
+    }
+
+
+def _print_engine(result: dict) -> None:
+    print(result["name"])
+    print(f"  window          {result['window']}")
+    print(f"  resources       {result['resources']}")
+    print(f"  busy entries    {result['busy']}")
+    print(f"  slots found     {result['slots']}")
+    print(f"  runs            {result['runs']} (after warm-up)")
+    print(f"  median          {result['median_ms']:.2f} ms")
+    print(f"  p95             {result['p95_ms']:.2f} ms")
+    print(f"  min             {result['min_ms']:.2f} ms")
+    print(f"  bar (median)    {result['bar_ms']:.0f} ms")
+    verdict = "PASS" if result["passed"] else "FAIL"
+    print(f"  median / bar    {result['ratio']:.2f}  {verdict}")
+
+
+# --------------------------------------------------------------------------
+# HTTP: the availability endpoint against a plain endpoint, same server, same run
+# --------------------------------------------------------------------------
+
+HTTP_BOOKINGS = 10_000
+HTTP_REQUESTS = 300  # per endpoint, after warm-up
+HTTP_BAR_RATIO = 3.0
+DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
+
+
+async def _seed(bookings: int, now: datetime) -> None:
+    """The demo site plus ``bookings`` assessments: about two and a half years of history up to the next weeks.
+
+    Bookings fill the therapists' days back to back at 09:00, 10:00, ... so
+    every day in range is busy, as in a practice that has run for a while.
+    """
+    import uuid
+
+    from slotwise.persistence.migrate import migrate
+    from slotwise.persistence.tables import Allocation, Booking, Resource, Service, Site
+    from slotwise.services.sites import apply_site
+    from slotwise.sitefile import load_site_file
+
+    await migrate()
+    await apply_site(load_site_file(DEMO_SITE), now=now)
+    site = await Site.select().where(Site.slug == "harbour-physio").first()
+    service = await Service.select().where(
+        (Service.site == site["id"]) & (Service.slug == "assessment")).first()
+    resource_ids = {r["key"]: r["id"] for r in await Resource.select(Resource.key, Resource.id)}
+    pairs = [("anna", "room-1"), ("ben", "room-2")]
+    duration = timedelta(minutes=service["duration_minutes"])
+    after = timedelta(minutes=service["buffer_after_minutes"])
+
+    day = (now - timedelta(days=860)).replace(hour=8, minute=0, second=0, microsecond=0)
+    made = 0
+    booking_rows, allocation_specs = [], []
+    while made < bookings:
+        if day.weekday() < 5:
+            for hour in range(8):
+                for therapist, room in pairs:
+                    if made == bookings:
+                        break
+                    start = day + timedelta(hours=hour)
+                    booking_rows.append(Booking(
+                        uid=uuid.uuid4(), site=site["id"], service=service["id"], start_at=start,
+                        end_at=start + duration, customer_name="Bench Customer",
+                        customer_email="bench@example.com", timezone="Europe/Berlin",
+                        created_at=start, updated_at=start))
+                    allocation_specs.append((start, resource_ids[therapist], resource_ids[room]))
+                    made += 1
+        day += timedelta(days=1)
+    for chunk in range(0, len(booking_rows), 500):
+        inserted = await Booking.insert(*booking_rows[chunk:chunk + 500])
+        allocations = []
+        for row, (start, *resources) in zip(inserted, allocation_specs[chunk:chunk + 500]):
+            for resource in resources:
+                allocations.append(Allocation(
+                    resource=resource, service=service["id"], booking=row["id"], start_at=start,
+                    end_at=start + duration, blocked_from=start, blocked_until=start + duration + after))
+        await Allocation.insert(*allocations)
+
+
+def _time_requests(client, url: str, count: int) -> list[float]:
+    for _ in range(20):
+        client.get(url).raise_for_status()
+    timings = []
+    for _ in range(count):
+        began = time.perf_counter()
+        client.get(url).raise_for_status()
+        timings.append((time.perf_counter() - began) * 1000)
+    return timings
+
+
+def http_benchmark() -> dict:
+    import httpx
+
+    workdir = Path(tempfile.mkdtemp(prefix="slotwise-bench-"))
+    env = {"SLOTWISE_DATA_DIR": str(workdir),
+           "SLOTWISE_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}"}
+    # Settings are read once per process: set them before Slotwise's persistence loads.
+    os.environ.update(env)
+    now = datetime.now(UTC)
+    asyncio.run(_seed(HTTP_BOOKINGS, now))
+
+    try:
+        with ServerProcess(env) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+            day = (now + timedelta(days=(7 - now.weekday()) % 7 or 7)).date().isoformat()
+            availability = (f"/api/v1/sites/harbour-physio/availability"
+                            f"?service=assessment&start={day}&end={day}")
+            plain = _time_requests(client, "/api/v1/ping", HTTP_REQUESTS)
+            slots = _time_requests(client, availability, HTTP_REQUESTS)
+            slot_count = len(client.get(availability).json()["slots"])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    plain_p50, slots_p50 = statistics.median(plain), statistics.median(slots)
+    return {"name": "http: availability endpoint vs plain endpoint, same server, SQLite",
+            "bookings": HTTP_BOOKINGS, "requests": HTTP_REQUESTS, "slots": slot_count,
+            "plain_p50_ms": plain_p50, "availability_p50_ms": slots_p50,
+            "ratio": slots_p50 / plain_p50}
+
+
+def _print_http(result: dict) -> None:
+    print(result["name"])
+    print(f"  bookings in db  {result['bookings']:,}")
+    print(f"  requests        {result['requests']} per endpoint, sequential, after warm-up")
+    print(f"  slots per reply {result['slots']} (one day of assessments, therapist + room)")
+    print(f"  plain p50       {result['plain_p50_ms']:.2f} ms   (GET /api/v1/ping)")
+    print(f"  availability p50 {result['availability_p50_ms']:.2f} ms")
+    verdict = "PASS" if result["ratio"] <= HTTP_BAR_RATIO else "FAIL"
+    print(f"  ratio           {result['ratio']:.2f}x  (bar {HTTP_BAR_RATIO:.0f}x, "
+          f"ratio/bar {result['ratio'] / HTTP_BAR_RATIO:.2f})  {verdict}")
+
+
+def main() -> int:
+    engine = engine_benchmark()
+    _print_engine(engine)
+    print()
+    http = http_benchmark()
+    _print_http(http)
+    return 0 if engine["passed"] and http["ratio"] <= HTTP_BAR_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

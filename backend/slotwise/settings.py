@@ -35,6 +35,8 @@ class Settings:
     twilio_from: str | None = None
     twilio_api_base: str | None = None
     dev_outbox: bool = False
+    # Requests per minute one client may make to rate-limited routes; 0 turns it off.
+    rate_limit_per_minute: int = 60
     # False when BASE_URL came from the default: `serve --port` may then adjust it.
     base_url_configured: bool = True
 
@@ -66,6 +68,9 @@ class Settings:
         base_url = (get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
             raise SettingsError(f"{PREFIX}BASE_URL must be an http(s) URL, got {base_url!r}")
+        rate_limit = get("RATE_LIMIT") or "60"
+        if not rate_limit.isdigit():
+            raise SettingsError(f"{PREFIX}RATE_LIMIT must be a whole number of requests per minute, got {rate_limit!r}")
         return cls(
             database_url=database_url,
             base_url=base_url,
@@ -78,6 +83,7 @@ class Settings:
             twilio_api_base=get("TWILIO_API_BASE"),
             dev_outbox=(get("DEV_OUTBOX") or "").lower() in {"1", "true", "yes", "on"},
             base_url_configured=get("BASE_URL") is not None,
+            rate_limit_per_minute=int(rate_limit),
         )
 
     def serving_at(self, host: str, port: int) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -9,7 +10,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -26,11 +30,15 @@ class ServerProcess:
     as for a deployment. Start-up waits for ``/healthz`` to answer 200.
     """
 
+    # Races fire dozens of writes from one client; the per-client limit would
+    # turn most into 429s, so these servers run without it unless asked.
+    DEFAULT_ENV = {"SLOTWISE_RATE_LIMIT": "0"}
+
     def __init__(self, env: Mapping[str, str] | None = None, *, host: str = "127.0.0.1",
                  port: int | None = None, log: Path | None = None, startup_timeout: float = 60) -> None:
         self.host = host
         self.port = port or free_port(host)
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**os.environ, **self.DEFAULT_ENV, **(env or {})}
         self.log = log
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen | None = None
@@ -72,3 +80,33 @@ class ServerProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def tomorrow_at(hour: int, minute: int = 0) -> str:
+    """Tomorrow (UTC) at ``hour:minute`` UTC, ISO-8601: always bookable at the 24/7 example site."""
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC).isoformat()
+
+
+@dataclass
+class RaceOutcome:
+    statuses: Counter = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+async def race(urls: list[str], path: str, bodies: list[dict]) -> RaceOutcome:
+    """POST every body at once, alternating between the server ``urls``; statuses and latencies."""
+    import httpx
+
+    outcome = RaceOutcome()
+
+    async def one(http: httpx.AsyncClient, url: str, body: dict) -> None:
+        began = time.perf_counter()
+        response = await http.post(url + path, json=body)
+        outcome.latencies_ms.append((time.perf_counter() - began) * 1000)
+        outcome.statuses[response.status_code] += 1
+
+    limits = httpx.Limits(max_connections=len(bodies))
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        await asyncio.gather(*(one(http, urls[i % len(urls)], body) for i, body in enumerate(bodies)))
+    return outcome

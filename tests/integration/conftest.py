@@ -26,6 +26,9 @@ _data_dir = Path(tempfile.mkdtemp(prefix="slotwise-test-"))
 os.environ["SLOTWISE_DATA_DIR"] = str(_data_dir)
 os.environ["SLOTWISE_SECRET_KEY"] = "integration-tests-" + "k" * 32
 os.environ["SLOTWISE_BASE_URL"] = "http://testserver.local"
+# The suite's one app serves hundreds of writes from one client address; the
+# limit itself is tested with an app of its own (test_rate_limit.py).
+os.environ["SLOTWISE_RATE_LIMIT"] = "0"
 
 
 async def _postgres_admin(statement: str) -> None:

@@ -1,76 +1,24 @@
 """The booking invariant under real concurrency: two server processes, one database.
 
-The servers run with the real clock, so the site is open around the clock in
-UTC and the contested slot is tomorrow at 10:00 UTC.
+The servers run with the real clock, so the site (examples/squash-24-7.toml)
+is open around the clock in UTC and the contested slot is tomorrow at 10:00 UTC.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-import httpx
 import pytest
 
 from slotwise.persistence.tables import Booking
 from slotwise.services.sites import apply_site
-from slotwise.sitefile import parse_site
-from slotwise.testing import ServerProcess
+from slotwise.sitefile import load_site_file
+from slotwise.testing import ServerProcess, race, tomorrow_at
 from sweep import capacity_violations
 
-RACE_SITE = """
-[site]
-slug = "race"
-name = "Race Club"
-timezone = "UTC"
-allowed_origins = []
-
-[site.hours]
-mon = ["00:00-24:00"]
-tue = ["00:00-24:00"]
-wed = ["00:00-24:00"]
-thu = ["00:00-24:00"]
-fri = ["00:00-24:00"]
-sat = ["00:00-24:00"]
-sun = ["00:00-24:00"]
-
-[[resources]]
-key = "court"
-name = "Court 1"
-kind = "court"
-
-[[resources]]
-key = "hall"
-name = "Hall"
-kind = "room"
-
-[[services]]
-slug = "single"
-name = "Single"
-duration = 30
-step = 15
-buffer_after = 10
-max_advance = "30d"
-resources = ["court"]
-
-[[services]]
-slug = "double"
-name = "Double"
-duration = 60
-step = 15
-max_advance = "30d"
-resources = ["court"]
-
-[[services]]
-slug = "class"
-name = "Class"
-duration = 60
-step = 60
-seats = 5
-max_advance = "30d"
-resources = ["hall"]
-"""
+SQUASH_CLUB = Path(__file__).resolve().parents[2] / "examples" / "squash-24-7.toml"
+BOOKINGS = "/api/v1/sites/night-owl-squash/bookings"
 CONTENDERS = 50
 
 
@@ -84,12 +32,7 @@ async def servers(schema):
 
 @pytest.fixture(autouse=True)
 async def race_site(clock):
-    await apply_site(parse_site(RACE_SITE, source="race.toml"), now=clock())
-
-
-def tomorrow_at(hour: int, minute: int = 0) -> str:
-    day = datetime.now(UTC).date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC).isoformat()
+    await apply_site(load_site_file(SQUASH_CLUB), now=clock())
 
 
 def body(service: str, start: str, n: int) -> dict:
@@ -97,20 +40,14 @@ def body(service: str, start: str, n: int) -> dict:
             "customer": {"name": f"Player {n}", "email": f"player{n}@example.com"}}
 
 
-async def race(servers: list[str], requests: list[dict]) -> Counter:
-    """Fire every request at once, alternating between the servers."""
-    async with httpx.AsyncClient(timeout=30) as http:
-        responses = await asyncio.gather(*(
-            http.post(f"{servers[i % len(servers)]}/api/v1/sites/race/bookings", json=payload)
-            for i, payload in enumerate(requests)
-        ))
-    return Counter(r.status_code for r in responses)
+async def contest(servers: list[str], requests: list[dict]) -> Counter:
+    return (await race(servers, BOOKINGS, requests)).statuses
 
 
 async def test_fifty_confirms_for_one_slot_make_exactly_one_booking(servers):
     start = tomorrow_at(10)
 
-    outcome = await race(servers, [body("single", start, n) for n in range(CONTENDERS)])
+    outcome = await contest(servers, [body("single", start, n) for n in range(CONTENDERS)])
 
     assert outcome == Counter({201: 1, 409: CONTENDERS - 1})
     assert await Booking.count() == 1
@@ -120,7 +57,7 @@ async def test_fifty_confirms_for_one_slot_make_exactly_one_booking(servers):
 async def test_fifty_confirms_for_a_five_seat_class_make_exactly_five_bookings(servers):
     start = tomorrow_at(18)
 
-    outcome = await race(servers, [body("class", start, n) for n in range(CONTENDERS)])
+    outcome = await contest(servers, [body("class", start, n) for n in range(CONTENDERS)])
 
     assert outcome == Counter({201: 5, 409: CONTENDERS - 5})
     assert await Booking.count() == 5
@@ -133,7 +70,7 @@ async def test_overlapping_thirty_and_sixty_minute_bookings_never_coexist(server
     for n in range(CONTENDERS):
         requests.append(body("single", tomorrow_at(10), n) if n % 2 else body("double", tomorrow_at(9, 45), n))
 
-    outcome = await race(servers, requests)
+    outcome = await contest(servers, requests)
 
     assert outcome[201] == 1
     assert outcome[409] == CONTENDERS - 1

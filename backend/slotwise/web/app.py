@@ -16,6 +16,7 @@ from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.health import healthz
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
+from slotwise.web.rate_limit import rate_limit_config
 
 # Sent on every response; pages that need more (framing rules, no-referrer)
 # set their own on top.
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         plugins=[problem_details_plugin()],
         exception_handlers={Exception: internal_error_handler},
         response_headers=BASELINE_HEADERS,
+        middleware=[config.middleware for config in [rate_limit_config(settings.rate_limit_per_minute)] if config],
         on_startup=[start_pool],
         on_shutdown=[close_pool],
         openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),

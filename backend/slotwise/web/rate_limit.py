@@ -1,0 +1,26 @@
+"""Per-client rate limits on the routes that write or reveal a booking.
+
+Counted per client address in each process's memory: right for one process.
+Several processes behind a load balancer need a shared store (PRODUCT §9),
+which Litestar's RateLimitConfig accepts by store name.
+"""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.middleware.rate_limit import RateLimitConfig
+
+# Reading availability is cheap and a customer browsing a calendar makes many
+# requests; creating holds and bookings, and manage links (guessable only by
+# brute force), are what a limit protects.
+LIMITED_PREFIXES = ("/manage/", "/api/v1/manage/")
+
+
+def is_limited(request: Request) -> bool:
+    return request.method == "POST" or request.url.path.startswith(LIMITED_PREFIXES)
+
+
+def rate_limit_config(per_minute: int) -> RateLimitConfig | None:
+    if per_minute <= 0:
+        return None
+    return RateLimitConfig(rate_limit=("minute", per_minute), check_throttle_handler=is_limited)

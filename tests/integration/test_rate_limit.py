@@ -1,0 +1,43 @@
+"""Per-client rate limits: writes and manage routes answer 429 past the limit; reads do not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from sitefiles import parse_test_site
+from slotwise.services.sites import apply_site
+from slotwise.settings import load_settings
+from slotwise.web.app import create_app
+
+LIMIT = 3
+
+
+@pytest.fixture
+async def limited_client(clock, schema):
+    await apply_site(parse_test_site(), now=clock())
+    app = create_app(replace(load_settings(), rate_limit_per_minute=LIMIT), clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver.local") as http:
+        yield http
+
+
+async def test_holds_past_the_limit_answer_429_problem_details(limited_client):
+    body = {"service": "quick", "start": "2026-11-24T09:00:00+01:00"}
+    statuses = [(await limited_client.post("/api/v1/sites/test-physio/holds", json=body)).status_code
+                for _ in range(LIMIT + 1)]
+
+    assert statuses[:LIMIT] == [201, 409, 409]
+    assert statuses[LIMIT] == 429
+    last = await limited_client.post("/api/v1/sites/test-physio/holds", json=body)
+    assert last.headers["content-type"].startswith("application/problem+json")
+    assert last.json()["status"] == 429
+
+
+async def test_reading_availability_is_not_limited(limited_client):
+    params = {"service": "quick", "start": "2026-11-24", "end": "2026-11-24"}
+    for _ in range(LIMIT * 3):
+        response = await limited_client.get("/api/v1/sites/test-physio/availability", params=params)
+        assert response.status_code == 200

@@ -110,3 +110,30 @@ async def race(urls: list[str], path: str, bodies: list[dict]) -> RaceOutcome:
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         await asyncio.gather(*(one(http, urls[i % len(urls)], body) for i, body in enumerate(bodies)))
     return outcome
+
+
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+async def _postgres_admin(server: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(f"{server}/postgres", timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def create_postgres_database(server: str = POSTGRES_SERVER, prefix: str = "slotwise_test") -> str:
+    """A new empty database ``{prefix}_<random>`` on ``server``; returns its URL."""
+    import secrets
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    asyncio.run(_postgres_admin(server, f'CREATE DATABASE "{name}"'))
+    return f"{server}/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    server, name = url.rsplit("/", 1)
+    asyncio.run(_postgres_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -8,9 +8,7 @@ Slotwise module reads its settings, exactly as a deployment would make it.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -18,6 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+# Importing the harness reads no settings; it only knows how to make databases.
+from slotwise.testing import create_postgres_database, drop_postgres_database
 
 DATABASE_KIND = os.environ.get("SLOTWISE_TEST_DATABASE", "sqlite")
 POSTGRES_SERVER = os.environ.get("SLOTWISE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -31,22 +32,11 @@ os.environ["SLOTWISE_BASE_URL"] = "http://testserver.local"
 os.environ["SLOTWISE_RATE_LIMIT"] = "0"
 
 
-async def _postgres_admin(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres", timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 if DATABASE_KIND == "postgres":
-    _database_name = f"slotwise_test_{secrets.token_hex(4)}"
-    asyncio.run(_postgres_admin(f'CREATE DATABASE "{_database_name}"'))
-    os.environ["SLOTWISE_DATABASE_URL"] = f"{POSTGRES_SERVER}/{_database_name}"
+    _postgres_url: str | None = create_postgres_database(POSTGRES_SERVER)
+    os.environ["SLOTWISE_DATABASE_URL"] = _postgres_url
 elif DATABASE_KIND == "sqlite":
-    _database_name = None
+    _postgres_url = None
     os.environ["SLOTWISE_DATABASE_URL"] = f"sqlite:///{_data_dir / 'test.sqlite'}"
 else:
     raise RuntimeError(f"SLOTWISE_TEST_DATABASE must be sqlite or postgres, not {DATABASE_KIND!r}")
@@ -73,8 +63,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _database_name is not None:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{_database_name}" WITH (FORCE)'))
+    if _postgres_url is not None:
+        drop_postgres_database(_postgres_url)
     shutil.rmtree(_data_dir, ignore_errors=True)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from slotwise.persistence.tables import Booking
+from slotwise.persistence.tables import Allocation, Booking, BookingEvent, Hold, IdempotencyRecord
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import load_site_file
 from slotwise.testing import ServerProcess, race, tomorrow_at
@@ -31,7 +31,19 @@ async def servers(schema):
 
 
 @pytest.fixture(autouse=True)
-async def race_site(clock):
+async def empty_database(schema):
+    """Clear bookings only: the site stays, with the ids the servers have cached.
+
+    Like a production server, each process reuses a site's configuration for a
+    couple of seconds; deleting and re-creating the site under it (new ids on
+    PostgreSQL) is nothing a deployment does, so these tests don't either.
+    """
+    for table in (IdempotencyRecord, BookingEvent, Allocation, Hold, Booking):
+        await table.delete(force=True)
+
+
+@pytest.fixture(autouse=True)
+async def race_site(empty_database, clock):
     await apply_site(load_site_file(SQUASH_CLUB), now=clock())
 
 

@@ -19,9 +19,11 @@ from slotwise.persistence.engine import current_engine, read_transaction
 from slotwise.persistence.queries import ResourceInfo, ServiceInfo, SiteInfo
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
 
-# How long the availability read path reuses a site's configuration (site,
-# service, resources) in one process. After `slotwise apply` in another process
-# the widget shows new hours within this time; bookings always read it fresh.
+# How long one process reuses a site's configuration (site, service,
+# resources) for showing slots and for accepting them: both use the same copy,
+# so the server accepts exactly what it shows. After `slotwise apply` in
+# another process, new hours apply within this time (at once in the process
+# that applied). Busy time is never cached.
 OFFER_CACHE_SECONDS = 2.0
 
 # The longest range one availability request may span. A quarter (92 days
@@ -159,7 +161,7 @@ _offer_cache: dict[tuple[str, str, str | None], tuple[float, Offer]] = {}
 
 
 async def cached_offer(site_slug: str, service_slug: str, *, resource: str | None = None) -> Offer:
-    """:func:`load_offer` for showing slots, reused for ``OFFER_CACHE_SECONDS``."""
+    """:func:`load_offer`, reused for ``OFFER_CACHE_SECONDS``."""
     key = (site_slug, service_slug, resource)
     hit = _offer_cache.get(key)
     if hit is not None and monotonic() - hit[0] < OFFER_CACHE_SECONDS:

@@ -27,7 +27,7 @@ from slotwise.services.availability import (
     AvailableSlot,
     Offer,
     busy_for,
-    load_offer,
+    cached_offer,
     parse_zone,
     shown,
     slots_in,
@@ -103,7 +103,7 @@ async def take_hold(
     site_slug: str, service_slug: str, start: datetime, *, resource: str | None, now: datetime
 ) -> HoldResult:
     """Reserve a slot for the site's hold time while the customer types."""
-    offer = await load_offer(site_slug, service_slug, resource=resource)
+    offer = await cached_offer(site_slug, service_slug, resource=resource)
     token = tokens.new_token()
     expires_at = now + timedelta(minutes=offer.site.hold_minutes)
     async with write_transaction(current_engine()):
@@ -128,7 +128,7 @@ async def confirm_booking(
     idempotency_key: str | None = None, idempotency_scope: str = "api-booking",
 ) -> BookingResult:
     """Validate, re-check and write one booking; replay it for a repeated idempotency key."""
-    offer = await load_offer(site_slug, request.service, resource=request.resource)
+    offer = await cached_offer(site_slug, request.service, resource=request.resource)
     customer, answers, locale, zone = _validated(offer, request)
     fingerprint = request.fingerprint()
     salt = tokens.new_salt()
@@ -184,6 +184,12 @@ async def _recheck(
     offer: Offer, start: datetime, *, now: datetime, resource: str | None,
     except_hold: int | None = None,
 ):
+    """The engine's verdict on ``start``, from busy time read inside the write transaction.
+
+    On SQLite the busy read may go through the kept read-only connection: that
+    is exact here, because this transaction holds the database's write lock (no
+    one else can commit) and has written nothing yet itself.
+    """
     busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now, except_hold=except_hold)
     return check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
                       site_closed=offer.site.closed, only_resource=resource)
@@ -193,13 +199,22 @@ async def alternatives(
     offer: Offer, after: datetime, *, now: datetime, resource: str | None,
     count: int = ALTERNATIVES_COUNT,
 ) -> list[AvailableSlot]:
-    """The next free starts after ``after`` (within two weeks), in the site's zone."""
+    """The next free starts after ``after`` (within two weeks), in the site's zone.
+
+    The next day is searched first and the rest of the horizon only if it
+    holds fewer than ``count``: a taken slot usually has neighbours the same
+    day, and every losing request of a race computes this.
+    """
     zone = ZoneInfo(offer.site.timezone)
     window_start = max(after, now)
-    window_end = window_start + ALTERNATIVES_HORIZON
-    busy = await busy_for(offer, window_start, window_end, now=now)
-    found = slots_in(offer, busy, window_start, window_end, now=now, resource=resource)
-    return [shown(offer, slot, zone) for slot in found if slot.start != after][:count]
+    found: list = []
+    for window_end in (window_start + timedelta(days=1), window_start + ALTERNATIVES_HORIZON):
+        busy = await busy_for(offer, window_start, window_end, now=now)
+        slots = slots_in(offer, busy, window_start, window_end, now=now, resource=resource)
+        found = [slot for slot in slots if slot.start != after]
+        if len(found) >= count:
+            break
+    return [shown(offer, slot, zone) for slot in found[:count]]
 
 
 def _validated(offer: Offer, request: BookingRequest):

@@ -174,7 +174,11 @@ class BookingRecord:
     id: int
     uid: str
     status: str
+    sequence: int  # iCalendar SEQUENCE
     site_slug: str
+    site_name: str
+    site_timezone: str
+    site_contact_email: str | None
     service_slug: str
     service_name: str
     start: datetime  # UTC
@@ -197,6 +201,9 @@ async def load_booking(booking_id: int) -> BookingRecord:
         Booking.select(
             Booking.all_columns(),
             Booking.site.slug.as_alias("site_slug"),
+            Booking.site.name.as_alias("site_name"),
+            Booking.site.timezone.as_alias("site_timezone"),
+            Booking.site.contact_email.as_alias("site_contact_email"),
             Booking.service.slug.as_alias("service_slug"),
             Booking.service.name.as_alias("service_name"),
             Booking.service.resource_groups.as_alias("resource_groups"),
@@ -214,7 +221,9 @@ async def load_booking(booking_id: int) -> BookingRecord:
     resources = sorted(((a["key"], a["name"], a["kind"]) for a in allocations),
                        key=lambda r: order.get(r[0], len(order)))
     return BookingRecord(
-        id=row["id"], uid=str(row["uid"]), status=row["status"], site_slug=row["site_slug"],
+        id=row["id"], uid=str(row["uid"]), status=row["status"], sequence=row["sequence"],
+        site_slug=row["site_slug"], site_name=row["site_name"], site_timezone=row["site_timezone"],
+        site_contact_email=row["site_contact_email"],
         service_slug=row["service_slug"], service_name=row["service_name"],
         start=row["start_at"], end=row["end_at"], resources=tuple(resources),
         customer_name=row["customer_name"], customer_email=row["customer_email"],
@@ -224,3 +233,8 @@ async def load_booking(booking_id: int) -> BookingRecord:
         created_at=row["created_at"],
     )
 
+
+
+async def find_booking_id_by_token_hash(token_hash: str) -> int | None:
+    row = await Booking.select(Booking.id).where(Booking.manage_token_hash == token_hash).first()
+    return row["id"] if row else None

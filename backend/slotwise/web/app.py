@@ -14,6 +14,7 @@ from slotwise.persistence.engine import current_engine
 from slotwise.settings import Settings, load_settings
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking_api import BookingApi
+from slotwise.web.manage_api import ManageApi
 from slotwise.web.health import healthz
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
 from slotwise.web.rate_limit import rate_limit_config
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             await engine.close_connection_pool()
 
     return Litestar(
-        route_handlers=[healthz, SitesApi, BookingApi, PingApi],
+        route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi],
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),

@@ -1,0 +1,53 @@
+"""iCalendar files for a booking, built with the icalendar library.
+
+The UID is stable per booking (``{uid}@slotwise``) and SEQUENCE follows the
+booking's own counter, so a calendar that imported the first file updates
+the same event when a later one arrives. Times are written in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from slotwise.persistence.bookings import BookingRecord
+
+PRODUCT_ID = "-//Slotwise//Booking//EN"
+
+
+def booking_uid(record: BookingRecord) -> str:
+    return f"{record.uid}@slotwise"
+
+
+def booking_calendar(record: BookingRecord, *, manage_url: str, now: datetime, method: str = "PUBLISH") -> bytes:
+    """One VEVENT for the booking. ``method``: PUBLISH (download), REQUEST or CANCEL (email)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+
+    event = Event()
+    event.add("uid", booking_uid(record))
+    event.add("dtstamp", now)
+    event.add("dtstart", record.start)
+    event.add("dtend", record.end)
+    event.add("sequence", record.sequence)
+    event.add("summary", f"{record.service_name} – {record.site_name}")
+    people = ", ".join(name for _, name, _ in record.resources)
+    description = [record.service_name]
+    if people:
+        description.append(people)
+    description.append(f"Manage or cancel: {manage_url}")
+    # icalendar escapes commas, semicolons and newlines of text values (RFC 5545 3.3.11).
+    event.add("description", "\n".join(description))
+    event.add("location", record.site_name)
+    event.add("url", manage_url)
+    cancelled = record.status == "cancelled" or method == "CANCEL"
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if record.site_contact_email:
+        organizer = vCalAddress(f"mailto:{record.site_contact_email}")
+        organizer.params["cn"] = vText(record.site_name)
+        event.add("organizer", organizer)
+    calendar.add_component(event)
+    return calendar.to_ical()

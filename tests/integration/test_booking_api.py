@@ -217,3 +217,14 @@ async def test_concurrent_confirms_for_one_slot_make_exactly_one_booking(client)
     codes = sorted(r.status_code for r in responses)
     assert codes == [201] + [409] * 19
     assert await Booking.count() == 1
+
+
+async def test_concurrent_repeats_with_one_idempotency_key_all_answer_the_same_booking(client):
+    headers = {"Idempotency-Key": "double-click-42"}
+
+    responses = await asyncio.gather(*(
+        client.post(f"{BASE}/bookings", json=booking_body(), headers=headers) for _ in range(10)))
+
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await Booking.count() == 1

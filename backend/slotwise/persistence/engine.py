@@ -64,3 +64,14 @@ def current_engine() -> Engine:
     from slotwise.persistence.tables import Site
 
     return Site._meta.db
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True when a write failed on a unique index, on either engine."""
+    import sqlite3
+
+    import asyncpg
+
+    return isinstance(exc, asyncpg.UniqueViolationError) or (
+        isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+    )

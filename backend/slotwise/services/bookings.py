@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from slotwise.domain.availability import check_slot
 from slotwise.persistence import bookings as store
 from slotwise.persistence.bookings import BookingRecord, NewBooking
-from slotwise.persistence.engine import current_engine, write_transaction
+from slotwise.persistence.engine import current_engine, is_unique_violation, write_transaction
 from slotwise.services import tokens
 from slotwise.services.availability import (
     AvailableSlot,
@@ -33,7 +33,7 @@ from slotwise.services.availability import (
     slots_in,
 )
 from slotwise.services.errors import FieldProblem, InvalidInput, ServiceError
-from slotwise.services.validation import phone_region, validate_answers, validate_customer
+from slotwise.services.validation import Customer, phone_region, validate_answers, validate_customer
 
 # How far ahead alternatives to a taken slot are looked for, and how many.
 ALTERNATIVES_HORIZON = timedelta(days=14)
@@ -127,57 +127,90 @@ async def confirm_booking(
     site_slug: str, request: BookingRequest, *, now: datetime, secret_key: str,
     idempotency_key: str | None = None, idempotency_scope: str = "api-booking",
 ) -> BookingResult:
-    """Validate, re-check and write one booking; replay it for a repeated idempotency key."""
+    """Validate, re-check and write one booking; replay it for a repeated idempotency key.
+
+    Two requests with one key normally meet at the resource lock and the second
+    replays the first. Over different resources they don't share a lock; then
+    the unique index on the key lets one win, and the other, retried once,
+    finds its record and replays it (or learns the bodies differ).
+    """
     offer = await cached_offer(site_slug, request.service, resource=request.resource)
     customer, answers, locale, zone = _validated(offer, request)
-    fingerprint = request.fingerprint()
-    salt = tokens.new_salt()
-    uid = uuid.uuid4()
+    attempt = _BookingAttempt(offer, request, customer, answers, locale, zone, now=now,
+                              secret_key=secret_key, key=idempotency_key, scope=idempotency_scope)
+    try:
+        return await attempt.run()
+    except Exception as exc:
+        if idempotency_key is None or not is_unique_violation(exc):
+            raise
+    return await attempt.run()
 
-    async with write_transaction(current_engine()):
-        if idempotency_key is not None:
-            previous = await store.find_idempotency(offer.site.id, idempotency_scope, idempotency_key, now)
-            if previous is not None:
-                if previous["request_hash"] != fingerprint:
-                    raise IdempotencyConflict()
-                record = await store.load_booking(previous["booking"])
-                token = tokens.manage_token(secret_key, record.uid, record.manage_token_salt)
-                return BookingResult(booking=record, manage_token=token, replayed=True)
 
-        await store.lock_resources(offer.resource_ids())
-        hold = None
-        if request.hold:
-            # A hold that expired or is unknown is no error: the slot may still
-            # be free, and then the booking simply goes ahead without it.
-            hold = await store.find_live_hold(offer.site.id, tokens.hash_token(request.hold), now)
-            if hold is not None and (hold["service"] != offer.service.id or hold["start_at"] != request.start):
-                hold = None
-        slot = await _recheck(offer, request.start, now=now, resource=request.resource,
-                              except_hold=hold["id"] if hold else None)
-        if slot is not None:
-            token = tokens.manage_token(secret_key, str(uid), salt)
-            booking_id = await store.insert_booking(
-                NewBooking(
-                    site_id=offer.site.id, service_id=offer.service.id, rules=offer.service.rules,
-                    resource_ids=offer.resource_ids(slot.resources), start=slot.start,
-                    customer_name=customer.name, customer_email=customer.email,
-                    customer_phone=customer.phone, answers=answers,
-                    price_minor=offer.service.price_minor, currency=offer.service.currency,
-                    locale=locale, timezone=zone.key, manage_token_salt=salt,
-                ),
-                manage_token_hash=tokens.hash_token(token), uid=uid, now=now,
-            )
-            if hold is not None:
-                await store.delete_hold(hold["id"])
-            if idempotency_key is not None:
-                await store.record_idempotency(
-                    site_id=offer.site.id, scope=idempotency_scope, key=idempotency_key,
-                    request_hash=fingerprint, booking_id=booking_id, now=now, keep=IDEMPOTENCY_TTL,
+@dataclass
+class _BookingAttempt:
+    """One try at writing a validated booking in its own write transaction."""
+
+    offer: Offer
+    request: BookingRequest
+    customer: Customer
+    answers: dict[str, Any]
+    locale: str
+    zone: ZoneInfo
+    now: datetime
+    secret_key: str
+    key: str | None
+    scope: str
+
+    async def run(self) -> BookingResult:
+        offer, request, now = self.offer, self.request, self.now
+        fingerprint = request.fingerprint()
+        salt = tokens.new_salt()
+        uid = uuid.uuid4()
+        async with write_transaction(current_engine()):
+            # The lock comes first: a concurrent request with the same key then
+            # finds this one's record instead of racing it for the slot.
+            await store.lock_resources(offer.resource_ids())
+            if self.key is not None:
+                previous = await store.find_idempotency(offer.site.id, self.scope, self.key, now)
+                if previous is not None:
+                    if previous["request_hash"] != fingerprint:
+                        raise IdempotencyConflict()
+                    record = await store.load_booking(previous["booking"])
+                    token = tokens.manage_token(self.secret_key, record.uid, record.manage_token_salt)
+                    return BookingResult(booking=record, manage_token=token, replayed=True)
+            hold = None
+            if request.hold:
+                # A hold that expired or is unknown is no error: the slot may still
+                # be free, and then the booking simply goes ahead without it.
+                hold = await store.find_live_hold(offer.site.id, tokens.hash_token(request.hold), now)
+                if hold is not None and (hold["service"] != offer.service.id or hold["start_at"] != request.start):
+                    hold = None
+            slot = await _recheck(offer, request.start, now=now, resource=request.resource,
+                                  except_hold=hold["id"] if hold else None)
+            if slot is not None:
+                token = tokens.manage_token(self.secret_key, str(uid), salt)
+                booking_id = await store.insert_booking(
+                    NewBooking(
+                        site_id=offer.site.id, service_id=offer.service.id, rules=offer.service.rules,
+                        resource_ids=offer.resource_ids(slot.resources), start=slot.start,
+                        customer_name=self.customer.name, customer_email=self.customer.email,
+                        customer_phone=self.customer.phone, answers=self.answers,
+                        price_minor=offer.service.price_minor, currency=offer.service.currency,
+                        locale=self.locale, timezone=self.zone.key, manage_token_salt=salt,
+                    ),
+                    manage_token_hash=tokens.hash_token(token), uid=uid, now=now,
                 )
-            record = await store.load_booking(booking_id)
-    if slot is None:
-        raise SlotUnavailable(await alternatives(offer, request.start, now=now, resource=request.resource))
-    return BookingResult(booking=record, manage_token=token)
+                if hold is not None:
+                    await store.delete_hold(hold["id"])
+                if self.key is not None:
+                    await store.record_idempotency(
+                        site_id=offer.site.id, scope=self.scope, key=self.key,
+                        request_hash=fingerprint, booking_id=booking_id, now=now, keep=IDEMPOTENCY_TTL,
+                    )
+                record = await store.load_booking(booking_id)
+        if slot is None:
+            raise SlotUnavailable(await alternatives(offer, request.start, now=now, resource=request.resource))
+        return BookingResult(booking=record, manage_token=token)
 
 
 async def _recheck(

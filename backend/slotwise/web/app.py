@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.datastructures import ResponseHeader
+from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -14,18 +14,12 @@ from slotwise.persistence.engine import current_engine
 from slotwise.settings import Settings, load_settings
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking_api import BookingApi
-from slotwise.web.manage_api import ManageApi
+from slotwise.web.booking_pages import BookingPages, static_files_router, template_config
 from slotwise.web.health import healthz
+from slotwise.web.manage_api import ManageApi
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
 from slotwise.web.rate_limit import rate_limit_config
-
-# Sent on every response; pages that need more (framing rules, no-referrer)
-# set their own on top.
-BASELINE_HEADERS = [
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="Referrer-Policy", value="strict-origin-when-cross-origin"),
-    ResponseHeader(name="Cross-Origin-Opener-Policy", value="same-origin"),
-]
+from slotwise.web.security import security_headers_hook
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Litestar:
@@ -42,15 +36,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             await engine.close_connection_pool()
 
     return Litestar(
-        route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi],
+        route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi, BookingPages,
+                        static_files_router()],
+        template_config=template_config(),
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
         },
         plugins=[problem_details_plugin()],
         exception_handlers={Exception: internal_error_handler},
-        response_headers=BASELINE_HEADERS,
-        middleware=[config.middleware for config in [rate_limit_config(settings.rate_limit_per_minute)] if config],
+        before_send=[security_headers_hook(schema_path="/schema")],
+        # Pages, fragments and JSON shrink 4-6x; the widget's byte budget counts gzipped.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        middleware=[limit.middleware for limit in [rate_limit_config(settings.rate_limit_per_minute)] if limit],
         on_startup=[start_pool],
         on_shutdown=[close_pool],
         openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),

@@ -130,6 +130,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"""
 Slotwise demo — {spec.name}
 
+  Demo page:     {base}/demo   (a business page with the widget embedded)
+  Booking page:  {base}/book/{spec.slug}
   Snippet:       <script async src="{base}/widget.js" data-site="{spec.slug}"></script>
   Services:      {base}/api/v1/sites/{spec.slug}/services
   Availability:  {base}/api/v1/sites/{spec.slug}/availability?service={first}&start=YYYY-MM-DD&end=YYYY-MM-DD

@@ -20,6 +20,7 @@ from slotwise.web.manage_api import ManageApi
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
 from slotwise.web.rate_limit import rate_limit_config
 from slotwise.web.security import security_headers_hook
+from slotwise.web.widget_routes import demo_page, widget_js
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Litestar:
@@ -36,8 +37,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             await engine.close_connection_pool()
 
     return Litestar(
-        route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi, BookingPages,
-                        static_files_router()],
+        route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi, widget_js, demo_page,
+                        BookingPages, static_files_router()],
         template_config=template_config(),
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

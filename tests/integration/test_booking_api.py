@@ -228,3 +228,14 @@ async def test_concurrent_repeats_with_one_idempotency_key_all_answer_the_same_b
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
     assert await Booking.count() == 1
+
+
+async def test_holds_expired_over_an_hour_ago_are_swept_by_the_next_hold(client, clock):
+    await client.post(f"{BASE}/holds", json={"service": "quick", "start": NINE})
+    clock.advance(timedelta(hours=1, minutes=11))
+
+    response = await client.post(f"{BASE}/holds", json={"service": "quick", "start": "2026-11-24T10:00:00+01:00"})
+
+    assert response.status_code == 201
+    assert await Hold.count() == 1
+    assert await Allocation.count() == 1

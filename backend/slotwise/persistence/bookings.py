@@ -85,6 +85,13 @@ async def find_live_hold(site_id: int, token_hash: str, now: datetime) -> dict[s
     )
 
 
+async def prune_expired_holds(site_id: int, *, expired_before: datetime) -> None:
+    """Delete holds (and their blocks) of a site that expired before the given instant."""
+    expired = Hold.select(Hold.id).where((Hold.site == site_id) & (Hold.expires_at < expired_before))
+    await Allocation.delete().where(Allocation.hold.is_in(expired))
+    await Hold.delete().where((Hold.site == site_id) & (Hold.expires_at < expired_before))
+
+
 async def delete_hold(hold_id: int) -> None:
     await Allocation.delete().where(Allocation.hold == hold_id)
     await Hold.delete().where(Hold.id == hold_id)

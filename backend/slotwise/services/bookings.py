@@ -38,6 +38,9 @@ from slotwise.services.validation import Customer, phone_region, validate_answer
 # How far ahead alternatives to a taken slot are looked for, and how many.
 ALTERNATIVES_HORIZON = timedelta(days=14)
 ALTERNATIVES_COUNT = 3
+# Expired holds block nothing (the busy query skips them) but their rows stay
+# until a later hold on the site sweeps them, this long after they expired.
+EXPIRED_HOLD_RETENTION = timedelta(hours=1)
 # How long an idempotency key is remembered (PRODUCT §4 / the widget issue: 24 h).
 IDEMPOTENCY_TTL = timedelta(hours=24)
 SUPPORTED_LOCALES = ("en", "de")
@@ -108,6 +111,7 @@ async def take_hold(
     expires_at = now + timedelta(minutes=offer.site.hold_minutes)
     async with write_transaction(current_engine()):
         await store.lock_resources(offer.resource_ids())
+        await store.prune_expired_holds(offer.site.id, expired_before=now - EXPIRED_HOLD_RETENTION)
         slot = await _recheck(offer, start, now=now, resource=resource)
         if slot is None:
             slot_taken = True

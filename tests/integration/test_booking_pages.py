@@ -707,7 +707,7 @@ async def test_the_accent_colour_comes_with_a_readable_text_colour(client):
 
     assert "--sw-accent:#ffdd00" in css
     assert "--sw-on-accent:#000000" in css  # black on yellow, not white
-    from slotwise.web.booking_pages import contrast
+    from slotwise.web.booking.assets import contrast
 
     ink = re.search(r"--sw-ink:#([0-9a-f]{6})", css).group(1)
     assert contrast(ink, "ffffff") >= 4.5
@@ -716,7 +716,7 @@ async def test_the_accent_colour_comes_with_a_readable_text_colour(client):
 
 
 async def test_fingerprinted_static_files_are_cached_for_a_year(client):
-    from slotwise.web.booking_pages import asset_url
+    from slotwise.web.booking.assets import asset_url
 
     versioned = await client.get(asset_url("js/booking.js"))
     plain = await client.get("/static/js/booking.js")

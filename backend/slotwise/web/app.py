@@ -14,7 +14,7 @@ from slotwise.persistence.engine import current_engine
 from slotwise.settings import Settings, load_settings
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking_api import BookingApi
-from slotwise.web.booking_pages import BookingPages, static_files_router, template_config
+from slotwise.web.booking import BookingPages, static_files_router, template_config
 from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
 from slotwise.web.problems import internal_error_handler, problem_details_plugin

@@ -1,0 +1,257 @@
+"""The customer's emails about a booking: subject, text and HTML parts, and the ``.ics``.
+
+Templates live in ``templates/email/`` at the repository root, one file per
+event, locale and part (``confirmed.de.subject.txt``, ``confirmed.de.txt``,
+``confirmed.de.html``). They render in Jinja2's sandbox
+(:class:`~jinja2.sandbox.ImmutableSandboxedEnvironment`), with autoescaping on
+for HTML and off for text; a site owner's own templates (``overrides``) render
+in exactly the same environments with the same variables, so an owner's
+template can do nothing a default cannot. An override that fails — it touches
+something the sandbox forbids, names a variable that does not exist, or is not
+valid Jinja — is logged and the default template is used instead: a bad
+template never stops a booking's email. See ``docs/messages.md``.
+
+Header safety: the subject, the sender's display name and the addresses have
+every line break and control character removed, so nothing a customer or an
+owner typed can add a header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import FileSystemLoader, StrictUndefined, Template
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+import slotwise
+from slotwise.adapters.delivery import Attachment, OutgoingEmail
+from slotwise.i18n import DEFAULT_LOCALE, Formatter, supported
+from slotwise.persistence.bookings import BookingRecord
+from slotwise.services.calendar_files import booking_calendar
+
+log = logging.getLogger("slotwise.messages")
+
+TEMPLATES_DIR = Path(slotwise.__file__).resolve().parents[2] / "templates"
+EMAIL_TEMPLATES_DIR = TEMPLATES_DIR / "email"
+
+EVENTS = ("confirmed", "rescheduled", "cancelled", "reminder")
+# The calendar METHOD of the attached .ics per event; reminders carry none (the
+# event did not change, and a repeated REQUEST makes some clients ask again).
+ICS_METHODS: dict[str, str | None] = {
+    "confirmed": "REQUEST",
+    "rescheduled": "REQUEST",
+    "cancelled": "CANCEL",
+    "reminder": None,
+}
+PARTS = ("subject.txt", "txt", "html")
+SUBJECT_LIMIT = 200
+
+# The business's time, added to ``booking.when`` when its wall clock differs from the customer's.
+_SITE_TIME_LABELS = {"en": "local time at {site}: {when}", "de": "Ortszeit bei {site}: {when}"}
+
+
+# --- environments --------------------------------------------------------------
+
+
+def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(EMAIL_TEMPLATES_DIR),
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+_HTML_ENV = _environment(autoescape=True)
+_TEXT_ENV = _environment(autoescape=False)
+
+
+def environment_for(name: str) -> ImmutableSandboxedEnvironment:
+    """The sandbox a template of this name renders in: escaping for ``.html``, none for text."""
+    return _HTML_ENV if name.endswith(".html") else _TEXT_ENV
+
+
+@lru_cache(maxsize=256)
+def _compiled_override(name: str, source: str) -> Template:
+    return environment_for(name).from_string(source)
+
+
+# --- text safety ---------------------------------------------------------------
+
+_LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029\v\f]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def single_line(value: str | None) -> str:
+    """``value`` on one line: line breaks become spaces, other control characters go."""
+    if value is None:
+        return ""
+    return " ".join(_CONTROL.sub("", _LINE_BREAKS.sub(" ", value)).split())
+
+
+def header_value(value: str, limit: int | None = None) -> str:
+    """Safe for a mail header: one line, no control characters, optionally shortened."""
+    text = single_line(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _plain(value: str | None) -> str | None:
+    """A customer- or owner-typed value for the template variables (one line, no controls)."""
+    return None if value is None else single_line(value)
+
+
+# --- variables -----------------------------------------------------------------
+
+
+def _zone(name: str | None, fallback: str = "UTC") -> tzinfo:
+    for candidate in (name, fallback, "UTC"):
+        if not candidate:
+            continue
+        try:
+            return ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")
+
+
+def _span(formatter: Formatter, start: datetime, end: datetime, zone_name: str) -> str:
+    """"Tuesday 24 November 2026, 09:00–09:45 (Europe/Berlin)", in the datetimes' own zone."""
+    if start.date() == end.date():
+        text = f"{formatter.full_day(start)}, {formatter.time(start)}–{formatter.time(end)}"
+    else:
+        text = (f"{formatter.full_day(start)}, {formatter.time(start)} – "
+                f"{formatter.full_day(end)}, {formatter.time(end)}")
+    return f"{text} ({zone_name})"
+
+
+def template_variables(
+    record: BookingRecord, *, event: str, manage_url: str, locale: str,
+) -> dict[str, Any]:
+    """The documented variables (docs/messages.md) every email template receives."""
+    formatter = Formatter(locale)
+    customer_zone = _zone(record.timezone, record.site_timezone)
+    site_zone = _zone(record.site_timezone)
+    customer_zone_name = str(customer_zone)
+    start, end = record.start.astimezone(customer_zone), record.end.astimezone(customer_zone)
+    site_start, site_end = record.start.astimezone(site_zone), record.end.astimezone(site_zone)
+    customer_when = _span(formatter, start, end, customer_zone_name)
+    differs = start.utcoffset() != site_start.utcoffset() or end.utcoffset() != site_end.utcoffset()
+    site_when = _span(formatter, site_start, site_end, str(site_zone)) if differs else None
+    site_name = _plain(record.site_name) or ""
+    when = customer_when
+    if differs:
+        # Only the times when the business's day is the customer's day, else the full span.
+        same_days = site_start.date() == start.date() and site_end.date() == site_start.date()
+        short = (f"{formatter.time(site_start)}–{formatter.time(site_end)} ({site_zone})"
+                 if same_days else site_when)
+        when += "; " + _SITE_TIME_LABELS[locale].format(site=site_name, when=short)
+    return {
+        "event": event,
+        "manage_url": manage_url,
+        "locale": locale,
+        "site": {"name": site_name, "contact_email": _plain(record.site_contact_email)},
+        "service": {"name": _plain(record.service_name) or ""},
+        "resources": [_plain(name) or "" for _, name, _ in record.resources],
+        "customer": {
+            "name": _plain(record.customer_name) or "",
+            "email": _plain(record.customer_email) or "",
+            "phone": _plain(record.customer_phone),
+        },
+        "booking": {
+            "id": str(record.uid),
+            "status": record.status,
+            "start": start,
+            "end": end,
+            "timezone": customer_zone_name,
+            "when": when,
+            "customer_when": customer_when,
+            "site_when": site_when,
+            "price": formatter.price(record.price_minor, record.currency),
+        },
+    }
+
+
+# --- rendering -----------------------------------------------------------------
+
+
+def render_part(
+    event: str, locale: str, part: str, variables: Mapping[str, Any],
+    overrides: Mapping[str, str] | None = None,
+) -> str:
+    """One part (``subject.txt``, ``txt`` or ``html``) of an event's email in ``locale``.
+
+    Lookup: the owner's ``{event}.{locale}.{part}``, then the owner's
+    ``{event}.{part}`` (any language), then the default in ``locale``, then
+    the English default. A failing override is logged and skipped.
+    """
+    overrides = overrides or {}
+    for name in (f"{event}.{locale}.{part}", f"{event}.{part}"):
+        source = overrides.get(name)
+        if source is None:
+            continue
+        try:
+            return _compiled_override(name, source).render(variables)
+        except Exception as error:  # SecurityError, UndefinedError, TemplateSyntaxError, ...
+            log.warning(
+                "Owner template %s failed (%s: %s); using the default template instead",
+                name, type(error).__name__, error,
+            )
+    default = f"{event}.{locale}.{part}"
+    if not (EMAIL_TEMPLATES_DIR / default).is_file():
+        default = f"{event}.{DEFAULT_LOCALE}.{part}"
+    return environment_for(default).get_template(default).render(variables)
+
+
+def build_booking_email(
+    record: BookingRecord,
+    *,
+    event: str,
+    manage_url: str,
+    mail_from: str,
+    message_id: str,
+    now: datetime,
+    overrides: Mapping[str, str] | None = None,
+) -> OutgoingEmail:
+    """The customer's email about ``event``: confirmed, rescheduled, cancelled or reminder."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown email event {event!r}; expected one of {', '.join(EVENTS)}")
+    locale = supported(record.locale) or DEFAULT_LOCALE
+    variables = template_variables(record, event=event, manage_url=manage_url, locale=locale)
+
+    subject = header_value(
+        render_part(event, locale, "subject.txt", variables, overrides), SUBJECT_LIMIT)
+    if not subject:  # an override that renders nothing still needs a subject
+        subject = header_value(render_part(event, locale, "subject.txt", variables), SUBJECT_LIMIT)
+    text = render_part(event, locale, "txt", variables, overrides)
+    html = render_part(event, locale, "html", variables, overrides)
+
+    attachments: tuple[Attachment, ...] = ()
+    method = ICS_METHODS[event]
+    if method is not None:
+        ics = booking_calendar(record, manage_url=manage_url, now=now, method=method)
+        params = {"method": method, "charset": "utf-8"}
+        attachments = (Attachment("booking.ics", ics, "text/calendar", params),)
+
+    contact = header_value(record.site_contact_email or "")
+    return OutgoingEmail(
+        to=header_value(record.customer_email),
+        from_address=header_value(mail_from),
+        from_name=header_value(record.site_name),
+        reply_to=contact or None,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=header_value(message_id),
+        attachments=attachments,
+    )

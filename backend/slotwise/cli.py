@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import slotwise.persistence  # noqa: F401  (selects the Piccolo engine before tables are used)
@@ -49,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("file", type=Path, help="the site file (TOML)")
     apply.add_argument("--check", action="store_true", help="validate only; change nothing")
     apply.set_defaults(handler=_apply)
+
+    worker = commands.add_parser("worker", help="deliver queued email and SMS (no HTTP)", description=(
+        "Run the outbox worker on its own, e.g. to scale it out; `serve` already runs one inside."))
+    worker.set_defaults(handler=_worker)
 
     demo = commands.add_parser("demo", help="apply the demo site, print its snippet, serve", description=(
         f"Migrate, apply {DEMO_SITE_FILE.relative_to(REPO_ROOT)}, print the snippet and URLs, then serve."))
@@ -115,12 +121,42 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(migrate())
     settings = settings.serving_at(args.host, args.port)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(settings, run_worker=True), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from slotwise.clock import system_clock
+    from slotwise.persistence.engine import current_engine
+    from slotwise.persistence.migrate import migrate
+    from slotwise.services.delivery import OutboxWorker
+
+    async def run() -> None:
+        await migrate()
+        engine = current_engine()
+        if hasattr(engine, "start_connection_pool"):
+            await engine.start_connection_pool()
+        worker = OutboxWorker(settings, system_clock)
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stopped.set)
+        await worker.start()
+        print("slotwise worker: delivering the outbox (Ctrl-C to stop)", flush=True)
+        await stopped.wait()
+        await worker.stop()
+        if hasattr(engine, "close_connection_pool"):
+            await engine.close_connection_pool()
+
+    asyncio.run(run())
     return 0
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from slotwise.sitefile import load_site_file
+
+    # The demo shows its messages at /dev/messages instead of needing a provider.
+    settings = replace(settings, dev_outbox=True)
 
     spec = load_site_file(DEMO_SITE_FILE)
     report = asyncio.run(_migrate_and_apply(spec))
@@ -137,6 +173,7 @@ Slotwise demo — {spec.name}
   Availability:  {base}/api/v1/sites/{spec.slug}/availability?service={first}&start=YYYY-MM-DD&end=YYYY-MM-DD
   Health:        {base}/healthz
   API schema:    {base}/schema
+  Messages:      {base}/dev/messages   (emails and SMS as customers get them)
 """, flush=True)
     if args.no_serve:
         return 0

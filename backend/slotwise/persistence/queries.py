@@ -35,6 +35,7 @@ class SiteInfo:
     accent: str | None
     contact_email: str | None
     contact_phone: str | None
+    notify_email: str | None
     hours: WeeklyHours
     closed: frozenset
     hold_minutes: int
@@ -54,6 +55,7 @@ class ServiceInfo:
     currency: str | None
     phone: str
     questions: tuple[dict[str, Any], ...]
+    reminders: tuple[int, ...]  # minutes before the start
     enabled: bool
     rules: ServiceRules
 
@@ -78,6 +80,7 @@ def _site_from_row(row: dict[str, Any]) -> SiteInfo:
         accent=row["accent"],
         contact_email=row["contact_email"],
         contact_phone=row["contact_phone"],
+        notify_email=row["notify_email"],
         hours=codec.decode_weekly(row["hours"]),
         closed=codec.decode_dates(row["closed"]),
         hold_minutes=row["hold_minutes"],
@@ -110,6 +113,7 @@ def _service_from_row(row: dict[str, Any]) -> ServiceInfo:
         currency=row["currency"],
         phone=row["phone"],
         questions=tuple(row["questions"]),
+        reminders=tuple(row["reminders"]),
         enabled=row["enabled"],
         rules=rules,
     )

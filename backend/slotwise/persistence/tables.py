@@ -174,6 +174,44 @@ class IdempotencyRecord(
     expires_at = Timestamptz(index=True)
 
 
+class OutboxMessage(
+    Table,
+    tablename="outbox_message",
+    help_text="An email or SMS, rendered and queued in the transaction that caused it.",
+):
+    uid = UUID(unique=True, help_text="stable id; also the email's Message-ID")
+    site = ForeignKey(references=Site, index=True)
+    booking = ForeignKey(references=Booking, null=True, default=None, index=True)
+    event = Varchar(length=32, help_text="confirmed | rescheduled | cancelled | reminder")
+    channel = Varchar(length=8, help_text="email | sms")
+    recipient = Varchar(length=EMAIL_LENGTH)
+    content = JSON(help_text="the rendered message, as the sender takes it")
+    status = Varchar(length=16, default="queued", help_text="queued | sending | sent | failed | dropped")
+    send_at = Timestamptz(help_text="not before this instant (reminders lie ahead)")
+    next_attempt_at = Timestamptz(index=True)
+    attempts = Integer(default=0)
+    claimed_until = Timestamptz(null=True, default=None, help_text="lease of the worker sending it")
+    last_error = Text(null=True, default=None)
+    provider_id = Varchar(length=255, null=True, default=None)
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class DeliveryAttempt(Table, tablename="delivery_attempt", help_text="The delivery log of a message."):
+    message = ForeignKey(references=OutboxMessage, index=True)
+    outcome = Varchar(length=16, help_text="sent | transient | permanent | opted-out")
+    detail = Text(default="")
+    created_at = Timestamptz()
+
+
+class OptOut(Table, tablename="opt_out", help_text="Addresses that must not be messaged again."):
+    channel = Varchar(length=8)
+    address = Varchar(length=EMAIL_LENGTH)
+    reason = Text(default="")
+    created_at = Timestamptz()
+
+
 TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyRecord,
+    OutboxMessage, DeliveryAttempt, OptOut,
 ]

@@ -33,6 +33,7 @@ from slotwise.services.availability import (
     slots_in,
 )
 from slotwise.services.errors import FieldProblem, InvalidInput, ServiceError
+from slotwise.services.notifications import Messaging, SiteMessaging, queue_booking_messages
 from slotwise.services.validation import Customer, phone_region, validate_answers, validate_customer
 
 # How far ahead alternatives to a taken slot are looked for, and how many.
@@ -130,8 +131,13 @@ async def take_hold(
 async def confirm_booking(
     site_slug: str, request: BookingRequest, *, now: datetime, secret_key: str,
     idempotency_key: str | None = None, idempotency_scope: str = "api-booking",
+    messaging: Messaging | None = None,
 ) -> BookingResult:
     """Validate, re-check and write one booking; replay it for a repeated idempotency key.
+
+    With ``messaging``, the confirmation and reminders are queued in the
+    outbox in the same transaction: a booking and its messages exist together
+    or not at all, and no provider is contacted during the request.
 
     Two requests with one key normally meet at the resource lock and the second
     replays the first. Over different resources they don't share a lock; then
@@ -141,7 +147,8 @@ async def confirm_booking(
     offer = await cached_offer(site_slug, request.service, resource=request.resource)
     customer, answers, locale, zone = _validated(offer, request)
     attempt = _BookingAttempt(offer, request, customer, answers, locale, zone, now=now,
-                              secret_key=secret_key, key=idempotency_key, scope=idempotency_scope)
+                              secret_key=secret_key, key=idempotency_key, scope=idempotency_scope,
+                              messaging=messaging)
     try:
         return await attempt.run()
     except Exception as exc:
@@ -164,6 +171,7 @@ class _BookingAttempt:
     secret_key: str
     key: str | None
     scope: str
+    messaging: Messaging | None = None
 
     async def run(self) -> BookingResult:
         offer, request, now = self.offer, self.request, self.now
@@ -212,6 +220,14 @@ class _BookingAttempt:
                         request_hash=fingerprint, booking_id=booking_id, now=now, keep=IDEMPOTENCY_TTL,
                     )
                 record = await store.load_booking(booking_id)
+                if self.messaging is not None:
+                    await queue_booking_messages(
+                        record, event="confirmed", manage_token=token,
+                        site=SiteMessaging(site_id=offer.site.id, sms_enabled=offer.site.sms_enabled,
+                                           notify_email=offer.site.notify_email,
+                                           reminders=offer.service.reminders),
+                        messaging=self.messaging, now=now,
+                    )
         if slot is None:
             raise SlotUnavailable(await alternatives(offer, request.start, now=now, resource=request.resource))
         return BookingResult(booking=record, manage_token=token)

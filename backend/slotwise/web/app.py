@@ -10,11 +10,13 @@ from litestar.openapi import OpenAPIConfig
 from piccolo.engine.postgres import PostgresEngine
 
 from slotwise.clock import Clock, system_clock
+from slotwise.services.delivery import OutboxWorker
 from slotwise.persistence.engine import current_engine
 from slotwise.settings import Settings, load_settings
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.booking import BookingPages, static_files_router, template_config
+from slotwise.web.dev_messages import DevMessages
 from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
@@ -23,8 +25,12 @@ from slotwise.web.security import security_headers_hook
 from slotwise.web.widget_routes import demo_page, widget_js
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock = system_clock, run_worker: bool = False
+) -> Litestar:
+    """The app; with ``run_worker`` it also delivers the outbox in the background."""
     settings = settings or load_settings()
+    worker = OutboxWorker(settings, clock) if run_worker else None
 
     async def start_pool() -> None:
         engine = current_engine()
@@ -38,7 +44,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
 
     return Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi, widget_js, demo_page,
-                        BookingPages, static_files_router()],
+                        BookingPages, static_files_router(),
+                        *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
@@ -50,8 +57,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         # Pages, fragments and JSON shrink 4-6x; the widget's byte budget counts gzipped.
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         middleware=[limit.middleware for limit in [rate_limit_config(settings.rate_limit_per_minute)] if limit],
-        on_startup=[start_pool],
-        on_shutdown=[close_pool],
+        on_startup=[start_pool, *([worker.start] if worker else [])],
+        on_shutdown=[*([worker.stop] if worker else []), close_pool],
         openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
     )

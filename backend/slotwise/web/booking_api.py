@@ -15,6 +15,7 @@ from slotwise.clock import Clock
 from slotwise.persistence.bookings import BookingRecord
 from slotwise.services import bookings as booking_service
 from slotwise.services.errors import FieldProblem, InvalidInput
+from slotwise.services.notifications import Messaging
 from slotwise.settings import Settings
 from slotwise.web.api import ResourceOut
 
@@ -164,6 +165,7 @@ class BookingApi(Controller):
                 resource=resource, hold=hold, locale=locale, timezone=timezone,
             ),
             now=clock(), secret_key=settings.secret_key, idempotency_key=key,
+            messaging=Messaging.from_settings(settings),
         )
         return booking_out(result.booking, result.manage_token, settings)
 

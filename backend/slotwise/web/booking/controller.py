@@ -20,6 +20,7 @@ from slotwise.services import availability as availability_service
 from slotwise.services import bookings as booking_service
 from slotwise.services.availability import AvailabilityQuery, AvailableSlot, parse_zone
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
+from slotwise.services.notifications import Messaging
 from slotwise.settings import Settings
 from slotwise.web.booking.assets import (
     DEFAULT_ACCENT,
@@ -168,6 +169,7 @@ async def book_retrying_once(
             secret_key=settings.secret_key,
             idempotency_key=nonce,
             idempotency_scope=IDEMPOTENCY_SCOPE,
+            messaging=Messaging.from_settings(settings),
         )
 
     try:

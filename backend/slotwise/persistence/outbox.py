@@ -1,0 +1,133 @@
+"""Outbox queries: queue messages, claim due ones for sending, record what happened."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
+
+from slotwise.persistence.engine import current_engine, write_transaction
+from slotwise.persistence.tables import DeliveryAttempt, OptOut, OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    uid: uuid.UUID
+    site_id: int
+    booking_id: int | None
+    event: str
+    channel: str  # "email" | "sms"
+    recipient: str
+    content: dict[str, Any]
+    send_at: datetime
+
+
+async def queue(messages: Sequence[QueuedMessage], *, now: datetime) -> None:
+    """Insert messages; callers run this inside the transaction of the change that caused them."""
+    if not messages:
+        return
+    await OutboxMessage.insert(*(
+        OutboxMessage(
+            uid=m.uid, site=m.site_id, booking=m.booking_id, event=m.event, channel=m.channel,
+            recipient=m.recipient, content=m.content, status="queued", send_at=m.send_at,
+            next_attempt_at=m.send_at, created_at=now,
+        )
+        for m in messages
+    ))
+
+
+async def claim_due(*, now: datetime, lease: timedelta, limit: int) -> list[dict[str, Any]]:
+    """Take up to ``limit`` due messages for sending, so no other worker takes them.
+
+    Due: queued with ``next_attempt_at <= now``, or "sending" whose lease ran
+    out (its worker crashed mid-send). Claiming sets status "sending", a lease
+    and one more attempt, in one short transaction. On PostgreSQL rows another
+    worker is claiming are skipped (``FOR UPDATE SKIP LOCKED``), so several
+    workers share the queue without waiting on each other; on SQLite the
+    write lock makes the claim a single path.
+    """
+    due = (
+        (OutboxMessage.status == "queued") & (OutboxMessage.next_attempt_at <= now)
+    ) | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now))
+    async with write_transaction(current_engine()):
+        query = (
+            OutboxMessage.select(OutboxMessage.id)
+            .where(due)
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(limit)
+        )
+        if isinstance(current_engine(), PostgresEngine):
+            query = query.lock_rows(skip_locked=True)
+        ids = [row["id"] for row in await query]
+        if not ids:
+            return []
+        await OutboxMessage.update(
+            {
+                OutboxMessage.status: "sending",
+                OutboxMessage.claimed_until: now + lease,
+                OutboxMessage.attempts: OutboxMessage.attempts + 1,
+            }
+        ).where(OutboxMessage.id.is_in(ids))
+        return await (
+            OutboxMessage.select()
+            .where(OutboxMessage.id.is_in(ids))
+            .order_by(OutboxMessage.next_attempt_at)
+            .output(load_json=True)
+        )
+
+
+async def _log(message_id: int, outcome: str, detail: str, now: datetime) -> None:
+    await DeliveryAttempt.insert(
+        DeliveryAttempt(message=message_id, outcome=outcome, detail=detail[:2000], created_at=now)
+    )
+
+
+async def mark_sent(message_id: int, *, provider_id: str, now: datetime) -> None:
+    async with write_transaction(current_engine()):
+        await OutboxMessage.update(
+            {OutboxMessage.status: "sent", OutboxMessage.provider_id: provider_id,
+             OutboxMessage.sent_at: now, OutboxMessage.claimed_until: None,
+             OutboxMessage.last_error: None}
+        ).where(OutboxMessage.id == message_id)
+        await _log(message_id, "sent", provider_id, now)
+
+
+async def mark_retry(message_id: int, *, error: str, next_attempt_at: datetime, now: datetime) -> None:
+    async with write_transaction(current_engine()):
+        await OutboxMessage.update(
+            {OutboxMessage.status: "queued", OutboxMessage.next_attempt_at: next_attempt_at,
+             OutboxMessage.claimed_until: None, OutboxMessage.last_error: error[:2000]}
+        ).where(OutboxMessage.id == message_id)
+        await _log(message_id, "transient", error, now)
+
+
+async def mark_failed(message_id: int, *, error: str, outcome: str, now: datetime) -> None:
+    async with write_transaction(current_engine()):
+        await OutboxMessage.update(
+            {OutboxMessage.status: "failed", OutboxMessage.claimed_until: None,
+             OutboxMessage.last_error: error[:2000]}
+        ).where(OutboxMessage.id == message_id)
+        await _log(message_id, outcome, error, now)
+
+
+async def is_opted_out(channel: str, address: str) -> bool:
+    return await OptOut.exists().where((OptOut.channel == channel) & (OptOut.address == address))
+
+
+async def record_opt_out(channel: str, address: str, *, reason: str, now: datetime) -> None:
+    if not await is_opted_out(channel, address):
+        await OptOut.insert(OptOut(channel=channel, address=address, reason=reason, created_at=now))
+
+
+async def recent_messages(limit: int = 100) -> list[dict[str, Any]]:
+    return await (
+        OutboxMessage.select().order_by(OutboxMessage.id, ascending=False).limit(limit).output(load_json=True)
+    )
+
+
+async def message_by_uid(uid: str) -> dict[str, Any] | None:
+    return await OutboxMessage.select().where(OutboxMessage.uid == uid).first().output(load_json=True)

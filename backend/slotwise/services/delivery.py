@@ -1,0 +1,156 @@
+"""The outbox worker: claims due messages and hands them to the email or SMS sender.
+
+Runs inside ``slotwise serve`` by default and alone as ``slotwise worker``;
+several may run at once (claims don't overlap, see persistence.outbox). A
+booking request never waits for it: it only reads rows the booking's own
+transaction wrote.
+
+Delivery is at least once. A message is "sending" under a lease while its
+worker talks to the provider; if the worker dies there, the lease runs out and
+another worker sends it again with the same Message-ID, the only duplicate
+SMTP itself allows. In normal operation each message is delivered once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from slotwise.adapters.delivery import (
+    Attachment,
+    DeliveryError,
+    EmailSender,
+    OutgoingEmail,
+    OutgoingSms,
+    PermanentDeliveryError,
+    RecipientOptedOut,
+    SmsSender,
+    TransientDeliveryError,
+)
+from slotwise.clock import Clock
+from slotwise.domain.retry import gives_up, retry_delay
+from slotwise.persistence import outbox
+
+log = logging.getLogger(__name__)
+
+# Longer than any one send may take (aiosmtplib and Twilio time out well before).
+LEASE = timedelta(minutes=2)
+BATCH = 20
+IDLE_PAUSE_SECONDS = 1.0
+
+
+def email_to_json(email: OutgoingEmail) -> dict[str, Any]:
+    data = asdict(email)
+    data["attachments"] = [
+        {**asdict(a), "content": base64.b64encode(a.content).decode()} for a in email.attachments
+    ]
+    return data
+
+
+def email_from_json(data: dict[str, Any]) -> OutgoingEmail:
+    attachments = tuple(
+        Attachment(filename=a["filename"], content=base64.b64decode(a["content"]),
+                   mime_type=a["mime_type"], params=dict(a["params"]))
+        for a in data.get("attachments", [])
+    )
+    return OutgoingEmail(**{**data, "attachments": attachments})
+
+
+def sms_to_json(sms: OutgoingSms) -> dict[str, Any]:
+    return asdict(sms)
+
+
+def sms_from_json(data: dict[str, Any]) -> OutgoingSms:
+    return OutgoingSms(**data)
+
+
+class Deliverer:
+    def __init__(self, *, email: EmailSender, sms: SmsSender, clock: Clock,
+                 jitter: Callable[[], float] = lambda: random.uniform(-1, 1)) -> None:
+        self.email = email
+        self.sms = sms
+        self.clock = clock
+        self.jitter = jitter
+
+    async def deliver_due(self, limit: int = BATCH) -> int:
+        """Send what is due now; returns how many messages were tried."""
+        claimed = await outbox.claim_due(now=self.clock(), lease=LEASE, limit=limit)
+        for row in claimed:
+            await self._deliver(row)
+        return len(claimed)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; a failing round is logged, never fatal."""
+        while not stop.is_set():
+            try:
+                tried = await self.deliver_due()
+            except Exception:  # the database may be briefly away; try again shortly
+                log.exception("outbox round failed")
+                tried = 0
+            if tried == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=IDLE_PAUSE_SECONDS)
+                except TimeoutError:
+                    pass
+
+    async def _deliver(self, row: dict[str, Any]) -> None:
+        now = self.clock()
+        message_id, channel = row["id"], row["channel"]
+        try:
+            if channel == "sms":
+                if await outbox.is_opted_out("sms", row["recipient"]):
+                    await outbox.mark_failed(message_id, error="recipient opted out earlier",
+                                             outcome="opted-out", now=now)
+                    return
+                provider_id = await self.sms.send(sms_from_json(row["content"]))
+            else:
+                provider_id = await self.email.send(email_from_json(row["content"]))
+        except RecipientOptedOut as exc:
+            await outbox.record_opt_out(channel, row["recipient"], reason=str(exc), now=now)
+            await outbox.mark_failed(message_id, error=_describe(exc), outcome="opted-out", now=now)
+        except PermanentDeliveryError as exc:
+            await outbox.mark_failed(message_id, error=_describe(exc), outcome="permanent", now=now)
+        except (TransientDeliveryError, OSError, TimeoutError) as exc:
+            if gives_up(row["created_at"], now):
+                await outbox.mark_failed(message_id, error=_describe(exc), outcome="transient", now=now)
+            else:
+                delay = retry_delay(row["attempts"], self.jitter())
+                await outbox.mark_retry(message_id, error=_describe(exc),
+                                        next_attempt_at=now + delay, now=now)
+        else:
+            await outbox.mark_sent(message_id, provider_id=provider_id, now=now)
+
+
+def _describe(exc: BaseException) -> str:
+    code = getattr(exc, "code", None) if isinstance(exc, DeliveryError) else None
+    return f"{type(exc).__name__}{f' {code}' if code else ''}: {exc}"
+
+
+class OutboxWorker:
+    """A :class:`Deliverer` running as a background task of a process."""
+
+    def __init__(self, settings, clock: Clock) -> None:
+        from slotwise.adapters.senders import senders_from_settings
+
+        self.email, self.sms = senders_from_settings(settings)
+        self.deliverer = Deliverer(email=self.email, sms=self.sms, clock=clock)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self.deliverer.run(self._stop), name="slotwise-outbox")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        closer = getattr(self.sms, "aclose", None)
+        if closer is not None:
+            await closer()

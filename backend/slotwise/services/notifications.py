@@ -1,0 +1,102 @@
+"""Which messages a booking change causes, queued in that change's own transaction.
+
+Confirmed, rescheduled and cancelled go to the customer by email, and by SMS
+when they gave a phone number and the site enables SMS; a copy of the email
+goes to the site's notification address when it has one. Reminders (per
+service, by default 24 h and 2 h before) are queued with their send time, and
+skipped when the booking was made inside that window.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from slotwise.persistence import outbox
+from slotwise.persistence.bookings import BookingRecord
+from slotwise.persistence.outbox import QueuedMessage
+from slotwise.services.delivery import email_to_json, sms_to_json
+from slotwise.services.email_content import build_booking_email
+from slotwise.services.sms_content import build_booking_sms
+from slotwise.settings import Settings
+
+# Sender shown when SLOTWISE_MAIL_FROM / _TWILIO_FROM are not set (the demo).
+DEV_MAIL_FROM = "bookings@slotwise.localhost"
+DEV_SMS_FROM = "Slotwise"
+
+
+@dataclass(frozen=True, slots=True)
+class Messaging:
+    """What composing messages needs from the settings."""
+
+    base_url: str
+    mail_from: str
+    sms_from: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Messaging:
+        return cls(
+            base_url=settings.base_url,
+            mail_from=settings.mail_from or DEV_MAIL_FROM,
+            sms_from=settings.twilio_from or DEV_SMS_FROM,
+        )
+
+    def manage_url(self, token: str) -> str:
+        return f"{self.base_url}/manage/{token}"
+
+    def message_id(self, uid: uuid.UUID) -> str:
+        domain = self.mail_from.rpartition("@")[2] or urlsplit(self.base_url).hostname or "slotwise"
+        return f"<{uid}@{domain}>"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteMessaging:
+    """The site's own message settings."""
+
+    site_id: int
+    sms_enabled: bool
+    notify_email: str | None
+    reminders: tuple[int, ...]  # minutes before the start
+
+
+async def queue_booking_messages(
+    record: BookingRecord, *, event: str, manage_token: str, site: SiteMessaging,
+    messaging: Messaging, now: datetime,
+) -> None:
+    manage_url = messaging.manage_url(manage_token)
+    messages = []
+
+    def email_to(recipient: str, kind: str, send_at: datetime) -> QueuedMessage:
+        uid = uuid.uuid4()
+        email = build_booking_email(record, event=kind, manage_url=manage_url,
+                                    mail_from=messaging.mail_from,
+                                    message_id=messaging.message_id(uid), now=now)
+        if email.to != recipient:  # the site's copy
+            email = replace(email, to=recipient)
+        return QueuedMessage(uid=uid, site_id=site.site_id, booking_id=record.id, event=kind,
+                             channel="email", recipient=recipient, content=email_to_json(email),
+                             send_at=send_at)
+
+    def sms_to(kind: str, send_at: datetime) -> QueuedMessage:
+        sms = build_booking_sms(record, event=kind, manage_url=manage_url, from_number=messaging.sms_from)
+        return QueuedMessage(uid=uuid.uuid4(), site_id=site.site_id, booking_id=record.id, event=kind,
+                             channel="sms", recipient=sms.to, content=sms_to_json(sms), send_at=send_at)
+
+    texts = site.sms_enabled and bool(record.customer_phone)
+    messages.append(email_to(record.customer_email, event, now))
+    if texts:
+        messages.append(sms_to(event, now))
+    if site.notify_email:
+        messages.append(email_to(site.notify_email, event, now))
+    if event in ("confirmed", "rescheduled"):
+        for minutes in site.reminders:
+            send_at = record.start - timedelta(minutes=minutes)
+            if send_at <= now:
+                continue  # booked inside this reminder's window
+            messages.append(email_to(record.customer_email, "reminder", send_at))
+            if texts:
+                messages.append(sms_to("reminder", send_at))
+    await outbox.queue(messages, now=now)
+

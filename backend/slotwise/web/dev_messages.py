@@ -1,0 +1,46 @@
+"""The development outbox: every queued message as the customer would see it.
+
+Only mounted when ``SLOTWISE_DEV_OUTBOX`` is on (``slotwise demo`` turns it on):
+it shows customers' messages, so it never belongs on a public server.
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from slotwise.persistence import outbox
+from slotwise.services.delivery import email_from_json, sms_from_json
+
+# Email HTML is shown as it is, but sandboxed: no scripts, no forms, no requests.
+EMAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+class DevMessages(Controller):
+    path = "/dev/messages"
+    include_in_schema = False
+
+    @get("/")
+    async def index(self) -> Template:
+        rows = await outbox.recent_messages(100)
+        messages = []
+        for row in rows:
+            if row["channel"] == "email":
+                email = email_from_json(row["content"])
+                body, subject = email.text, email.subject
+            else:
+                body, subject = sms_from_json(row["content"]).body, "SMS"
+            messages.append({**row, "subject": subject, "body": body})
+        return Template("dev/messages.html", context={"messages": messages}, headers=PRIVATE)
+
+    @get("/{uid:str}/html", media_type="text/html")
+    async def email_html(self, uid: FromPath[str]) -> Response[str]:
+        row = await outbox.message_by_uid(uid)
+        if row is None or row["channel"] != "email":
+            raise NotFoundException()
+        html = email_from_json(row["content"]).html
+        return Response(html, media_type="text/html",
+                        headers={**PRIVATE, "Content-Security-Policy": EMAIL_CSP})

@@ -44,6 +44,8 @@ from urllib.parse import urlsplit
 
 from babel.numbers import get_currency_precision, is_currency
 from email_validator import EmailNotValidError, validate_email
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -263,6 +265,10 @@ class SiteSpec:
     notify_email: str | None = None
     resources: tuple[ResourceSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
+    # Owner templates by name (see docs/messages.md): email names like
+    # "confirmed.de.txt", SMS names like "confirmed.de"; read-only mappings.
+    email_templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    sms_templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +370,8 @@ def parse_site(text: str, *, source: str) -> SiteSpec:
                 report, item["resources"], (*loc, "resources"), known_resources
             )
 
+    email_templates, sms_templates = _templates(report, data.get("templates"))
+
     if report.problems or raw_site is None:
         raise SiteFileError(source, report.problems)
     return SiteSpec(
@@ -387,7 +395,58 @@ def parse_site(text: str, *, source: str) -> SiteSpec:
             for (index, _), raw in zip(service_items, raw_services, strict=True)
             if raw
         ),
+        email_templates=MappingProxyType(email_templates),
+        sms_templates=MappingProxyType(sms_templates),
     )
+
+
+# The events messages are sent for; the same list as services.email_content.EVENTS.
+MESSAGE_EVENTS = ("confirmed", "rescheduled", "cancelled", "reminder")
+_EVENT = "|".join(MESSAGE_EVENTS)
+_LOCALE = "|".join(SUPPORTED_LOCALES)
+# "confirmed.txt" (any language) or "confirmed.de.txt"; parts: subject, text, HTML.
+_EMAIL_TEMPLATE_NAME = re.compile(rf"^({_EVENT})(\.({_LOCALE}))?\.(subject\.txt|txt|html)$")
+_SMS_TEMPLATE_NAME = re.compile(rf"^({_EVENT})(\.({_LOCALE}))?$")
+# Templates are text for one message; longer is a pasted document, not a template.
+TEMPLATE_MAX_LENGTH = 20_000
+
+
+def _templates(report: _Report, raw: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """``[templates.email]`` and ``[templates.sms]``: names checked, sources parsed in the sandbox."""
+    if raw is None:
+        return {}, {}
+    if not isinstance(raw, dict):
+        report.add(("templates",), "must be a table with email and sms tables")
+        return {}, {}
+    found: dict[str, dict[str, str]] = {"email": {}, "sms": {}}
+    for channel, table in raw.items():
+        if channel not in found:
+            report.add(("templates", channel), "unknown key; use [templates.email] or [templates.sms]")
+            continue
+        if not isinstance(table, dict):
+            report.add(("templates", channel), "must be a table of template name = template text")
+            continue
+        pattern = _EMAIL_TEMPLATE_NAME if channel == "email" else _SMS_TEMPLATE_NAME
+        example = '"confirmed.de.txt"' if channel == "email" else '"confirmed.de"'
+        for name, source in table.items():
+            loc = ("templates", channel, name)
+            if not pattern.match(name):
+                report.add(loc, f"unknown template name; use e.g. {example} (see docs/messages.md)")
+            elif not isinstance(source, str) or not source.strip():
+                report.add(loc, "must be the template's text")
+            elif len(source) > TEMPLATE_MAX_LENGTH:
+                report.add(loc, f"must be at most {TEMPLATE_MAX_LENGTH} characters")
+            else:
+                try:
+                    _TEMPLATE_SYNTAX.parse(source)
+                except TemplateSyntaxError as error:
+                    report.add(loc, f"template error on line {error.lineno}: {error.message}")
+                else:
+                    found[channel][name] = source
+    return found["email"], found["sms"]
+
+
+_TEMPLATE_SYNTAX = ImmutableSandboxedEnvironment()
 
 
 def _read_toml(text: str, source: str) -> dict[str, Any]:
@@ -867,6 +926,7 @@ class _RawFile(_Table):
     site: dict[str, Any]
     resources: list[dict[str, Any]] = []
     services: list[dict[str, Any]] = []
+    templates: dict[str, Any] = {}
 
 
 class _RawHours(_Table):

@@ -41,6 +41,8 @@ class SiteInfo:
     hold_minutes: int
     max_reschedules: int
     sms_enabled: bool
+    email_templates: dict[str, str]  # owner overrides by template name
+    sms_templates: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ def _site_from_row(row: dict[str, Any]) -> SiteInfo:
         hold_minutes=row["hold_minutes"],
         max_reschedules=row["max_reschedules"],
         sms_enabled=row["sms_enabled"],
+        email_templates=dict(row["message_templates"].get("email", {})),
+        sms_templates=dict(row["message_templates"].get("sms", {})),
     )
 
 

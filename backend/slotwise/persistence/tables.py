@@ -47,6 +47,7 @@ class Site(Table, tablename="site", help_text="A tenant: one business."):
     hold_minutes = Integer(default=10)
     max_reschedules = Integer(default=3)
     sms_enabled = Boolean(default=False)
+    message_templates = JSON(default={}, help_text='owner templates: {"email": {name: source}, "sms": {...}}')
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

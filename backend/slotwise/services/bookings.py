@@ -225,7 +225,9 @@ class _BookingAttempt:
                         record, event="confirmed", manage_token=token,
                         site=SiteMessaging(site_id=offer.site.id, sms_enabled=offer.site.sms_enabled,
                                            notify_email=offer.site.notify_email,
-                                           reminders=offer.service.reminders),
+                                           reminders=offer.service.reminders,
+                                           email_templates=offer.site.email_templates,
+                                           sms_templates=offer.site.sms_templates),
                         messaging=self.messaging, now=now,
                     )
         if slot is None:

@@ -10,7 +10,8 @@ skipped when the booking was made inside that window.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -59,6 +60,12 @@ class SiteMessaging:
     sms_enabled: bool
     notify_email: str | None
     reminders: tuple[int, ...]  # minutes before the start
+    email_templates: Mapping[str, str] = field(default_factory=dict)  # owner overrides
+    sms_templates: Mapping[str, str] = field(default_factory=dict)
+
+    def sms_template(self, event: str, locale: str) -> str | None:
+        """The owner's SMS text for this event: in this language, else for any language."""
+        return self.sms_templates.get(f"{event}.{locale}") or self.sms_templates.get(event)
 
 
 async def queue_booking_messages(
@@ -72,7 +79,8 @@ async def queue_booking_messages(
         uid = uuid.uuid4()
         email = build_booking_email(record, event=kind, manage_url=manage_url,
                                     mail_from=messaging.mail_from,
-                                    message_id=messaging.message_id(uid), now=now)
+                                    message_id=messaging.message_id(uid), now=now,
+                                    overrides=site.email_templates)
         if email.to != recipient:  # the site's copy
             email = replace(email, to=recipient)
         return QueuedMessage(uid=uid, site_id=site.site_id, booking_id=record.id, event=kind,
@@ -80,7 +88,8 @@ async def queue_booking_messages(
                              send_at=send_at)
 
     def sms_to(kind: str, send_at: datetime) -> QueuedMessage:
-        sms = build_booking_sms(record, event=kind, manage_url=manage_url, from_number=messaging.sms_from)
+        sms = build_booking_sms(record, event=kind, manage_url=manage_url, from_number=messaging.sms_from,
+                                template=site.sms_template(kind, record.locale))
         return QueuedMessage(uid=uuid.uuid4(), site_id=site.site_id, booking_id=record.id, event=kind,
                              channel="sms", recipient=sms.to, content=sms_to_json(sms), send_at=send_at)
 

@@ -51,6 +51,7 @@ def _site_values(spec: SiteSpec) -> dict[str, Any]:
         "hold_minutes": spec.hold_minutes,
         "max_reschedules": spec.max_reschedules,
         "sms_enabled": spec.sms_enabled,
+        "message_templates": {"email": dict(spec.email_templates), "sms": dict(spec.sms_templates)},
     }
 
 

@@ -245,3 +245,41 @@ async def load_booking(booking_id: int) -> BookingRecord:
 async def find_booking_id_by_token_hash(token_hash: str) -> int | None:
     row = await Booking.select(Booking.id).where(Booking.manage_token_hash == token_hash).first()
     return row["id"] if row else None
+
+
+async def cancel(booking_id: int, *, reason: str | None, now: datetime) -> None:
+    """Mark cancelled, free its time at once, and record why."""
+    await Booking.update({
+        Booking.status: "cancelled", Booking.cancelled_at: now, Booking.cancel_reason: reason,
+        Booking.sequence: Booking.sequence + 1, Booking.updated_at: now,
+    }).where(Booking.id == booking_id)
+    await Allocation.delete().where(Allocation.booking == booking_id)
+    await BookingEvent.insert(BookingEvent(booking=booking_id, kind="cancelled",
+                                           data={"reason": reason or ""}, created_at=now))
+
+
+async def move(
+    booking_id: int, *, rules: ServiceRules, service_id: int, resource_ids: Sequence[int],
+    old_start: datetime, new_start: datetime, now: datetime,
+) -> None:
+    """Move to ``new_start`` on these resources: the old time is released in the same step."""
+    await Booking.update({
+        Booking.start_at: new_start, Booking.end_at: new_start + rules.duration,
+        Booking.sequence: Booking.sequence + 1,
+        Booking.reschedule_count: Booking.reschedule_count + 1, Booking.updated_at: now,
+    }).where(Booking.id == booking_id)
+    await Allocation.delete().where(Allocation.booking == booking_id)
+    await Allocation.insert(*_allocations(rules, service_id, resource_ids, new_start, booking=booking_id))
+    await BookingEvent.insert(BookingEvent(
+        booking=booking_id, kind="rescheduled",
+        data={"from": old_start.isoformat(), "to": new_start.isoformat()}, created_at=now))
+
+
+async def reschedule_count(booking_id: int) -> int:
+    row = await Booking.select(Booking.reschedule_count).where(Booking.id == booking_id).first()
+    return row["reschedule_count"]
+
+
+async def resource_ids_of(booking_id: int) -> list[int]:
+    rows = await Allocation.select(Allocation.resource).where(Allocation.booking == booking_id)
+    return [row["resource"] for row in rows]

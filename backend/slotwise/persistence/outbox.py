@@ -131,3 +131,11 @@ async def recent_messages(limit: int = 100) -> list[dict[str, Any]]:
 
 async def message_by_uid(uid: str) -> dict[str, Any] | None:
     return await OutboxMessage.select().where(OutboxMessage.uid == uid).first().output(load_json=True)
+
+
+async def drop_queued(booking_id: int, *, events: Sequence[str]) -> None:
+    """Messages of a booking not yet sent that no longer apply (reminders after a move or cancel)."""
+    await OutboxMessage.update({OutboxMessage.status: "dropped"}).where(
+        (OutboxMessage.booking == booking_id) & (OutboxMessage.status == "queued")
+        & OutboxMessage.event.is_in(list(events))
+    )

@@ -58,6 +58,8 @@ class ServiceInfo:
     phone: str
     questions: tuple[dict[str, Any], ...]
     reminders: tuple[int, ...]  # minutes before the start
+    cancel_until_minutes: int
+    reschedule_until_minutes: int
     enabled: bool
     rules: ServiceRules
 
@@ -118,6 +120,8 @@ def _service_from_row(row: dict[str, Any]) -> ServiceInfo:
         phone=row["phone"],
         questions=tuple(row["questions"]),
         reminders=tuple(row["reminders"]),
+        cancel_until_minutes=row["cancel_until_minutes"],
+        reschedule_until_minutes=row["reschedule_until_minutes"],
         enabled=row["enabled"],
         rules=rules,
     )
@@ -187,12 +191,13 @@ LONGEST_BLOCK = timedelta(minutes=MAX_BLOCK_MINUTES)
 async def load_busy(
     resources: Mapping[int, str], *, service_id: int, service_key: str,
     overlapping_from: datetime, overlapping_until: datetime, now: datetime,
-    except_hold: int | None = None,
+    except_hold: int | None = None, except_booking: int | None = None,
 ) -> list[Busy]:
     """Blocks on these resources (id -> key) that overlap ``[overlapping_from, overlapping_until)``.
 
     Holds count only while they live (``expires_at > now``); bookings always.
-    ``except_hold`` leaves out the hold a customer is now turning into a booking.
+    ``except_hold`` leaves out the hold a customer is now turning into a booking,
+    ``except_booking`` the booking being moved (its own time counts as free).
     Rows of ``service_id`` are labelled ``service_key`` so the engine can tell
     seats of the same group session; other services only need to differ.
     The scan runs on the (resource, blocked_from) index over a range bounded
@@ -203,7 +208,7 @@ async def load_busy(
         return []
     lower_bound = overlapping_from - LONGEST_BLOCK
     engine = current_engine()
-    if isinstance(engine, SQLiteEngine) and except_hold is None:
+    if isinstance(engine, SQLiteEngine) and except_hold is None and except_booking is None:
         rows = _sqlite_reader(engine.path).busy_rows(
             list(resources), lower_bound, overlapping_from, overlapping_until, now
         )
@@ -224,6 +229,8 @@ async def load_busy(
     )
     if except_hold is not None:
         query = query.where(Allocation.hold.is_null() | (Allocation.hold != except_hold))
+    if except_booking is not None:
+        query = query.where(Allocation.booking.is_null() | (Allocation.booking != except_booking))
     return [_busy(row, resources, service_id, service_key) for row in await query]
 
 
@@ -247,7 +254,7 @@ class _SQLiteReader:
     loop. In WAL mode readers never wait for writers, and each statement in
     autocommit mode sees everything committed before it. The SQL must match
     the Piccolo query in ``load_busy`` (both are exercised by the tests: this
-    path on SQLite, the Piccolo path on PostgreSQL and for ``except_hold``).
+    path on SQLite, the Piccolo path on PostgreSQL and for the ``except_`` filters).
     """
 
     SQL = (

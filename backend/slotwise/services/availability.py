@@ -179,7 +179,7 @@ def forget_offers() -> None:
 
 async def busy_for(
     offer: Offer, window_start: datetime, window_end: datetime, *, now: datetime,
-    except_hold: int | None = None,
+    except_hold: int | None = None, except_booking: int | None = None,
 ) -> list[Busy]:
     """Busy time that can matter to starts in ``[window_start, window_end)``.
 
@@ -195,6 +195,7 @@ async def busy_for(
         overlapping_until=window_end + rules.duration + rules.buffer_after,
         now=now,
         except_hold=except_hold,
+        except_booking=except_booking,
     )
 
 

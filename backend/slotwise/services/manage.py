@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from slotwise.domain.availability import check_slot
+from slotwise.domain.policy import Verdict, may_cancel, may_reschedule
 from slotwise.persistence import bookings as store
+from slotwise.persistence import outbox, queries
 from slotwise.persistence.bookings import BookingRecord
+from slotwise.persistence.engine import current_engine, write_transaction
+from slotwise.persistence.queries import ServiceInfo, SiteInfo
 from slotwise.services import tokens
-from slotwise.services.errors import NotFound
+from slotwise.services.availability import busy_for, load_offer
+from slotwise.services.bookings import SlotUnavailable, alternatives
+from slotwise.services.errors import NotFound, ServiceError
+from slotwise.services.notifications import Messaging, SiteMessaging, queue_booking_messages
 
 # PRODUCT §8: a manage link stops working 30 days after the booking ends.
 LINK_LIFETIME_AFTER_END = timedelta(days=30)
@@ -29,3 +38,111 @@ async def booking_for_token(token: str, *, secret_key: str, now: datetime) -> Bo
     if not hmac.compare_digest(expected, token) or now > record.end + LINK_LIFETIME_AFTER_END:
         raise NotFound("booking", "for this link")
     return record
+
+
+class ActionRefused(ServiceError):
+    """The site's policy does not allow this change (any more)."""
+
+    def __init__(self, action: str, verdict: Verdict, contact: str | None) -> None:
+        super().__init__(f"{action} is not possible: {verdict.reason}")
+        self.action = action
+        self.verdict = verdict
+        self.contact = contact
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    site: SiteInfo
+    service: ServiceInfo
+
+
+async def _context(record: BookingRecord) -> _Context:
+    # Read fresh and including disabled services: a booking outlives its service's listing.
+    site = await queries.find_site(record.site_slug)
+    service = await queries.find_service(site.id, record.service_slug)
+    return _Context(site=site, service=service)
+
+
+def _site_messaging(context: _Context) -> SiteMessaging:
+    return SiteMessaging(site_id=context.site.id, sms_enabled=context.site.sms_enabled,
+                         notify_email=context.site.notify_email, reminders=context.service.reminders,
+                         email_templates=context.site.email_templates,
+                         sms_templates=context.site.sms_templates)
+
+
+def cancel_verdict(record: BookingRecord, service: ServiceInfo, now: datetime) -> Verdict:
+    return may_cancel(status=record.status, start=record.start, now=now,
+                      cancel_until=timedelta(minutes=service.cancel_until_minutes))
+
+
+def reschedule_verdict(record: BookingRecord, context: _Context, done: int, now: datetime) -> Verdict:
+    return may_reschedule(status=record.status, start=record.start, now=now,
+                          reschedule_until=timedelta(minutes=context.service.reschedule_until_minutes),
+                          reschedules_done=done, max_reschedules=context.site.max_reschedules)
+
+
+async def cancel_booking(
+    token: str, *, reason: str | None, now: datetime, secret_key: str, messaging: Messaging | None,
+) -> BookingRecord:
+    """Cancel within the policy; cancelling a cancelled booking again changes nothing."""
+    record = await booking_for_token(token, secret_key=secret_key, now=now)
+    context = await _context(record)
+    async with write_transaction(current_engine()):
+        await store.lock_resources(await store.resource_ids_of(record.id))
+        record = await store.load_booking(record.id)  # as it is now, under the lock
+        if record.status == "cancelled":
+            return record
+        verdict = cancel_verdict(record, context.service, now)
+        if not verdict:
+            raise ActionRefused("cancel", verdict, context.site.contact_phone or context.site.contact_email)
+        await store.cancel(record.id, reason=reason, now=now)
+        await outbox.drop_queued(record.id, events=("reminder",))
+        record = await store.load_booking(record.id)
+        if messaging is not None:
+            await queue_booking_messages(record, event="cancelled", manage_token=token,
+                                         site=_site_messaging(context), messaging=messaging, now=now)
+    return record
+
+
+async def reschedule_booking(
+    token: str, *, start: datetime, resource: str | None, now: datetime, secret_key: str,
+    messaging: Messaging | None,
+) -> BookingRecord:
+    """Move to a free ``start``: the new time is taken and the old released in one transaction.
+
+    Without ``resource`` the booking keeps its person (the first group's
+    resource), as a customer moving "my appointment with Anna" expects.
+    """
+    record = await booking_for_token(token, secret_key=secret_key, now=now)
+    context = await _context(record)
+    offer = await load_offer(record.site_slug, record.service_slug, resource=resource)
+    keep = resource or (record.resources[0][0] if record.resources else None)
+    async with write_transaction(current_engine()):
+        await store.lock_resources(offer.resource_ids())
+        record = await store.load_booking(record.id)
+        verdict = reschedule_verdict(record, context, await store.reschedule_count(record.id), now)
+        if not verdict:
+            raise ActionRefused("reschedule", verdict, context.site.contact_phone or context.site.contact_email)
+        busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now,
+                              except_booking=record.id)
+        slot = check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
+                          site_closed=offer.site.closed, only_resource=keep)
+        if slot is not None:
+            await store.move(record.id, rules=offer.service.rules, service_id=offer.service.id,
+                             resource_ids=offer.resource_ids(slot.resources), old_start=record.start,
+                             new_start=slot.start, now=now)
+            await outbox.drop_queued(record.id, events=("reminder",))
+            record = await store.load_booking(record.id)
+            if messaging is not None:
+                await queue_booking_messages(record, event="rescheduled", manage_token=token,
+                                             site=_site_messaging(context), messaging=messaging, now=now)
+    if slot is None:
+        raise SlotUnavailable(await alternatives(offer, start, now=now, resource=keep))
+    return record
+
+
+async def verdicts(record: BookingRecord, now: datetime) -> tuple[Verdict, Verdict]:
+    """What the link's holder may do now: (cancel, reschedule)."""
+    context = await _context(record)
+    done = await store.reschedule_count(record.id)
+    return cancel_verdict(record, context.service, now), reschedule_verdict(record, context, done, now)

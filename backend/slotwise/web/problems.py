@@ -20,6 +20,7 @@ from litestar.status_codes import (
 
 from slotwise.services.bookings import IdempotencyConflict, SlotUnavailable
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
+from slotwise.services.manage import ActionRefused
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,18 @@ def _slot_unavailable(exc: SlotUnavailable) -> ProblemDetailsException:
     )
 
 
+def _action_refused(exc: ActionRefused) -> ProblemDetailsException:
+    deadline = exc.verdict.deadline.isoformat() if exc.verdict.deadline else None
+    contact = f" Please contact {exc.contact}." if exc.contact else ""
+    return problem(
+        HTTP_409_CONFLICT,
+        "not-allowed",
+        f"This booking can no longer be {'cancelled' if exc.action == 'cancel' else 'moved'} online",
+        f"Reason: {exc.verdict.reason}.{contact}",
+        action=exc.action, reason=exc.verdict.reason, until=deadline, contact=exc.contact,
+    )
+
+
 def _idempotency_conflict(exc: IdempotencyConflict) -> ProblemDetailsException:
     return problem(
         HTTP_422_UNPROCESSABLE_ENTITY,
@@ -123,6 +136,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 InvalidInput: _invalid_input,
                 SlotUnavailable: _slot_unavailable,
                 IdempotencyConflict: _idempotency_conflict,
+                ActionRefused: _action_refused,
                 ValidationException: _framework_validation,
                 NotFoundException: _route_not_found,
                 HTTPException: _http_exception,

@@ -1,0 +1,50 @@
+"""What a customer may still do with a booking. Pure: every fact, ``now`` included, is an argument.
+
+Worked example: a booking starts Tuesday 10:00 with ``cancel_until`` 24 h.
+Cancelling is allowed until Monday 10:00 (inclusive) and refused from
+Monday 10:00:01 on with the reason "too-late". The same shape holds for
+rescheduling with ``reschedule_until``, plus a cap on how often one booking
+may be moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    reason: str | None = None  # "cancelled" | "started" | "too-late" | "too-many-moves"
+    deadline: datetime | None = None  # until when it was (or is) allowed
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def may_cancel(*, status: str, start: datetime, now: datetime, cancel_until: timedelta) -> Verdict:
+    deadline = start - cancel_until
+    if status == "cancelled":
+        return Verdict(False, "cancelled", deadline)
+    if now >= start:
+        return Verdict(False, "started", deadline)
+    if now > deadline:
+        return Verdict(False, "too-late", deadline)
+    return Verdict(True, None, deadline)
+
+
+def may_reschedule(
+    *, status: str, start: datetime, now: datetime, reschedule_until: timedelta,
+    reschedules_done: int, max_reschedules: int,
+) -> Verdict:
+    deadline = start - reschedule_until
+    if status == "cancelled":
+        return Verdict(False, "cancelled", deadline)
+    if now >= start:
+        return Verdict(False, "started", deadline)
+    if now > deadline:
+        return Verdict(False, "too-late", deadline)
+    if reschedules_done >= max_reschedules:
+        return Verdict(False, "too-many-moves", deadline)
+    return Verdict(True, None, deadline)

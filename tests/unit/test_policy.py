@@ -1,0 +1,48 @@
+"""Cancel and reschedule policy at its boundaries."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from slotwise.domain.policy import may_cancel, may_reschedule
+
+START = datetime(2026, 11, 24, 9, tzinfo=UTC)
+DAY = timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    ("now", "status", "allowed", "reason"),
+    [
+        pytest.param(START - DAY - timedelta(seconds=1), "confirmed", True, None, id="a-second-before-the-cut-off"),
+        pytest.param(START - DAY, "confirmed", True, None, id="exactly-at-the-cut-off"),
+        pytest.param(START - DAY + timedelta(seconds=1), "confirmed", False, "too-late", id="a-second-after"),
+        pytest.param(START, "confirmed", False, "started", id="at-the-start"),
+        pytest.param(START - 2 * DAY, "cancelled", False, "cancelled", id="already-cancelled"),
+    ],
+)
+def test_cancelling_is_allowed_until_the_cut_off(now, status, allowed, reason):
+    verdict = may_cancel(status=status, start=START, now=now, cancel_until=DAY)
+
+    assert (bool(verdict), verdict.reason) == (allowed, reason)
+    assert verdict.deadline == START - DAY
+
+
+@pytest.mark.parametrize(
+    ("done", "allowed", "reason"),
+    [
+        pytest.param(2, True, None, id="below-the-cap"),
+        pytest.param(3, False, "too-many-moves", id="at-the-cap"),
+    ],
+)
+def test_rescheduling_stops_after_the_sites_maximum(done, allowed, reason):
+    verdict = may_reschedule(status="confirmed", start=START, now=START - 2 * DAY,
+                             reschedule_until=DAY, reschedules_done=done, max_reschedules=3)
+
+    assert (bool(verdict), verdict.reason) == (allowed, reason)
+
+
+def test_rescheduling_after_the_cut_off_is_too_late():
+    verdict = may_reschedule(status="confirmed", start=START, now=START - timedelta(hours=1),
+                             reschedule_until=DAY, reschedules_done=0, max_reschedules=3)
+
+    assert verdict.reason == "too-late"

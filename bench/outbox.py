@@ -87,7 +87,7 @@ async def drain_with_worker(url: str, now: datetime) -> float:
     from slotwise.adapters.smtp import SmtpMailer
     from slotwise.services.delivery import Deliverer
 
-    deliverer = Deliverer(email=SmtpMailer(url), sms=DevSmsSender(), clock=lambda: now)
+    deliverer = Deliverer(email=SmtpMailer(url), sms=DevSmsSender(), clock=lambda: now, secret_key="bench")
     began = time.perf_counter()
     while await deliverer.deliver_due(limit=50):
         pass

@@ -15,6 +15,7 @@ from slotwise.services.sites import apply_site
 from slotwise.settings import load_settings
 from slotwise.web.app import create_app
 
+SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 
 @pytest.fixture
 async def dev_client(clock, schema):
@@ -30,7 +31,7 @@ async def test_a_booking_shows_up_in_the_development_outbox_with_its_manage_link
         "service": "quick", "start": "2026-11-24T09:00:00+01:00",
         "customer": {"name": "<script>alert(1)</script> Erika", "email": "erika@example.com"}})
     assert booked.status_code == 201
-    await Deliverer(email=DevEmailSender(), sms=DevSmsSender(), clock=clock).deliver_due()
+    await Deliverer(secret_key=SECRET, email=DevEmailSender(), sms=DevSmsSender(), clock=clock).deliver_due()
 
     page = await dev_client.get("/dev/messages/")
 

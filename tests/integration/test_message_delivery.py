@@ -16,11 +16,13 @@ from slotwise.adapters.twilio_sms import TwilioTexter
 from slotwise.clock import system_clock
 from slotwise.persistence.tables import OptOut, OutboxMessage
 from slotwise.services.delivery import Deliverer
+from slotwise.settings import load_settings
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import parse_site
 from slotwise.testing import ServerProcess, free_port, tomorrow_at
 from test_outbox import Inbox
 
+SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"
 SID, TOKEN = "AC" + "1" * 32, "test-token"
 SMS_SITE = TEST_SITE.replace('contact_phone = "+49 40 1111111"',
@@ -51,7 +53,7 @@ async def test_confirmation_sms_reach_twilio_and_each_error_is_handled_as_its_ki
     failures = {OPTED_OUT: (400, 21610), INVALID: (400, 21211), THROTTLED: (429, 20429)}
     async with FakeTwilio(failures=failures) as peer:
         texter = TwilioTexter(SID, TOKEN, api_base=peer.base_url)
-        deliverer = Deliverer(email=DevEmailSender(), sms=texter, clock=clock, jitter=lambda: 0.0)
+        deliverer = Deliverer(secret_key=SECRET, email=DevEmailSender(), sms=texter, clock=clock, jitter=lambda: 0.0)
         await book(client, "2026-11-24T09:00:00+01:00", "+4915199999999", 0)
         await book(client, "2026-11-24T09:30:00+01:00", OPTED_OUT, 1)
         await book(client, "2026-11-24T10:00:00+01:00", INVALID, 2)

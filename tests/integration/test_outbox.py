@@ -9,6 +9,7 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from icalendar import Calendar
 
 from sitefiles import TEST_SITE, parse_test_site
 from slotwise.adapters.dev_outbox import DevSmsSender
@@ -16,9 +17,11 @@ from slotwise.adapters.smtp import SmtpMailer
 from slotwise.persistence import outbox
 from slotwise.persistence.tables import Booking, DeliveryAttempt, OutboxMessage
 from slotwise.services.delivery import Deliverer
+from slotwise.settings import load_settings
 from slotwise.services.sites import apply_site
 from slotwise.testing import free_port
 
+SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"
 NOTIFY_SITE = TEST_SITE.replace(
     'contact_phone = "+49 40 1111111"',
@@ -74,7 +77,7 @@ async def site(clock) -> None:
 
 @pytest.fixture
 def deliverer(smtp, clock) -> Deliverer:
-    return Deliverer(email=SmtpMailer(smtp.url), sms=DevSmsSender(), clock=clock, jitter=lambda: 0.0)
+    return Deliverer(secret_key=SECRET, email=SmtpMailer(smtp.url), sms=DevSmsSender(), clock=clock, jitter=lambda: 0.0)
 
 
 def booking_body(start: str, n: int = 0) -> dict:
@@ -119,6 +122,11 @@ async def test_the_worker_delivers_the_confirmation_to_a_real_smtp_server(client
     assert received["To"] == "erika0@example.com"
     assert "Test Physio" in received["From"]
     assert booking["manage_url"] in received.get_body(("plain",)).get_content()
+    assert booking["manage_url"] in received.get_body(("html",)).get_content()
+    [ics] = [part for part in received.iter_attachments() if part.get_content_type() == "text/calendar"]
+    event = Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")[0]
+    assert str(event["URL"]) == booking["manage_url"]
+    assert booking["manage_url"] in str(event["DESCRIPTION"])
     row = await OutboxMessage.select().where(OutboxMessage.event == "confirmed").first()
     assert row["status"] == "sent"
     assert row["provider_id"] == received["Message-ID"]
@@ -187,7 +195,7 @@ async def test_two_workers_at_once_send_each_message_once(client, smtp, clock):
     for n, start in enumerate(["2026-11-24T09:00:00+01:00", "2026-11-24T10:00:00+01:00",
                                "2026-11-24T11:00:00+01:00", "2026-11-24T13:00:00+01:00"]):
         await book(client, start, n)
-    workers = [Deliverer(email=SmtpMailer(smtp.url), sms=DevSmsSender(), clock=clock) for _ in range(2)]
+    workers = [Deliverer(secret_key=SECRET, email=SmtpMailer(smtp.url), sms=DevSmsSender(), clock=clock) for _ in range(2)]
 
     await asyncio.gather(*(w.deliver_due(limit=1) for w in workers for _ in range(3)))
     while await workers[0].deliver_due():
@@ -209,7 +217,7 @@ async def test_a_permanent_refusal_fails_the_message_at_once(client, clock):
     controller.start()
     try:
         await book(client)
-        deliverer = Deliverer(email=SmtpMailer(f"smtp://127.0.0.1:{port}"), sms=DevSmsSender(), clock=clock)
+        deliverer = Deliverer(secret_key=SECRET, email=SmtpMailer(f"smtp://127.0.0.1:{port}"), sms=DevSmsSender(), clock=clock)
         await deliverer.deliver_due()
     finally:
         controller.stop()

@@ -283,3 +283,9 @@ async def reschedule_count(booking_id: int) -> int:
 async def resource_ids_of(booking_id: int) -> list[int]:
     rows = await Allocation.select(Allocation.resource).where(Allocation.booking == booking_id)
     return [row["resource"] for row in rows]
+
+
+async def token_material(booking_id: int) -> tuple[str, str]:
+    """The uid and salt a booking's manage token is derived from."""
+    row = await Booking.select(Booking.uid, Booking.manage_token_salt).where(Booking.id == booking_id).first()
+    return str(row["uid"]), row["manage_token_salt"]

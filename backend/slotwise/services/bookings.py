@@ -222,7 +222,7 @@ class _BookingAttempt:
                 record = await store.load_booking(booking_id)
                 if self.messaging is not None:
                     await queue_booking_messages(
-                        record, event="confirmed", manage_token=token,
+                        record, event="confirmed",
                         site=SiteMessaging(site_id=offer.site.id, sms_enabled=offer.site.sms_enabled,
                                            notify_email=offer.site.notify_email,
                                            reminders=offer.service.reminders,

@@ -7,6 +7,7 @@ the same event when a later one arrives. Times are written in UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -51,3 +52,15 @@ def booking_calendar(record: BookingRecord, *, manage_url: str, now: datetime, m
         event.add("organizer", organizer)
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def fill_calendar(data: bytes, placeholder: str, value: str) -> bytes:
+    """Replace ``placeholder`` in an iCalendar file, wherever line folding split it.
+
+    RFC 5545 folds lines at 75 octets, so the text is unfolded first and the
+    calendar re-serialised (and re-folded) by icalendar afterwards.
+    """
+    unfolded = re.sub(rb"\r\n[ \t]", b"", data)
+    if placeholder.encode() not in unfolded:
+        return data
+    return Calendar.from_ical(unfolded.replace(placeholder.encode(), value.encode())).to_ical()

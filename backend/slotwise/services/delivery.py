@@ -35,7 +35,10 @@ from slotwise.adapters.delivery import (
 )
 from slotwise.clock import Clock
 from slotwise.domain.retry import gives_up, retry_delay
-from slotwise.persistence import outbox
+from slotwise.persistence import bookings, outbox
+from slotwise.services import tokens
+from slotwise.services.calendar_files import fill_calendar
+from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER, fill_manage_token
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +76,35 @@ def sms_from_json(data: dict[str, Any]) -> OutgoingSms:
     return OutgoingSms(**data)
 
 
+def with_manage_token(channel: str, content: dict[str, Any], token: str) -> dict[str, Any]:
+    """Queued content with its manage-link placeholder replaced by the real token."""
+    if channel == "sms":
+        return {**content, "body": fill_manage_token(content["body"], token)}
+    filled = {key: fill_manage_token(content[key], token) for key in ("subject", "text", "html")}
+    attachments = []
+    for attachment in content.get("attachments", []):
+        if attachment["mime_type"] == "text/calendar":
+            data = fill_calendar(base64.b64decode(attachment["content"]), MANAGE_TOKEN_PLACEHOLDER, token)
+            attachment = {**attachment, "content": base64.b64encode(data).decode()}
+        attachments.append(attachment)
+    return {**content, **filled, "attachments": attachments}
+
+
+async def filled_content(row: dict[str, Any], secret_key: str) -> dict[str, Any]:
+    """A queued message's content as it goes out: with the booking's working manage link."""
+    if row["booking"] is None:
+        return row["content"]
+    uid, salt = await bookings.token_material(row["booking"])
+    return with_manage_token(row["channel"], row["content"], tokens.manage_token(secret_key, uid, salt))
+
+
 class Deliverer:
-    def __init__(self, *, email: EmailSender, sms: SmsSender, clock: Clock,
+    def __init__(self, *, email: EmailSender, sms: SmsSender, clock: Clock, secret_key: str,
                  jitter: Callable[[], float] = lambda: random.uniform(-1, 1)) -> None:
         self.email = email
         self.sms = sms
         self.clock = clock
+        self.secret_key = secret_key
         self.jitter = jitter
 
     async def deliver_due(self, limit: int = BATCH) -> int:
@@ -116,9 +142,11 @@ class Deliverer:
                     await outbox.mark_failed(message_id, error="recipient opted out earlier",
                                              outcome="opted-out", now=now)
                     return
-                provider_id = await self.sms.send(sms_from_json(row["content"]))
+                content = await filled_content(row, self.secret_key)
+                provider_id = await self.sms.send(sms_from_json(content))
             else:
-                provider_id = await self.email.send(email_from_json(row["content"]))
+                content = await filled_content(row, self.secret_key)
+                provider_id = await self.email.send(email_from_json(content))
         except RecipientOptedOut as exc:
             await outbox.record_opt_out(channel, row["recipient"], reason=str(exc), now=now)
             await outbox.mark_failed(message_id, error=_describe(exc), outcome="opted-out", now=now)
@@ -147,7 +175,8 @@ class OutboxWorker:
         from slotwise.adapters.senders import senders_from_settings
 
         self.email, self.sms = senders_from_settings(settings)
-        self.deliverer = Deliverer(email=self.email, sms=self.sms, clock=clock)
+        self.deliverer = Deliverer(email=self.email, sms=self.sms, clock=clock,
+                                   secret_key=settings.secret_key)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
 

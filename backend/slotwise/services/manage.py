@@ -99,7 +99,7 @@ async def cancel_booking(
         await outbox.drop_queued(record.id, events=("reminder",))
         record = await store.load_booking(record.id)
         if messaging is not None:
-            await queue_booking_messages(record, event="cancelled", manage_token=token,
+            await queue_booking_messages(record, event="cancelled",
                                          site=_site_messaging(context), messaging=messaging, now=now)
     return record
 
@@ -134,7 +134,7 @@ async def reschedule_booking(
             await outbox.drop_queued(record.id, events=("reminder",))
             record = await store.load_booking(record.id)
             if messaging is not None:
-                await queue_booking_messages(record, event="rescheduled", manage_token=token,
+                await queue_booking_messages(record, event="rescheduled",
                                              site=_site_messaging(context), messaging=messaging, now=now)
     if slot is None:
         raise SlotUnavailable(await alternatives(offer, start, now=now, resource=keep))

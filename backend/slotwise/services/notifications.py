@@ -21,6 +21,7 @@ from slotwise.persistence.outbox import QueuedMessage
 from slotwise.services.delivery import email_to_json, sms_to_json
 from slotwise.services.email_content import build_booking_email
 from slotwise.services.sms_content import build_booking_sms
+from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
 from slotwise.settings import Settings
 
 # Sender shown when SLOTWISE_MAIL_FROM / _TWILIO_FROM are not set (the demo).
@@ -69,10 +70,14 @@ class SiteMessaging:
 
 
 async def queue_booking_messages(
-    record: BookingRecord, *, event: str, manage_token: str, site: SiteMessaging,
-    messaging: Messaging, now: datetime,
+    record: BookingRecord, *, event: str, site: SiteMessaging, messaging: Messaging, now: datetime,
 ) -> None:
-    manage_url = messaging.manage_url(manage_token)
+    """Queue the messages ``event`` causes; their manage links hold a placeholder.
+
+    The worker derives the booking's manage token and fills it in when it
+    sends (services.delivery), so no working link is ever stored.
+    """
+    manage_url = messaging.manage_url(MANAGE_TOKEN_PLACEHOLDER)
     messages = []
 
     def email_to(recipient: str, kind: str, send_at: datetime) -> QueuedMessage:

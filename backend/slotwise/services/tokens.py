@@ -33,3 +33,16 @@ def hash_token(token: str) -> str:
 def manage_token(secret_key: str, booking_uid: str, salt: str) -> str:
     digest = hmac.new(secret_key.encode(), f"manage:{booking_uid}:{salt}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+# Stands for a booking's manage token in queued messages, so the outbox never
+# stores a working link: the worker derives the token (manage_token above) and
+# fills it in just before sending. Same length and alphabet as a real token
+# (43 URL-safe characters), so escaping, link detection and SMS segment counts
+# are the same with either.
+MANAGE_TOKEN_PLACEHOLDER = "slotwise-manage-token-placeholder-xxxxxxxxx"
+assert len(MANAGE_TOKEN_PLACEHOLDER) == 43
+
+
+def fill_manage_token(text: str, token: str) -> str:
+    return text.replace(MANAGE_TOKEN_PLACEHOLDER, token)

@@ -7,12 +7,14 @@ it shows customers' messages, so it never belongs on a public server.
 from __future__ import annotations
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from slotwise.persistence import outbox
-from slotwise.services.delivery import email_from_json, sms_from_json
+from slotwise.services.delivery import email_from_json, filled_content, sms_from_json
+from slotwise.settings import Settings
 
 # Email HTML is shown as it is, but sandboxed: no scripts, no forms, no requests.
 EMAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
@@ -24,23 +26,24 @@ class DevMessages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self) -> Template:
+    async def index(self, settings: NamedDependency[Settings]) -> Template:
         rows = await outbox.recent_messages(100)
         messages = []
         for row in rows:
+            content = await filled_content(row, settings.secret_key)
             if row["channel"] == "email":
-                email = email_from_json(row["content"])
+                email = email_from_json(content)
                 body, subject = email.text, email.subject
             else:
-                body, subject = sms_from_json(row["content"]).body, "SMS"
+                body, subject = sms_from_json(content).body, "SMS"
             messages.append({**row, "subject": subject, "body": body})
         return Template("dev/messages.html", context={"messages": messages}, headers=PRIVATE)
 
     @get("/{uid:str}/html", media_type="text/html")
-    async def email_html(self, uid: FromPath[str]) -> Response[str]:
+    async def email_html(self, uid: FromPath[str], settings: NamedDependency[Settings]) -> Response[str]:
         row = await outbox.message_by_uid(uid)
         if row is None or row["channel"] != "email":
             raise NotFoundException()
-        html = email_from_json(row["content"]).html
+        html = email_from_json(await filled_content(row, settings.secret_key)).html
         return Response(html, media_type="text/html",
                         headers={**PRIVATE, "Content-Security-Policy": EMAIL_CSP})

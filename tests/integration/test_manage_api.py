@@ -197,3 +197,28 @@ async def test_the_plain_token_is_nowhere_in_the_database(client):
     dump = "".join([str(await table.select()) for table in TABLES])
     assert token not in dump
     assert MANAGE_TOKEN_PLACEHOLDER in dump  # the queued messages hold a placeholder instead
+
+
+async def test_a_repeated_move_with_one_idempotency_key_moves_once(client):
+    token = await book(client)
+    headers = {"Idempotency-Key": "move-1"}
+
+    first = await client.post(manage(token, "reschedule"), json={"start": TEN}, headers=headers)
+    again = await client.post(manage(token, "reschedule"), json={"start": TEN}, headers=headers)
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["booking"] == first.json()["booking"]
+    assert (await Booking.select(Booking.reschedule_count).first())["reschedule_count"] == 1
+    assert await OutboxMessage.count().where(OutboxMessage.event == "rescheduled") == 1
+
+
+async def test_one_idempotency_key_for_a_different_move_answers_422(client):
+    token = await book(client)
+    headers = {"Idempotency-Key": "move-1"}
+    await client.post(manage(token, "reschedule"), json={"start": TEN}, headers=headers)
+
+    response = await client.post(manage(token, "reschedule"), json={"start": "2026-11-24T11:00:00+01:00"},
+                                 headers=headers)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["name"] == "Idempotency-Key"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +17,12 @@ from slotwise.persistence.engine import current_engine, write_transaction
 from slotwise.persistence.queries import ServiceInfo, SiteInfo
 from slotwise.services import tokens
 from slotwise.services.availability import busy_for, load_offer
-from slotwise.services.bookings import SlotUnavailable, alternatives
+from slotwise.services.bookings import (
+    IDEMPOTENCY_TTL,
+    IdempotencyConflict,
+    SlotUnavailable,
+    alternatives,
+)
 from slotwise.services.errors import NotFound, ServiceError
 from slotwise.services.notifications import Messaging, SiteMessaging, queue_booking_messages
 
@@ -28,17 +35,23 @@ async def booking_for_token(token: str, *, secret_key: str, now: datetime) -> Bo
 
     The lookup goes by the token's SHA-256 (an index, not a comparison of
     secrets); the derived token is then compared in constant time, so a
-    stored hash alone never unlocks a booking.
+    stored hash alone never unlocks a booking. An unknown token runs the same
+    derivation and comparison against a dummy, so the answer takes as long as
+    for a known one (no timing oracle for guessing).
     """
     booking_id = await store.find_booking_id_by_token_hash(tokens.hash_token(token))
-    if booking_id is None:
-        raise NotFound("booking", "for this link")
-    record = await store.load_booking(booking_id)
-    expected = tokens.manage_token(secret_key, record.uid, record.manage_token_salt)
-    if not hmac.compare_digest(expected, token) or now > record.end + LINK_LIFETIME_AFTER_END:
+    record = await store.load_booking(booking_id) if booking_id is not None else None
+    expected = tokens.manage_token(
+        secret_key, record.uid if record else _DUMMY_UID, record.manage_token_salt if record else _DUMMY_SALT
+    )
+    matches = hmac.compare_digest(expected, token)
+    if record is None or not matches or now > record.end + LINK_LIFETIME_AFTER_END:
         raise NotFound("booking", "for this link")
     return record
 
+
+_DUMMY_UID = "00000000-0000-0000-0000-000000000000"
+_DUMMY_SALT = "0" * 32
 
 class ActionRefused(ServiceError):
     """The site's policy does not allow this change (any more)."""
@@ -81,21 +94,51 @@ def reschedule_verdict(record: BookingRecord, context: _Context, done: int, now:
                           reschedules_done=done, max_reschedules=context.site.max_reschedules)
 
 
+async def _replayed(context: _Context, record: BookingRecord, scope: str, key: str | None,
+                   fingerprint: str, now: datetime) -> bool:
+    """True when ``key`` already did this request (replay); a different request raises."""
+    if key is None:
+        return False
+    previous = await store.find_idempotency(context.site.id, f"{scope}:{record.id}", key, now)
+    if previous is None:
+        return False
+    if previous["request_hash"] != fingerprint:
+        raise IdempotencyConflict()
+    return True
+
+
+async def _remember(context: _Context, record: BookingRecord, scope: str, key: str | None,
+                    fingerprint: str, now: datetime) -> None:
+    if key is not None:
+        await store.record_idempotency(site_id=context.site.id, scope=f"{scope}:{record.id}", key=key,
+                                       request_hash=fingerprint, booking_id=record.id, now=now,
+                                       keep=IDEMPOTENCY_TTL)
+
+
+def _fingerprint(**request: object) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
 async def cancel_booking(
     token: str, *, reason: str | None, now: datetime, secret_key: str, messaging: Messaging | None,
+    idempotency_key: str | None = None,
 ) -> BookingRecord:
     """Cancel within the policy; cancelling a cancelled booking again changes nothing."""
     record = await booking_for_token(token, secret_key=secret_key, now=now)
     context = await _context(record)
+    fingerprint = _fingerprint(reason=reason)
     async with write_transaction(current_engine()):
         await store.lock_resources(await store.resource_ids_of(record.id))
         record = await store.load_booking(record.id)  # as it is now, under the lock
+        if await _replayed(context, record, "manage-cancel", idempotency_key, fingerprint, now):
+            return record
         if record.status == "cancelled":
             return record
         verdict = cancel_verdict(record, context.service, now)
         if not verdict:
             raise ActionRefused("cancel", verdict, context.site.contact_phone or context.site.contact_email)
         await store.cancel(record.id, reason=reason, now=now)
+        await _remember(context, record, "manage-cancel", idempotency_key, fingerprint, now)
         await outbox.drop_queued(record.id, events=("reminder",))
         record = await store.load_booking(record.id)
         if messaging is not None:
@@ -106,7 +149,7 @@ async def cancel_booking(
 
 async def reschedule_booking(
     token: str, *, start: datetime, resource: str | None, now: datetime, secret_key: str,
-    messaging: Messaging | None,
+    messaging: Messaging | None, idempotency_key: str | None = None,
 ) -> BookingRecord:
     """Move to a free ``start``: the new time is taken and the old released in one transaction.
 
@@ -117,9 +160,12 @@ async def reschedule_booking(
     context = await _context(record)
     offer = await load_offer(record.site_slug, record.service_slug, resource=resource)
     keep = resource or (record.resources[0][0] if record.resources else None)
+    fingerprint = _fingerprint(start=start.isoformat(), resource=resource)
     async with write_transaction(current_engine()):
         await store.lock_resources(offer.resource_ids())
         record = await store.load_booking(record.id)
+        if await _replayed(context, record, "manage-reschedule", idempotency_key, fingerprint, now):
+            return record
         verdict = reschedule_verdict(record, context, await store.reschedule_count(record.id), now)
         if not verdict:
             raise ActionRefused("reschedule", verdict, context.site.contact_phone or context.site.contact_email)
@@ -131,6 +177,7 @@ async def reschedule_booking(
             await store.move(record.id, rules=offer.service.rules, service_id=offer.service.id,
                              resource_ids=offer.resource_ids(slot.resources), old_start=record.start,
                              new_start=slot.start, now=now)
+            await _remember(context, record, "manage-reschedule", idempotency_key, fingerprint, now)
             await outbox.drop_queued(record.id, events=("reminder",))
             record = await store.load_booking(record.id)
             if messaging is not None:

@@ -89,6 +89,14 @@ def _required_text(name: str, body: dict[str, Any], problems: list[FieldProblem]
     return value
 
 
+def idempotency_key(request: Request) -> str | None:
+    """The request's ``Idempotency-Key`` header, checked (422 when unusable)."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise InvalidInput([FieldProblem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")])
+    return key
+
+
 def booking_out(record: BookingRecord, manage_token: str, settings: Settings) -> BookingOut:
     return BookingOut(
         id=record.uid,
@@ -153,9 +161,7 @@ class BookingApi(Controller):
         if not isinstance(answers, dict):
             problems.append(FieldProblem("answers", "must be an object keyed by question"))
             answers = {}
-        key = request.headers.get("idempotency-key")
-        if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
-            problems.append(FieldProblem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"))
+        key = idempotency_key(request)
         if problems:
             raise InvalidInput(problems)
         result = await booking_service.confirm_booking(

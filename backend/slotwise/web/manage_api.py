@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_410_GONE
@@ -17,7 +17,7 @@ from slotwise.services.calendar_files import booking_calendar
 from slotwise.services.errors import FieldProblem, InvalidInput
 from slotwise.services.notifications import Messaging
 from slotwise.settings import Settings
-from slotwise.web.booking_api import BookingOut, booking_out, parse_instant
+from slotwise.web.booking_api import BookingOut, booking_out, idempotency_key, parse_instant
 
 # A manage link is a bearer secret: never cached, never leaked as a referrer.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -69,8 +69,8 @@ class ManageApi(Controller):
 
     @post("/cancel", status_code=HTTP_200_OK, summary="Cancel the booking (within the site's policy)")
     async def cancel(
-        self, token: FromPath[str], data: JSONBody[dict[str, Any]], clock: NamedDependency[Clock],
-        settings: NamedDependency[Settings],
+        self, request: Request, token: FromPath[str], data: JSONBody[dict[str, Any]],
+        clock: NamedDependency[Clock], settings: NamedDependency[Settings],
     ) -> Response[ManagedBookingOut]:
         reason = data.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
@@ -78,13 +78,14 @@ class ManageApi(Controller):
         now = clock()
         record = await manage.cancel_booking(token, reason=reason or None, now=now,
                                              secret_key=settings.secret_key,
-                                             messaging=Messaging.from_settings(settings))
+                                             messaging=Messaging.from_settings(settings),
+                                             idempotency_key=idempotency_key(request))
         return _respond(await _managed(record, token, settings, now))
 
     @post("/reschedule", status_code=HTTP_200_OK, summary="Move the booking to another free time (within the site's policy)")
     async def reschedule(
-        self, token: FromPath[str], data: JSONBody[dict[str, Any]], clock: NamedDependency[Clock],
-        settings: NamedDependency[Settings],
+        self, request: Request, token: FromPath[str], data: JSONBody[dict[str, Any]],
+        clock: NamedDependency[Clock], settings: NamedDependency[Settings],
     ) -> Response[ManagedBookingOut]:
         problems: list[FieldProblem] = []
         start = parse_instant("start", data.get("start"), problems)
@@ -96,7 +97,8 @@ class ManageApi(Controller):
         now = clock()
         record = await manage.reschedule_booking(token, start=start, resource=resource or None, now=now,
                                                  secret_key=settings.secret_key,
-                                                 messaging=Messaging.from_settings(settings))
+                                                 messaging=Messaging.from_settings(settings),
+                                                 idempotency_key=idempotency_key(request))
         return _respond(await _managed(record, token, settings, now))
 
     @get("/booking.ics", summary="The booking as an iCalendar file", media_type="text/calendar")

@@ -19,6 +19,7 @@ from slotwise.web.booking import BookingPages, static_files_router, template_con
 from slotwise.web.dev_messages import DevMessages
 from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
+from slotwise.web.manage_pages import ManagePages
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
 from slotwise.web.rate_limit import rate_limit_config
 from slotwise.web.security import security_headers_hook
@@ -44,7 +45,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi, widget_js, demo_page,
-                        BookingPages, static_files_router(),
+                        BookingPages, ManagePages, static_files_router(),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),
         dependencies={

@@ -1,0 +1,242 @@
+"""The manage link's pages: see one booking, cancel it, or move it with the booking page's picker.
+
+Handlers parse, call ``services.manage``, render. The picker is the booking
+page's own (``Page.calendar_view`` and ``widget/_calendar.html``/``_slots.html``);
+``ManagePage`` only points its links and forms at ``/manage/{token}/reschedule``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from slotwise.clock import Clock
+from slotwise.persistence import queries
+from slotwise.persistence.bookings import BookingRecord
+from slotwise.persistence.history import booking_history
+from slotwise.services import availability as availability_service
+from slotwise.services import manage
+from slotwise.services.bookings import SlotUnavailable
+from slotwise.services.errors import NotFound
+from slotwise.services.notifications import Messaging
+from slotwise.settings import Settings
+from slotwise.web.booking.controller import is_htmx
+from slotwise.web.booking.forms import form_dict, parse_start
+from slotwise.web.booking.state import read_state
+from slotwise.web.booking.views import Page, View, bare_context
+from slotwise.web.security import page_csp
+
+# A manage link is a bearer secret: never cached, never sent on as a referrer, never framed.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": page_csp([]),
+    "Vary": "HX-Request, HX-Target, Accept-Language",
+}
+REASON_MAX = 500
+
+
+class ManagePage(Page):
+    """The booking page's views, with every link and form pointing at the manage link."""
+
+    def __init__(self, token: str, *args: Any) -> None:
+        super().__init__(*args)
+        self.token = token
+
+    @property
+    def home(self) -> str:
+        return f"/manage/{self.token}"
+
+    @property
+    def base(self) -> str:  # the calendar's form action
+        return f"{self.home}/reschedule"
+
+    def _here(self, **changes: Any) -> str:
+        return f"{self.base}?{urlencode(replace(self.state, **changes).params())}"
+
+    def common(self) -> dict[str, Any]:
+        return {**super().common(), "hold_action": self.base, "home_url": self.home}
+
+
+async def _page(request: Request, token: str, record: BookingRecord, settings: Settings,
+                now: datetime, values: dict[str, str] | None = None) -> ManagePage:
+    site = await availability_service.get_site(record.site_slug)
+    # The booking's own service, person, language and zone unless the URL says otherwise.
+    given = {k: v for k, v in (values or request.query_params).items()}
+    state_values = {"locale": record.locale, "tz": record.timezone, **given,
+                    "service": record.service_slug,
+                    "resource": record.resources[0][0] if record.resources else ""}
+    state = read_state(site, state_values, accept_language=request.headers.get("accept-language"),
+                       settings=settings)
+    return ManagePage(token, site, state, settings, now)
+
+
+def _render(request: Request, page: ManagePage | None, view: View) -> Template:
+    context = {**(page.common() if page else bare_context(request)), **view.context,
+               "step_template": view.template}
+    headers = dict(PRIVATE_HEADERS)
+    if request.method == "POST":
+        headers["HX-Push-Url"] = "false"
+    return Template(template_name=view.template if is_htmx(request) else "manage/page.html",
+                    context=context, status_code=view.status, headers=headers, media_type="text/html")
+
+
+def _not_found(request: Request) -> Template:
+    return _render(request, None, View("manage/_notfound.html", {}, status=404))
+
+
+def _refusal(page: ManagePage, verdict: manage.Verdict) -> dict[str, Any] | None:
+    """Why an action is not offered, for the template to put into words; None when it is."""
+    if verdict.allowed:
+        return None
+    deadline = verdict.deadline.astimezone(page.customer_zone) if verdict.deadline else None
+    return {"reason": verdict.reason, "until": page.fmt.moment(deadline) if deadline else None}
+
+
+async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: bool,
+                        notice: str | None = None, status: int | None = None) -> View:
+    service = await queries.find_service(page.site.id, record.service_slug)
+    rows = [(page._("Service"), record.service_name),
+            # Always in the customer's own zone, with the business's time where it differs.
+            (page._("When"), page.when(record.start, page.customer_zone))]
+    if record.resources:
+        rows.append((page._("With"), ", ".join(r[1] for r in record.resources)))
+    price = page.fmt.price(record.price_minor, record.currency)
+    if price:
+        rows.append((page._("Price"), price))
+    rows.append((page._("Name"), record.customer_name))
+    rows.append((page._("Email"), record.customer_email))
+    if record.customer_phone:
+        rows.append((page._("Phone"), record.customer_phone))
+    rows += page.answer_rows(service, record.answers) if service else []
+    history = []
+    for entry in await booking_history(record.id):
+        item: dict[str, Any] = {"kind": entry.kind, "at": page.fmt.moment(entry.at.astimezone(page.customer_zone))}
+        if entry.kind == "rescheduled":
+            item["from"] = page.when(datetime.fromisoformat(entry.data["from"]), page.customer_zone)
+            item["to"] = page.when(datetime.fromisoformat(entry.data["to"]), page.customer_zone)
+        elif entry.kind == "cancelled":
+            item["reason"] = entry.data.get("reason") or ""
+        history.append(item)
+    cancel, reschedule = await manage.verdicts(record, page.now)
+    cancelled = record.status == "cancelled"
+    return View("manage/_booking.html", {
+        "record": record,
+        "rows": rows,
+        "history": history,
+        "cancelled": cancelled,
+        "cancel_refused": _refusal(page, cancel),
+        "reschedule_refused": _refusal(page, reschedule),
+        "notice": notice,
+        "contact_phone": page.site.contact_phone,
+        "contact_email": page.site.contact_email,
+        "again_url": f"/book/{record.site_slug}",
+    }, status=status or (410 if cancelled and viewing else 200))
+
+
+async def _picker_view(request: Request, page: ManagePage, record: BookingRecord) -> View:
+    """The booking page's calendar for the booked service and person; the reason when moving is refused."""
+    _, reschedule = await manage.verdicts(record, page.now)
+    if not reschedule:
+        return await _booking_view(page, record, viewing=True)
+    offer = await availability_service.load_offer(record.site_slug, record.service_slug,
+                                                  resource=page.state.resource_key)
+    view = await page.calendar_view(offer)
+    view.context.update(back_url=page.home, back_text=page._("Back to your booking"))
+    if is_htmx(request) and request.headers.get("hx-target") == "sw-slots":
+        view = replace(view, template="widget/_slots.html")
+    return view
+
+
+class ManagePages(Controller):
+    path = "/manage/{token:str}"
+    include_in_schema = False
+
+    @get("/", name="manage-page")
+    async def show(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
+                   settings: NamedDependency[Settings]) -> Template:
+        now = clock()
+        try:
+            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        except NotFound:
+            return _not_found(request)
+        page = await _page(request, token, record, settings, now)
+        return _render(request, page, await _booking_view(page, record, viewing=True))
+
+    @get("/cancel", name="manage-cancel-confirm")
+    async def cancel_step(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
+                          settings: NamedDependency[Settings]) -> Template:
+        now = clock()
+        try:
+            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        except NotFound:
+            return _not_found(request)
+        page = await _page(request, token, record, settings, now)
+        cancel, _ = await manage.verdicts(record, now)
+        if not cancel:
+            return _render(request, page, await _booking_view(page, record, viewing=True))
+        return _render(request, page, View("manage/_cancel.html", {
+            "when": page.when(record.start, page.customer_zone), "service_name": record.service_name,
+            "action": f"{page.home}/cancel", "back_url": page.home, "reason_max": REASON_MAX,
+            "form_hidden": [("locale", page.state.locale), ("tz", page.state.tz)]}))
+
+    @post("/cancel", name="manage-cancel")
+    async def cancel(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
+                     settings: NamedDependency[Settings]) -> Template:
+        now = clock()
+        form = form_dict(await request.form())
+        try:
+            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        except NotFound:
+            return _not_found(request)
+        page = await _page(request, token, record, settings, now, form)
+        reason = (form.get("reason") or "").strip()[:REASON_MAX] or None
+        try:
+            record = await manage.cancel_booking(token, reason=reason, now=now,
+                                                 secret_key=settings.secret_key,
+                                                 messaging=Messaging.from_settings(settings))
+        except manage.ActionRefused:
+            return _render(request, page, await _booking_view(page, record, viewing=True, status=409))
+        return _render(request, page, await _booking_view(page, record, viewing=False))
+
+    @get("/reschedule", name="manage-reschedule-picker")
+    async def picker(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
+                     settings: NamedDependency[Settings]) -> Template:
+        now = clock()
+        try:
+            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        except NotFound:
+            return _not_found(request)
+        page = await _page(request, token, record, settings, now)
+        return _render(request, page, await _picker_view(request, page, record))
+
+    @post("/reschedule", name="manage-reschedule")
+    async def reschedule(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
+                         settings: NamedDependency[Settings]) -> Template:
+        now = clock()
+        form = form_dict(await request.form())
+        try:
+            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        except NotFound:
+            return _not_found(request)
+        page = await _page(request, token, record, settings, now, form)
+        start = parse_start(form.get("start"))
+        if start is None:
+            return _render(request, page, await _picker_view(request, page, record))
+        try:
+            record = await manage.reschedule_booking(token, start=start, resource=None, now=now,
+                                                     secret_key=settings.secret_key,
+                                                     messaging=Messaging.from_settings(settings))
+        except manage.ActionRefused:
+            return _render(request, page, await _booking_view(page, record, viewing=True, status=409))
+        except SlotUnavailable as exc:
+            service = await queries.find_service(page.site.id, record.service_slug)
+            return _render(request, page, page.taken_view(service, start, exc.alternatives, []))
+        return _render(request, page, await _booking_view(page, record, viewing=False, notice="moved"))

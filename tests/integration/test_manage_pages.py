@@ -1,0 +1,147 @@
+"""The manage link's pages: see the booking, cancel it, move it with the booking page's picker."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from html import unescape
+
+import pytest
+
+from sitefiles import TEST_SITE, parse_test_site
+from slotwise.services.sites import apply_site
+
+BASE = "/api/v1/sites/test-physio"
+NINE = "2026-11-24T09:00:00+01:00"  # Tuesday, Anna's first quick slot
+SITE = TEST_SITE.replace(
+    'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"\nresources = ["anna"]',
+    'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"\ncancel_until = "24h"\n'
+    'reschedule_until = "12h"\nresources = ["anna"]\nquestions = [\n'
+    '  { key = "notes", label = "Notes", type = "textarea" },\n]',
+)
+
+
+@pytest.fixture(autouse=True)
+async def site(clock) -> None:
+    await apply_site(parse_test_site(SITE), now=clock())
+
+
+async def book(client, *, name: str = "Erika", notes: str = "Knee") -> str:
+    response = await client.post(f"{BASE}/bookings", json={
+        "service": "quick", "start": NINE, "timezone": "Europe/Berlin", "locale": "en",
+        "customer": {"name": name, "email": "erika@example.com"}, "answers": {"notes": notes}})
+    assert response.status_code == 201, response.text
+    return response.json()["manage_url"].rsplit("/", 1)[1]
+
+
+def form_of(html: str, action_part: str) -> tuple[str, dict[str, str]]:
+    """The form whose action contains ``action_part``: its action and hidden fields."""
+    for match in re.finditer(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', html, re.S):
+        action = unescape(match.group(1))
+        if action_part in action:
+            fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(2)))
+            return action, {k: unescape(v) for k, v in fields.items()}
+    raise AssertionError(f"no form with {action_part}")
+
+
+async def test_the_page_shows_the_booking_with_customer_text_as_text(client):
+    token = await book(client, name="<script>alert(1)</script>", notes='<img src=x onerror="x()">')
+
+    page = await client.get(f"/manage/{token}")
+
+    assert page.status_code == 200
+    assert "Quick check" in page.text and "Tuesday 24 November" in page.text and "09:00" in page.text
+    assert "Anna Berg" in page.text and "25.00" in page.text
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
+    assert 'data-sw-event="booked"' in page.text
+    assert 'data-sw-action="reschedule"' in page.text and 'data-sw-action="cancel"' in page.text
+
+
+async def test_every_answer_carries_private_headers(client):
+    token = await book(client)
+
+    for url in (f"/manage/{token}", f"/manage/{token}/cancel", f"/manage/{token}/reschedule", "/manage/nope"):
+        response = await client.get(url)
+        assert response.headers["referrer-policy"] == "no-referrer", url
+        assert response.headers["cache-control"] == "no-store", url
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], url
+
+
+async def test_too_late_hides_the_actions_and_says_why_with_the_contact(client, clock):
+    token = await book(client)
+    clock.now = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # 11 hours before: both cut-offs passed
+
+    page = await client.get(f"/manage/{token}")
+
+    assert page.status_code == 200
+    assert 'data-sw-action="' not in page.text
+    assert "Cancelling online was possible until Monday 23 November 2026, 09:00" in page.text
+    assert "Changing the time online was possible until Monday 23 November 2026, 21:00" in page.text
+    assert "Please call +49 40 1111111" in page.text
+    refused = await client.post(f"/manage/{token}/cancel", data={"reason": "late"})
+    assert refused.status_code == 409 and "Cancelling online was possible until" in refused.text
+
+
+async def test_cancelling_shows_the_cancelled_state_and_the_link_then_answers_410(client):
+    token = await book(client)
+    step = await client.get(f"/manage/{token}/cancel")
+    action, fields = form_of(step.text, "/cancel")
+
+    done = await client.post(action, data={**fields, "reason": "Feeling better"})
+
+    assert done.status_code == 200
+    assert "This booking is cancelled" in done.text and "Feeling better" in done.text
+    again = await client.get(f"/manage/{token}")
+    assert again.status_code == 410
+    assert 'href="/book/test-physio"' in again.text and 'data-sw-action="' not in again.text
+
+
+async def test_moving_through_the_picker_moves_the_booking(client):
+    token = await book(client)
+    picker = await client.get(f"/manage/{token}/reschedule", params={"date": "2026-11-25"})
+    assert picker.status_code == 200 and 'data-sw-step="calendar"' in picker.text
+    action, fields = form_of(picker.text, "/reschedule")
+    assert action == f"/manage/{token}/reschedule"
+    start = re.search(r'name="start" value="(2026-11-25T10:00[^"]*)"', picker.text).group(1)
+
+    moved = await client.post(action, data={**fields, "start": start})
+
+    assert moved.status_code == 200 and "Your booking has been moved" in moved.text
+    assert 'data-sw-event="rescheduled"' in moved.text
+    booking = (await client.get(f"/api/v1/manage/{token}/")).json()["booking"]
+    assert booking["start"] == "2026-11-25T09:00:00+00:00"
+
+
+async def test_a_taken_time_offers_alternatives(client):
+    token = await book(client)
+    other = await client.post(f"{BASE}/bookings", json={
+        "service": "quick", "start": "2026-11-25T10:00:00+01:00",
+        "customer": {"name": "Max", "email": "max@example.com"}, "answers": {}})
+    assert other.status_code == 201
+
+    taken = await client.post(f"/manage/{token}/reschedule", data={"start": "2026-11-25T10:00:00+01:00"})
+
+    assert taken.status_code == 409 and 'data-sw-step="taken"' in taken.text
+    assert f'action="/manage/{token}/reschedule"' in taken.text
+
+
+async def test_an_unknown_link_answers_404_and_reveals_nothing(client):
+    await book(client)
+
+    page = await client.get("/manage/" + "x" * 43)
+
+    assert page.status_code == 404
+    assert "Erika" not in page.text and "Quick check" not in page.text and "test-physio" not in page.text
+
+
+async def test_the_manage_page_itself_forbids_referrers_for_its_links(client, clock):
+    await apply_site(parse_test_site(), now=clock())
+    booked = await client.post("/api/v1/sites/test-physio/bookings", json={
+        "service": "quick", "start": "2026-11-24T09:00:00+01:00",
+        "customer": {"name": "Erika", "email": "erika@example.com"}})
+    path = "/manage/" + booked.json()["manage_url"].rsplit("/", 1)[1]
+
+    page = await client.get(path)
+
+    assert '<meta name="referrer" content="no-referrer">' in page.text

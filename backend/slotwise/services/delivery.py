@@ -191,3 +191,12 @@ class OutboxWorker:
         closer = getattr(self.sms, "aclose", None)
         if closer is not None:
             await closer()
+
+
+async def recent_messages(limit: int = 100) -> list[dict[str, Any]]:
+    """The newest queued or sent messages, for the development outbox page."""
+    return await outbox.recent_messages(limit)
+
+
+async def message(uid: str) -> dict[str, Any] | None:
+    return await outbox.message_by_uid(uid)

@@ -14,6 +14,7 @@ from slotwise.persistence import bookings as store
 from slotwise.persistence import outbox, queries
 from slotwise.persistence.bookings import BookingRecord
 from slotwise.persistence.engine import current_engine, write_transaction
+from slotwise.persistence.history import booking_history
 from slotwise.persistence.queries import ServiceInfo, SiteInfo
 from slotwise.services import tokens
 from slotwise.services.availability import busy_for, load_offer
@@ -193,3 +194,13 @@ async def verdicts(record: BookingRecord, now: datetime) -> tuple[Verdict, Verdi
     context = await _context(record)
     done = await store.reschedule_count(record.id)
     return cancel_verdict(record, context.service, now), reschedule_verdict(record, context, done, now)
+
+
+async def service_of(record: BookingRecord) -> ServiceInfo | None:
+    """The booking's service as configured now (also when it has since been disabled)."""
+    return (await _context(record)).service
+
+
+async def history(record: BookingRecord) -> list[dict]:
+    """What happened to the booking, oldest first (booked, rescheduled, cancelled)."""
+    return await booking_history(record.id)

@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from slotwise.persistence import outbox
+from slotwise.services import delivery
 from slotwise.services.delivery import email_from_json, filled_content, sms_from_json
 from slotwise.settings import Settings
 
@@ -27,7 +27,7 @@ class DevMessages(Controller):
 
     @get("/")
     async def index(self, settings: NamedDependency[Settings]) -> Template:
-        rows = await outbox.recent_messages(100)
+        rows = await delivery.recent_messages(100)
         messages = []
         for row in rows:
             content = await filled_content(row, settings.secret_key)
@@ -41,7 +41,7 @@ class DevMessages(Controller):
 
     @get("/{uid:str}/html", media_type="text/html")
     async def email_html(self, uid: FromPath[str], settings: NamedDependency[Settings]) -> Response[str]:
-        row = await outbox.message_by_uid(uid)
+        row = await delivery.message(uid)
         if row is None or row["channel"] != "email":
             raise NotFoundException()
         html = email_from_json(await filled_content(row, settings.secret_key)).html

@@ -18,9 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from slotwise.clock import Clock
-from slotwise.persistence import queries
 from slotwise.persistence.bookings import BookingRecord
-from slotwise.persistence.history import booking_history
 from slotwise.services import availability as availability_service
 from slotwise.services import manage
 from slotwise.services.bookings import SlotUnavailable
@@ -102,7 +100,7 @@ def _refusal(page: ManagePage, verdict: manage.Verdict) -> dict[str, Any] | None
 
 async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: bool,
                         notice: str | None = None, status: int | None = None) -> View:
-    service = await queries.find_service(page.site.id, record.service_slug)
+    service = await manage.service_of(record)
     rows = [(page._("Service"), record.service_name),
             # Always in the customer's own zone, with the business's time where it differs.
             (page._("When"), page.when(record.start, page.customer_zone))]
@@ -117,7 +115,7 @@ async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: boo
         rows.append((page._("Phone"), record.customer_phone))
     rows += page.answer_rows(service, record.answers) if service else []
     history = []
-    for entry in await booking_history(record.id):
+    for entry in await manage.history(record):
         item: dict[str, Any] = {"kind": entry.kind, "at": page.fmt.moment(entry.at.astimezone(page.customer_zone))}
         if entry.kind == "rescheduled":
             item["from"] = page.when(datetime.fromisoformat(entry.data["from"]), page.customer_zone)
@@ -237,6 +235,6 @@ class ManagePages(Controller):
         except manage.ActionRefused:
             return _render(request, page, await _booking_view(page, record, viewing=True, status=409))
         except SlotUnavailable as exc:
-            service = await queries.find_service(page.site.id, record.service_slug)
+            service = await manage.service_of(record)
             return _render(request, page, page.taken_view(service, start, exc.alternatives, []))
         return _render(request, page, await _booking_view(page, record, viewing=False, notice="moved"))

@@ -23,8 +23,9 @@ class Verdict:
         return self.allowed
 
 
-def may_cancel(*, status: str, start: datetime, now: datetime, cancel_until: timedelta) -> Verdict:
-    deadline = start - cancel_until
+def _before_cut_off(status: str, start: datetime, now: datetime, cut_off: timedelta) -> Verdict:
+    """The checks both changes share: not cancelled, not started, not past the cut-off."""
+    deadline = start - cut_off
     if status == "cancelled":
         return Verdict(False, "cancelled", deadline)
     if now >= start:
@@ -32,19 +33,17 @@ def may_cancel(*, status: str, start: datetime, now: datetime, cancel_until: tim
     if now > deadline:
         return Verdict(False, "too-late", deadline)
     return Verdict(True, None, deadline)
+
+
+def may_cancel(*, status: str, start: datetime, now: datetime, cancel_until: timedelta) -> Verdict:
+    return _before_cut_off(status, start, now, cancel_until)
 
 
 def may_reschedule(
     *, status: str, start: datetime, now: datetime, reschedule_until: timedelta,
     reschedules_done: int, max_reschedules: int,
 ) -> Verdict:
-    deadline = start - reschedule_until
-    if status == "cancelled":
-        return Verdict(False, "cancelled", deadline)
-    if now >= start:
-        return Verdict(False, "started", deadline)
-    if now > deadline:
-        return Verdict(False, "too-late", deadline)
-    if reschedules_done >= max_reschedules:
-        return Verdict(False, "too-many-moves", deadline)
-    return Verdict(True, None, deadline)
+    verdict = _before_cut_off(status, start, now, reschedule_until)
+    if verdict and reschedules_done >= max_reschedules:
+        return Verdict(False, "too-many-moves", verdict.deadline)
+    return verdict

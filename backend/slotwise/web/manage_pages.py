@@ -86,7 +86,8 @@ def _render(request: Request, page: ManagePage | None, view: View) -> Template:
                     context=context, status_code=view.status, headers=headers, media_type="text/html")
 
 
-def _not_found(request: Request) -> Template:
+def _not_found(request: Request, _: NotFound) -> Template:
+    """Any unknown or expired link, in any handler: a page that reveals nothing."""
     return _render(request, None, View("manage/_notfound.html", {}, status=404))
 
 
@@ -156,15 +157,13 @@ async def _picker_view(request: Request, page: ManagePage, record: BookingRecord
 class ManagePages(Controller):
     path = "/manage/{token:str}"
     include_in_schema = False
+    exception_handlers = {NotFound: _not_found}
 
     @get("/", name="manage-page")
     async def show(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
                    settings: NamedDependency[Settings]) -> Template:
         now = clock()
-        try:
-            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
-        except NotFound:
-            return _not_found(request)
+        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
         page = await _page(request, token, record, settings, now)
         return _render(request, page, await _booking_view(page, record, viewing=True))
 
@@ -172,10 +171,7 @@ class ManagePages(Controller):
     async def cancel_step(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
                           settings: NamedDependency[Settings]) -> Template:
         now = clock()
-        try:
-            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
-        except NotFound:
-            return _not_found(request)
+        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
         page = await _page(request, token, record, settings, now)
         cancel, _ = await manage.verdicts(record, now)
         if not cancel:
@@ -190,10 +186,7 @@ class ManagePages(Controller):
                      settings: NamedDependency[Settings]) -> Template:
         now = clock()
         form = form_dict(await request.form())
-        try:
-            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
-        except NotFound:
-            return _not_found(request)
+        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
         page = await _page(request, token, record, settings, now, form)
         reason = (form.get("reason") or "").strip()[:REASON_MAX] or None
         try:
@@ -208,10 +201,7 @@ class ManagePages(Controller):
     async def picker(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
                      settings: NamedDependency[Settings]) -> Template:
         now = clock()
-        try:
-            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
-        except NotFound:
-            return _not_found(request)
+        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
         page = await _page(request, token, record, settings, now)
         return _render(request, page, await _picker_view(request, page, record))
 
@@ -220,10 +210,7 @@ class ManagePages(Controller):
                          settings: NamedDependency[Settings]) -> Template:
         now = clock()
         form = form_dict(await request.form())
-        try:
-            record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
-        except NotFound:
-            return _not_found(request)
+        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
         page = await _page(request, token, record, settings, now, form)
         start = parse_start(form.get("start"))
         if start is None:

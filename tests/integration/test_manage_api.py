@@ -110,6 +110,65 @@ async def test_cancelling_after_the_cut_off_is_refused_with_the_reason_and_a_con
     assert (await Booking.select(Booking.status).first())["status"] == "confirmed"
 
 
+# The booking starts 2026-11-24 08:00 UTC; cancel_until 24 h, reschedule_until 12 h.
+@pytest.mark.parametrize(
+    ("action", "body", "now", "status", "reason"),
+    [
+        pytest.param("cancel", {}, datetime(2026, 11, 23, 8, 0, 0, tzinfo=UTC), 200, None,
+                     id="cancel-exactly-at-the-cut-off"),
+        pytest.param("cancel", {}, datetime(2026, 11, 23, 8, 0, 1, tzinfo=UTC), 409, "too-late",
+                     id="cancel-a-second-after-the-cut-off"),
+        pytest.param("reschedule", {"start": TEN}, datetime(2026, 11, 23, 20, 0, 0, tzinfo=UTC), 200, None,
+                     id="move-exactly-at-the-cut-off"),
+        pytest.param("reschedule", {"start": TEN}, datetime(2026, 11, 23, 20, 0, 1, tzinfo=UTC), 409, "too-late",
+                     id="move-a-second-after-the-cut-off"),
+        pytest.param("cancel", {}, datetime(2026, 11, 24, 8, 0, tzinfo=UTC), 409, "started",
+                     id="cancel-at-the-start"),
+        pytest.param("reschedule", {"start": "2026-11-25T10:00:00+01:00"}, datetime(2026, 11, 24, 9, tzinfo=UTC),
+                     409, "started", id="move-a-booking-in-the-past"),
+    ],
+)
+async def test_the_policy_holds_at_its_boundaries(client, clock, action, body, now, status, reason):
+    token = await book(client)
+    clock.now = now
+
+    shown = (await client.get(manage(token))).json()[action]
+    response = await client.post(manage(token, action), json=body)
+
+    assert response.status_code == status, response.text
+    assert shown["allowed"] is (status == 200) and shown["reason"] == reason
+    if reason:
+        assert response.json()["reason"] == reason
+        booking = (await client.get(manage(token))).json()["booking"]
+        assert (booking["status"], booking["start"]) == ("confirmed", "2026-11-24T08:00:00+00:00")
+
+
+async def test_a_move_may_overlap_the_bookings_own_time(client):
+    # An assessment (45 min + 15 min buffer, 15-minute step) blocks 09:00-10:00
+    # of Anna and Room 1. Shifting it by 15 minutes overlaps only itself.
+    booked = await client.post(f"{BASE}/bookings", json={
+        "service": "assessment", "start": NINE, "customer": {"name": "Erika", "email": "erika@example.com"}})
+    token = booked.json()["manage_url"].rsplit("/", 1)[1]
+
+    response = await client.post(manage(token, "reschedule"), json={"start": "2026-11-24T09:15:00+01:00"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["booking"]["start"] == "2026-11-24T08:15:00+00:00"
+    assert [r["key"] for r in response.json()["booking"]["resources"]] == ["anna", "room-1"]
+    assert await capacity_violations() == 0
+
+
+async def test_moving_to_the_time_it_already_has_answers_422_and_changes_nothing(client):
+    token = await book(client)
+
+    response = await client.post(manage(token, "reschedule"), json={"start": NINE})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["name"] == "start"
+    assert (await Booking.select(Booking.reschedule_count).first())["reschedule_count"] == 0
+    assert await OutboxMessage.count().where(OutboxMessage.event == "rescheduled") == 0
+
+
 async def test_moving_keeps_the_link_and_uid_and_releases_the_old_time(client):
     token = await book(client)
     uid = (await client.get(manage(token))).json()["booking"]["id"]

@@ -26,9 +26,9 @@ async def site(clock) -> None:
     await apply_site(parse_test_site(SITE), now=clock())
 
 
-async def book(client, *, name: str = "Erika", notes: str = "Knee") -> str:
+async def book(client, *, name: str = "Erika", notes: str = "Knee", locale: str = "en") -> str:
     response = await client.post(f"{BASE}/bookings", json={
-        "service": "quick", "start": NINE, "timezone": "Europe/Berlin", "locale": "en",
+        "service": "quick", "start": NINE, "timezone": "Europe/Berlin", "locale": locale,
         "customer": {"name": name, "email": "erika@example.com"}, "answers": {"notes": notes}})
     assert response.status_code == 201, response.text
     return response.json()["manage_url"].rsplit("/", 1)[1]
@@ -111,6 +111,37 @@ async def test_moving_through_the_picker_moves_the_booking(client):
     assert 'data-sw-event="rescheduled"' in moved.text
     booking = (await client.get(f"/api/v1/manage/{token}/")).json()["booking"]
     assert booking["start"] == "2026-11-25T09:00:00+00:00"
+
+
+async def test_the_picker_opens_on_the_booked_day_counting_its_own_time_as_free(client):
+    # An assessment blocks 09:00-10:00 (45 min + 15 min buffer); the picker for
+    # moving it offers 09:15 and 09:30, which overlap only the booking itself.
+    booked = await client.post(f"{BASE}/bookings", json={
+        "service": "assessment", "start": NINE, "customer": {"name": "Erika", "email": "erika@example.com"}})
+    token = booked.json()["manage_url"].rsplit("/", 1)[1]
+    public = await client.get("/book/test-physio", params={"service": "assessment", "resource": "anna",
+                                                           "date": "2026-11-24"})
+    assert 'value="2026-11-24T09:15:00+01:00"' not in public.text  # taken, for everyone else
+
+    picker = await client.get(f"/manage/{token}/reschedule")
+
+    assert 'data-sw-date="2026-11-24"' in picker.text
+    assert 'name="start" value="2026-11-24T09:15:00+01:00"' in picker.text
+    assert 'name="start" value="2026-11-24T09:30:00+01:00"' in picker.text
+    current = re.search(r'<button type="button" class="sw-slot sw-slot--current"[^>]*>', picker.text)
+    assert current and 'aria-disabled="true"' in current.group(0)
+    assert "09:00, with Anna Berg, your current time" in current.group(0)
+    assert 'name="start" value="2026-11-24T09:00:00+01:00"' not in picker.text  # not offered
+
+
+async def test_posting_the_current_time_keeps_the_booking_and_asks_for_another(client):
+    token = await book(client)
+
+    response = await client.post(f"/manage/{token}/reschedule", data={"start": NINE})
+
+    assert response.status_code == 200 and 'data-sw-step="calendar"' in response.text
+    assert "Please choose a time other than your current one." in response.text
+    assert 'data-sw-event="rescheduled"' not in (await client.get(f"/manage/{token}")).text
 
 
 async def test_a_taken_time_offers_alternatives(client):

@@ -39,6 +39,9 @@ class AvailabilityQuery:
     end: date
     zone: ZoneInfo | None  # None: the site's zone
     resource: str | None = None
+    # A booking being moved: its own time counts as free, since moving
+    # releases it (and a 60-minute appointment may shift by 15 minutes).
+    ignoring_booking: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +232,7 @@ async def get_availability(site_slug: str, query: AvailabilityQuery, *, now: dat
     zone = query.zone or ZoneInfo(offer.site.timezone)
     window_start = local_midnight(query.start, zone)
     window_end = local_midnight(query.end + timedelta(days=1), zone)
-    busy = await busy_for(offer, window_start, window_end, now=now)
+    busy = await busy_for(offer, window_start, window_end, now=now, except_booking=query.ignoring_booking)
     slots = slots_in(offer, busy, window_start, window_end, now=now, resource=query.resource)
     return Availability(
         site=offer.site,

@@ -24,7 +24,7 @@ from slotwise.services.bookings import (
     SlotUnavailable,
     alternatives,
 )
-from slotwise.services.errors import NotFound, ServiceError
+from slotwise.services.errors import FieldProblem, InvalidInput, NotFound, ServiceError
 from slotwise.services.notifications import Messaging, SiteMessaging, queue_booking_messages
 
 # PRODUCT §8: a manage link stops working 30 days after the booking ends.
@@ -170,6 +170,9 @@ async def reschedule_booking(
         verdict = reschedule_verdict(record, context, await store.reschedule_count(record.id), now)
         if not verdict:
             raise ActionRefused("reschedule", verdict, context.site.contact_phone or context.site.contact_email)
+        if start == record.start and keep in {key for key, *_ in record.resources}:
+            # Checked after the replay: repeating a move that succeeded replays it.
+            raise InvalidInput([FieldProblem("start", "is the booking's current time; choose another")])
         busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now,
                               except_booking=record.id)
         slot = check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -22,13 +23,13 @@ from slotwise.persistence.bookings import BookingRecord
 from slotwise.services import availability as availability_service
 from slotwise.services import manage
 from slotwise.services.bookings import SlotUnavailable
-from slotwise.services.errors import NotFound
+from slotwise.services.errors import InvalidInput, NotFound
 from slotwise.services.notifications import Messaging
 from slotwise.settings import Settings
 from slotwise.web.booking.controller import is_htmx
 from slotwise.web.booking.forms import form_dict, parse_start
 from slotwise.web.booking.state import read_state
-from slotwise.web.booking.views import Page, View, bare_context
+from slotwise.web.booking.views import Moving, Page, View, bare_context
 from slotwise.web.security import page_csp
 
 # A manage link is a bearer secret: never cached, never sent on as a referrer, never framed.
@@ -44,9 +45,10 @@ REASON_MAX = 500
 class ManagePage(Page):
     """The booking page's views, with every link and form pointing at the manage link."""
 
-    def __init__(self, token: str, *args: Any) -> None:
+    def __init__(self, token: str, record: BookingRecord, *args: Any) -> None:
         super().__init__(*args)
         self.token = token
+        self.moving = Moving(record.id, record.start)
 
     @property
     def home(self) -> str:
@@ -73,7 +75,12 @@ async def _page(request: Request, token: str, record: BookingRecord, settings: S
                     "resource": record.resources[0][0] if record.resources else ""}
     state = read_state(site, state_values, accept_language=request.headers.get("accept-language"),
                        settings=settings)
-    return ManagePage(token, site, state, settings, now)
+    if state.month is None:
+        # Moving is mostly "a little earlier or later": the picker opens on the booked day.
+        zone = ZoneInfo(site.timezone if state.times == "site" else state.tz)
+        day = record.start.astimezone(zone).date()
+        state = replace(state, month=day.replace(day=1), day=day)
+    return ManagePage(token, record, site, state, settings, now)
 
 
 def _render(request: Request, page: ManagePage | None, view: View) -> Template:
@@ -140,14 +147,15 @@ async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: boo
     }, status=status or (410 if cancelled and viewing else 200))
 
 
-async def _picker_view(request: Request, page: ManagePage, record: BookingRecord) -> View:
+async def _picker_view(request: Request, page: ManagePage, record: BookingRecord,
+                       message: str | None = None) -> View:
     """The booking page's calendar for the booked service and person; the reason when moving is refused."""
     _, reschedule = await manage.verdicts(record, page.now)
     if not reschedule:
         return await _booking_view(page, record, viewing=True)
     offer = await availability_service.load_offer(record.site_slug, record.service_slug,
                                                   resource=page.state.resource_key)
-    view = await page.calendar_view(offer)
+    view = await page.calendar_view(offer, message)
     view.context.update(back_url=page.home, back_text=page._("Back to your booking"))
     if is_htmx(request) and request.headers.get("hx-target") == "sw-slots":
         view = replace(view, template="widget/_slots.html")
@@ -221,6 +229,9 @@ class ManagePages(Controller):
                                                      messaging=Messaging.from_settings(settings))
         except manage.ActionRefused:
             return _render(request, page, await _booking_view(page, record, viewing=True, status=409))
+        except InvalidInput:  # the time it already has: nothing to move
+            return _render(request, page, await _picker_view(
+                request, page, record, page._("Please choose a time other than your current one.")))
         except SlotUnavailable as exc:
             service = await manage.service_of(record)
             return _render(request, page, page.taken_view(service, start, exc.alternatives, []))

@@ -62,8 +62,19 @@ class FieldView:
     max: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Moving:
+    """The booking whose time the picker changes (the manage link's "change time")."""
+
+    booking_id: int
+    start: datetime  # its current start: shown among the free times, marked, not offered
+
+
 class Page:
     """Builds the views of one request: the site, the state, formatting and URLs."""
+
+    # Set while a booking is being moved: its own time then counts as free.
+    moving: Moving | None = None
 
     def __init__(self, site: SiteInfo, state: PageState, settings: Settings, now: datetime) -> None:
         self.site = site
@@ -191,10 +202,18 @@ class Page:
             if service.seats > 1
             else None
         )
+        current = (
+            self._("your current time")
+            if self.moving is not None and slot.start == self.moving.start
+            else None
+        )
         label = ", ".join(
-            p for p in (self.fmt.day(start), self.fmt.time(start), who, business, seats) if p
+            p
+            for p in (self.fmt.day(start), self.fmt.time(start), who, business, seats, current)
+            if p
         )
         return {
+            "current": current,
             "value": start.isoformat(),
             "time": self.fmt.time(start),
             # Shown on the button unless the customer picked that person; always in the label.
@@ -225,6 +244,7 @@ class Page:
                 end=last,
                 zone=self.zone,
                 resource=self.state.resource_key,
+                ignoring_booking=self.moving.booking_id if self.moving else None,
             ),
             now=self.now,
         )

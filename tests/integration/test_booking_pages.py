@@ -602,6 +602,7 @@ def test_every_customer_visible_string_has_a_german_translation():
     method_map = [
         ("backend/slotwise/**.py", "python"),
         ("templates/widget/**.html", "jinja2"),
+        ("templates/manage/**.html", "jinja2"),
         ("templates/_base.html", "jinja2"),
     ]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}

@@ -83,6 +83,24 @@ async def test_too_late_hides_the_actions_and_says_why_with_the_contact(client, 
     assert refused.status_code == 409 and "Cancelling online was possible until" in refused.text
 
 
+async def test_a_booking_made_in_german_is_managed_in_german(client, clock):
+    token = await book(client, locale="de")
+
+    page = await client.get(f"/manage/{token}")
+    cancel_step = await client.get(f"/manage/{token}/cancel")
+    picker = await client.get(f"/manage/{token}/reschedule")
+    clock.now = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # both cut-offs passed
+    late = await client.get(f"/manage/{token}")
+
+    assert '<html lang="de"' in page.text
+    assert "Ihre Buchung bei Test Physio" in page.text and "Dienstag, 24. November 2026" in page.text
+    assert ">Termin verlegen<" in page.text and ">Stornieren<" in page.text and "Gebucht" in page.text
+    assert "Diese Buchung stornieren?" in cancel_step.text and ">Buchung stornieren<" in cancel_step.text
+    assert "Zurück zu Ihrer Buchung" in picker.text and "Ihr jetziger Termin" in picker.text
+    assert "Eine Online-Stornierung war bis Montag, 23. November 2026, 09:00 möglich." in late.text
+    assert "Bitte rufen Sie +49 40 1111111 an." in late.text
+
+
 async def test_cancelling_shows_the_cancelled_state_and_the_link_then_answers_410(client):
     token = await book(client)
     step = await client.get(f"/manage/{token}/cancel")

@@ -233,8 +233,9 @@ async def test_a_cancelled_booking_cannot_be_moved(client):
 
     response = await client.post(manage(token, "reschedule"), json={"start": TEN})
 
-    assert response.status_code == 409
+    assert response.status_code == 410
     assert response.json()["reason"] == "cancelled"
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_move_and_a_new_booking_racing_for_one_time_never_both_win(client):

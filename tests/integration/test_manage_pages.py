@@ -115,6 +115,18 @@ async def test_cancelling_shows_the_cancelled_state_and_the_link_then_answers_41
     assert 'href="/book/test-physio"' in again.text and 'data-sw-action="' not in again.text
 
 
+async def test_a_cancelled_booking_cannot_be_moved_from_an_old_page(client):
+    token = await book(client)
+    picker = await client.get(f"/manage/{token}/reschedule", params={"date": "2026-11-25"})
+    action, fields = form_of(picker.text, "/reschedule")
+    await client.post(f"/manage/{token}/cancel", data={})
+
+    late = await client.post(action, data={**fields, "start": "2026-11-25T10:00:00+01:00"})
+
+    assert late.status_code == 410 and "This booking is cancelled" in late.text
+    assert 'data-sw-event="rescheduled"' not in late.text
+
+
 async def test_moving_through_the_picker_moves_the_booking(client):
     token = await book(client)
     picker = await client.get(f"/manage/{token}/reschedule", params={"date": "2026-11-25"})

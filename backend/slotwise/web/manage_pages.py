@@ -147,6 +147,14 @@ async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: boo
     }, status=status or (410 if cancelled and viewing else 200))
 
 
+async def _refused_view(page: ManagePage, refused: manage.ActionRefused, token: str,
+                        settings: Settings, now: datetime) -> View:
+    """The booking as it is now, saying why the change was refused: 410 once cancelled, else 409."""
+    record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+    return await _booking_view(page, record, viewing=True,
+                               status=410 if refused.verdict.reason == "cancelled" else 409)
+
+
 async def _picker_view(request: Request, page: ManagePage, record: BookingRecord,
                        message: str | None = None) -> View:
     """The booking page's calendar for the booked service and person; the reason when moving is refused."""
@@ -201,8 +209,8 @@ class ManagePages(Controller):
             record = await manage.cancel_booking(token, reason=reason, now=now,
                                                  secret_key=settings.secret_key,
                                                  messaging=Messaging.from_settings(settings))
-        except manage.ActionRefused:
-            return _render(request, page, await _booking_view(page, record, viewing=True, status=409))
+        except manage.ActionRefused as refused:
+            return _render(request, page, await _refused_view(page, refused, token, settings, now))
         return _render(request, page, await _booking_view(page, record, viewing=False))
 
     @get("/reschedule", name="manage-reschedule-picker")
@@ -227,8 +235,8 @@ class ManagePages(Controller):
             record = await manage.reschedule_booking(token, start=start, resource=None, now=now,
                                                      secret_key=settings.secret_key,
                                                      messaging=Messaging.from_settings(settings))
-        except manage.ActionRefused:
-            return _render(request, page, await _booking_view(page, record, viewing=True, status=409))
+        except manage.ActionRefused as refused:
+            return _render(request, page, await _refused_view(page, refused, token, settings, now))
         except InvalidInput:  # the time it already has: nothing to move
             return _render(request, page, await _picker_view(
                 request, page, record, page._("Please choose a time other than your current one.")))

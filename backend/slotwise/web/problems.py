@@ -15,6 +15,7 @@ from litestar.plugins.problem_details import (
 from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_410_GONE,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
@@ -78,8 +79,10 @@ def _slot_unavailable(exc: SlotUnavailable) -> ProblemDetailsException:
 def _action_refused(exc: ActionRefused) -> ProblemDetailsException:
     deadline = exc.verdict.deadline.isoformat() if exc.verdict.deadline else None
     contact = f" Please contact {exc.contact}." if exc.contact else ""
+    # A cancelled booking is gone for good (as GET on its link says); anything
+    # else refused is a conflict with the policy at this moment.
     return problem(
-        HTTP_409_CONFLICT,
+        HTTP_410_GONE if exc.verdict.reason == "cancelled" else HTTP_409_CONFLICT,
         "not-allowed",
         f"This booking can no longer be {'cancelled' if exc.action == 'cancel' else 'moved'} online",
         f"Reason: {exc.verdict.reason}.{contact}",

@@ -593,6 +593,13 @@ async def test_times_show_in_the_customers_zone_with_the_business_time_beside_th
     assert "tz=America%2FNew_York" in link(business.text, "Show my time zone")
 
 
+async def test_a_slots_label_holds_its_visible_text_in_order_when_the_person_is_chosen(client):
+    # The button shows "03:00 / 09:00 in Berlin"; Anna, chosen before, is named last (WCAG 2.5.3).
+    day = await client.get(f"{PAGE}?service=assessment&resource=anna&date=2026-11-24&tz=America/New_York")
+
+    assert 'aria-label="Tuesday 24 November, 03:00, 09:00 in Berlin, with Anna Berg"' in day.text
+
+
 def test_every_customer_visible_string_has_a_german_translation():
     from babel.messages.extract import extract_from_dir
 

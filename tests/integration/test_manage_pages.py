@@ -160,7 +160,7 @@ async def test_the_picker_opens_on_the_booked_day_counting_its_own_time_as_free(
     assert 'name="start" value="2026-11-24T09:30:00+01:00"' in picker.text
     current = re.search(r'<button type="button" class="sw-slot sw-slot--current"[^>]*>', picker.text)
     assert current and 'aria-disabled="true"' in current.group(0)
-    assert "09:00, with Anna Berg, your current time" in current.group(0)
+    assert "Tuesday 24 November, 09:00, your current time, with Anna Berg" in current.group(0)
     assert 'name="start" value="2026-11-24T09:00:00+01:00"' not in picker.text  # not offered
 
 

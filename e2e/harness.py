@@ -214,12 +214,14 @@ def site_file_allowing(origins: list[str], target: Path) -> Path:
 
 
 @contextmanager
-def demo_slotwise(data_dir: Path, allowed_origins: list[str]) -> Iterator[RunningSlotwise]:
+def demo_slotwise(data_dir: Path, allowed_origins: list[str],
+                  env: dict[str, str] | None = None) -> Iterator[RunningSlotwise]:
     """``slotwise serve`` on a free port with the demo site, SQLite under ``data_dir``.
 
     ``allowed_origins`` (host pages of the test) are added to the site's list.
     Nothing else is: /demo on the base URL frames the widget from the other
     loopback name, and the server's own origin is always a permitted framer.
+    ``env`` adds or overrides settings (an SMTP server to deliver to, say).
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -230,6 +232,7 @@ def demo_slotwise(data_dir: Path, allowed_origins: list[str]) -> Iterator[Runnin
         "SLOTWISE_BASE_URL": base,
         "SLOTWISE_SECRET_KEY": "browser-tests-secret-key-not-for-production-0123456789",
         "SLOTWISE_DEV_OUTBOX": "1",
+        **(env or {}),
     }
     site_file = site_file_allowing(allowed_origins, data_dir / "site.toml")
     applied = subprocess.run([sys.executable, "-m", "slotwise.cli", "apply", str(site_file)],

@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Frame, Locator, Page, expect
+from playwright.sync_api import Frame, FrameLocator, Locator, Page, expect
 
 
 def axe_violations(frame: Frame | Page, axe_source: str) -> list[dict[str, Any]]:
@@ -118,28 +118,25 @@ class HostPage:
         expect(self.iframes).to_have_count(count)
 
 
-class BookingFrame:
-    """The hosted booking page inside a widget, driven with the keyboard only.
+class KeyboardSteps:
+    """The steps of a Slotwise page (booking or manage), driven with the keyboard only.
 
     Steps are recognised by the page's stable ``data-sw-step`` attribute
-    (services, resources, calendar, details, confirmation); controls by role
-    and accessible name. Every move is a key press: Tab, arrows, Enter, typing.
+    (services, resources, calendar, details, confirmation, booking, cancel,
+    cancelled); controls by role and accessible name. Every move is a key
+    press: Tab, arrows, Enter, typing. ``root`` is the page itself, or the
+    widget's frame.
     """
 
     TAB_LIMIT = 80  # more presses than any step has tab stops, so a missing control fails fast
 
-    def __init__(self, widget: Widget) -> None:
-        self.widget = widget
-        self.page = widget.host.page
-        self.frame_locator = widget.iframe.content_frame
-
-    @property
-    def frame(self) -> Frame:
-        return self.widget.frame
+    def __init__(self, page: Page, root: Page | FrameLocator) -> None:
+        self.page = page
+        self.root = root
 
     def step(self, name: str) -> Locator:
         """Waits until the step ``name`` is shown; returns it."""
-        step = self.frame_locator.locator(f'#sw-step[data-sw-step="{name}"]')
+        step = self.root.locator(f'#sw-step[data-sw-step="{name}"]')
         expect(step).to_be_visible()
         return step
 
@@ -155,20 +152,13 @@ class BookingFrame:
             self.page.keyboard.press(key)
         raise AssertionError(f"{target} never got the focus after {self.TAB_LIMIT} × {key}")
 
+    def press(self, target: Locator, key: str = "Enter") -> None:
+        """Tabs to ``target`` and presses ``key`` on it."""
+        self.tab_to(target)
+        self.page.keyboard.press(key)
+
     def focused_day(self) -> Locator:
-        return self.frame_locator.locator("button.sw-day:focus")
-
-    # --- steps -----------------------------------------------------------------------
-
-    def choose_service(self, name: str) -> None:
-        link = self.step("services").get_by_role("link", name=name)
-        self.tab_to(link)
-        self.page.keyboard.press("Enter")
-
-    def choose_first_resource_option(self) -> None:
-        option = self.step("resources").get_by_role("list").get_by_role("link").first
-        self.tab_to(option)
-        self.page.keyboard.press("Enter")
+        return self.root.locator("button.sw-day:focus")
 
     def choose_first_free_day(self) -> str:
         """Tabs into the month grid (one tab stop), arrows right to a day with free times, Enter.
@@ -189,18 +179,39 @@ class BookingFrame:
             raise AssertionError("no free day within two months")
         iso = self.focused_day().get_attribute("value") or ""
         self.page.keyboard.press("Enter")
-        expect(self.frame_locator.locator(f'#sw-slots[data-sw-date="{iso}"]')).to_be_visible()
+        expect(self.root.locator(f'#sw-slots[data-sw-date="{iso}"]')).to_be_visible()
         return iso
 
     def first_slot(self) -> Locator:
-        return self.frame_locator.locator("#sw-slots").get_by_role("button").first
+        """The first time on offer (a booking's own current time is shown, but not offered)."""
+        return self.root.locator("#sw-slots").locator("button[name='start']").first
 
     def choose_first_slot(self) -> str:
+        """Chooses the first time on offer; returns its value (an ISO instant)."""
         slot = self.first_slot()
-        label = slot.get_attribute("aria-label") or ""
-        self.tab_to(slot)
-        self.page.keyboard.press("Enter")
-        return label
+        value = slot.get_attribute("value") or ""
+        self.press(slot)
+        return value
+
+
+class BookingFrame(KeyboardSteps):
+    """The hosted booking page inside a widget."""
+
+    def __init__(self, widget: Widget) -> None:
+        super().__init__(widget.host.page, widget.iframe.content_frame)
+        self.widget = widget
+
+    @property
+    def frame(self) -> Frame:
+        return self.widget.frame
+
+    # --- steps -----------------------------------------------------------------------
+
+    def choose_service(self, name: str) -> None:
+        self.press(self.step("services").get_by_role("link", name=name))
+
+    def choose_first_resource_option(self) -> None:
+        self.press(self.step("resources").get_by_role("list").get_by_role("link").first)
 
     def fill_details_and_confirm(self, values: dict[str, str]) -> None:
         """``values``: accessible label → text, typed into each field in tab order."""
@@ -208,5 +219,4 @@ class BookingFrame:
         for label, text in values.items():
             self.tab_to(step.get_by_label(label, exact=True))
             self.page.keyboard.type(text)
-        self.tab_to(step.get_by_role("button", name="Confirm booking"))
-        self.page.keyboard.press("Enter")
+        self.press(step.get_by_role("button", name="Confirm booking"))

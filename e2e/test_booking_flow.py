@@ -129,7 +129,7 @@ def test_the_calendar_moves_by_arrow_keys_and_pages_months(page, slotwise, host_
     host = HostPage(page).open(url)
     booking = BookingFrame(host.widget())
     grid = booking.step("calendar").get_by_role("grid")
-    month = booking.frame_locator.locator("#sw-cal-month")
+    month = booking.root.locator("#sw-cal-month")
     first_month = month.inner_text()
     booking.tab_to(grid.locator("button[tabindex='0']"))
     start = booking.focused_day().get_attribute("aria-label")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from fake_twilio import FakeTwilio
 from sitefiles import TEST_SITE, parse_test_site
@@ -19,8 +18,7 @@ from slotwise.services.delivery import Deliverer
 from slotwise.settings import load_settings
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import parse_site
-from slotwise.testing import ServerProcess, free_port, tomorrow_at
-from test_outbox import Inbox
+from slotwise.testing import ServerProcess, SmtpServer, tomorrow_at
 
 SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"
@@ -81,13 +79,9 @@ async def test_confirmation_sms_reach_twilio_and_each_error_is_handled_as_its_ki
 
 
 async def test_a_server_process_delivers_to_the_smtp_and_twilio_peers_it_is_pointed_at(schema):
-    inbox = Inbox()
-    smtp_port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    try:
+    with SmtpServer() as smtp:
         async with FakeTwilio() as peer:
-            env = {"SLOTWISE_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+            env = {"SLOTWISE_SMTP_URL": smtp.url,
                    "SLOTWISE_MAIL_FROM": "bookings@night-owl.example",
                    "SLOTWISE_TWILIO_ACCOUNT_SID": SID, "SLOTWISE_TWILIO_AUTH_TOKEN": TOKEN,
                    "SLOTWISE_TWILIO_FROM": "+15005550006", "SLOTWISE_TWILIO_API_BASE": peer.base_url}
@@ -100,12 +94,10 @@ async def test_a_server_process_delivers_to_the_smtp_and_twilio_peers_it_is_poin
                         "customer": {"name": "Nora", "email": "nora@example.com", "phone": "+4915199999999"}})
                     assert response.status_code == 201, response.text
                 for _ in range(100):  # the inline worker picks it up within a second or two
-                    if inbox.messages and peer.messages:
+                    if smtp.inbox.messages and peer.messages:
                         break
                     await asyncio.sleep(0.1)
-        assert [m["To"] for m in inbox.messages] == ["nora@example.com"]
+        assert [m["To"] for m in smtp.inbox.messages] == ["nora@example.com"]
         assert [m.to for m in peer.messages] == ["+4915199999999"]
         assert peer.messages[0].from_ == "+15005550006"
-    finally:
-        controller.stop()
 

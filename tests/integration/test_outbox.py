@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import email
 from datetime import UTC, datetime, timedelta
-from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,7 +17,7 @@ from slotwise.persistence.tables import Booking, DeliveryAttempt, OutboxMessage
 from slotwise.services.delivery import Deliverer
 from slotwise.settings import load_settings
 from slotwise.services.sites import apply_site
-from slotwise.testing import free_port
+from slotwise.testing import SmtpServer, free_port
 
 SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"
@@ -27,39 +25,6 @@ NOTIFY_SITE = TEST_SITE.replace(
     'contact_phone = "+49 40 1111111"',
     'contact_phone = "+49 40 1111111"\ncontact_email = "praxis@test-physio.example"',
 )
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted"
-
-
-class SmtpServer:
-    """A real SMTP server on loopback that can be taken down and brought back on its port."""
-
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def up(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def down(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture

@@ -74,6 +74,31 @@ async def test_cancelling_frees_the_time_at_once_and_the_link_then_answers_410(c
     assert event["data"] == {"reason": "I feel better"}
 
 
+async def test_a_cancelled_booking_still_says_whom_it_was_with(client):
+    token = await book(client)
+
+    cancelled = await client.post(manage(token, "cancel"), json={})
+
+    assert [r["key"] for r in cancelled.json()["booking"]["resources"]] == ["anna"]
+    assert [r["key"] for r in (await client.get(manage(token))).json()["booking"]["resources"]] == ["anna"]
+    row = await OutboxMessage.select().where(OutboxMessage.event == "cancelled").first().output(load_json=True)
+    assert "Anna Berg" in email_from_json(row["content"]).text
+
+
+async def test_the_migration_fills_in_the_resources_of_bookings_made_before_it(client):
+    from importlib import import_module
+
+    migration = import_module("slotwise.persistence.migrations.slotwise_2026_12_01t04_28_00_000000")
+    token = await book(client)
+    await Booking.update({Booking.resource_ids: []}, force=True)  # as stored before the column existed
+
+    manager = await migration.forwards()
+    for step in manager.raw:
+        await step()
+
+    assert [r["key"] for r in (await client.get(manage(token))).json()["booking"]["resources"]] == ["anna"]
+
+
 async def test_cancelling_twice_is_harmless(client):
     token = await book(client)
 

@@ -134,6 +134,7 @@ async def insert_booking(new: NewBooking, *, manage_token_hash: str, uid: uuid.U
             timezone=new.timezone,
             manage_token_hash=manage_token_hash,
             manage_token_salt=new.manage_token_salt,
+            resource_ids=list(new.resource_ids),
             created_at=now,
             updated_at=now,
         )
@@ -219,13 +220,13 @@ async def load_booking(booking_id: int) -> BookingRecord:
         .first()
         .output(load_json=True)
     )
-    allocations = await Allocation.select(
-        Allocation.resource.key.as_alias("key"),
-        Allocation.resource.name.as_alias("name"),
-        Allocation.resource.kind.as_alias("kind"),
-    ).where(Allocation.booking == booking_id)
+    # From the booking's own record, not its allocations: a cancelled booking
+    # has freed its time but still says whom it was with.
+    assigned = await Resource.select(Resource.key, Resource.name, Resource.kind).where(
+        Resource.id.is_in(row["resource_ids"])
+    ) if row["resource_ids"] else []
     order = {key: i for i, group in enumerate(row["resource_groups"]) for key in group}
-    resources = sorted(((a["key"], a["name"], a["kind"]) for a in allocations),
+    resources = sorted(((a["key"], a["name"], a["kind"]) for a in assigned),
                        key=lambda r: order.get(r[0], len(order)))
     return BookingRecord(
         id=row["id"], uid=str(row["uid"]), status=row["status"], sequence=row["sequence"],
@@ -266,7 +267,8 @@ async def move(
     await Booking.update({
         Booking.start_at: new_start, Booking.end_at: new_start + rules.duration,
         Booking.sequence: Booking.sequence + 1,
-        Booking.reschedule_count: Booking.reschedule_count + 1, Booking.updated_at: now,
+        Booking.reschedule_count: Booking.reschedule_count + 1, Booking.resource_ids: list(resource_ids),
+        Booking.updated_at: now,
     }).where(Booking.id == booking_id)
     await Allocation.delete().where(Allocation.booking == booking_id)
     await Allocation.insert(*_allocations(rules, service_id, resource_ids, new_start, booking=booking_id))
@@ -281,8 +283,8 @@ async def reschedule_count(booking_id: int) -> int:
 
 
 async def resource_ids_of(booking_id: int) -> list[int]:
-    rows = await Allocation.select(Allocation.resource).where(Allocation.booking == booking_id)
-    return [row["resource"] for row in rows]
+    row = await Booking.select(Booking.resource_ids).where(Booking.id == booking_id).first().output(load_json=True)
+    return list(row["resource_ids"])
 
 
 async def token_material(booking_id: int) -> tuple[str, str]:

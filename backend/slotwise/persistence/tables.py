@@ -114,6 +114,10 @@ class Booking(Table, tablename="booking", help_text="A customer's confirmed time
     )
     sequence = Integer(default=0, help_text="iCalendar SEQUENCE, raised on each change")
     reschedule_count = Integer(default=0)
+    resource_ids = JSON(
+        default=[],
+        help_text="the resources assigned, by id; kept after a cancel, when the allocations are gone",
+    )
     cancel_reason = Text(null=True, default=None)
     cancelled_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()

@@ -257,6 +257,7 @@ class SiteSpec:
     accent: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
+    address: str | None = None  # one line: "Hafenstraße 12, 20457 Hamburg"
     hours: ReadOnlyWeeklyHours = field(default_factory=lambda: _NO_HOURS)
     closed: frozenset[date] = frozenset()
     hold_minutes: int = DEFAULT_HOLD_MINUTES
@@ -383,6 +384,7 @@ def parse_site(text: str, *, source: str) -> SiteSpec:
         accent=raw_site.accent,
         contact_email=raw_site.contact_email,
         contact_phone=raw_site.contact_phone,
+        address=raw_site.address,
         hours=_weekly(raw_site.hours) or _NO_HOURS,
         closed=_expand(raw_site.closed),
         hold_minutes=raw_site.hold_minutes,
@@ -526,6 +528,11 @@ def _text(max_length: int, *, allow_empty: bool = False) -> Callable[[str], str]
         return value
 
     return check
+
+
+def _one_line(value: str) -> str:
+    """"Hafenstraße 12\n20457 Hamburg" → "Hafenstraße 12, 20457 Hamburg"."""
+    return ", ".join(" ".join(line.split()) for line in value.splitlines() if line.strip())
 
 
 _SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
@@ -896,6 +903,8 @@ def _reminder_list(reminders: list[int]) -> list[int]:
 
 Slug = Annotated[str, AfterValidator(_slug)]
 Name = Annotated[str, AfterValidator(_text(NAME_MAX_LENGTH))]
+# Where customers go, on one line: the lines of a multi-line TOML string are joined by ", ".
+Address = Annotated[str, AfterValidator(_one_line), AfterValidator(_text(NAME_MAX_LENGTH))]
 Description = Annotated[str, AfterValidator(_text(DESCRIPTION_MAX_LENGTH, allow_empty=True))]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 Email = Annotated[str, AfterValidator(_email)]
@@ -952,6 +961,7 @@ class _RawSite(_Table):
     accent: Annotated[str, AfterValidator(_accent)] | None = None
     contact_email: Email | None = None
     contact_phone: Annotated[str, AfterValidator(_phone)] | None = None
+    address: Address | None = None
     notify_email: Email | None = None
     hours: _RawHours | None = None
     closed: list[DateSpan] = []

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
-from sitefiles import parse_test_site
+from sitefiles import TEST_SITE, parse_test_site
 from slotwise.services.sites import apply_site
 
 
@@ -38,6 +38,19 @@ async def test_the_calendar_file_holds_the_booking_with_a_stable_uid(client, boo
     assert int(event["SEQUENCE"]) == 0
     assert str(event["SUMMARY"]) == "Assessment – Test Physio"
     assert booking["manage_url"] in str(event["DESCRIPTION"])
+
+
+async def test_the_location_is_the_business_and_its_address(client, clock):
+    site = TEST_SITE.replace('contact_phone = "+49 40 1111111"',
+                             'contact_phone = "+49 40 1111111"\naddress = "Hafenstraße 12, 20457 Hamburg"')
+    await apply_site(parse_test_site(site), now=clock())
+    booked = await client.post("/api/v1/sites/test-physio/bookings", json={
+        "service": "quick", "start": "2026-11-24T09:00:00+01:00",
+        "customer": {"name": "Erika", "email": "erika@example.com"}})
+
+    event = Calendar.from_ical((await client.get(ics_path(booked.json()))).content).walk("VEVENT")[0]
+
+    assert str(event["LOCATION"]) == "Test Physio, Hafenstraße 12, 20457 Hamburg"
 
 
 async def test_the_calendar_file_is_private(client, booking):

@@ -624,6 +624,7 @@ def test_every_customer_visible_string_has_a_german_translation():
         singular = message[0] if isinstance(message, tuple) else message
         if catalog.gettext(singular) == singular and singular not in {
             "Name",
+            "Status",
             "(optional)",
             "%(day)s, %(time)s",
             "%(time)s in %(place)s",

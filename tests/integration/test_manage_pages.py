@@ -14,6 +14,8 @@ from slotwise.services.sites import apply_site
 BASE = "/api/v1/sites/test-physio"
 NINE = "2026-11-24T09:00:00+01:00"  # Tuesday, Anna's first quick slot
 SITE = TEST_SITE.replace(
+    'contact_phone = "+49 40 1111111"', 'contact_phone = "+49 40 1111111"\naddress = "Hafenstraße 12, 20457 Hamburg"',
+).replace(
     'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"\nresources = ["anna"]',
     'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"\ncancel_until = "24h"\n'
     'reschedule_until = "12h"\nresources = ["anna"]\nquestions = [\n'
@@ -50,8 +52,11 @@ async def test_the_page_shows_the_booking_with_customer_text_as_text(client):
     page = await client.get(f"/manage/{token}")
 
     assert page.status_code == 200
-    assert "Quick check" in page.text and "Tuesday 24 November" in page.text and "09:00" in page.text
-    assert "Anna Berg" in page.text and "25.00" in page.text
+    rows = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page.text))
+    assert rows["Service"] == "Quick check · 30 min" and rows["Status"] == "Confirmed"
+    assert rows["When"] == "Tuesday 24 November 2026, 09:00"
+    assert rows["Where"] == "Hafenstraße 12, 20457 Hamburg"
+    assert (rows["With"], rows["Price"], rows["Notes"]) == ("Anna Berg", "€25.00", "&lt;img src=x onerror=&#34;x()&#34;&gt;")
     assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
     assert 'data-sw-event="booked"' in page.text

@@ -29,7 +29,7 @@ def booking_record(**changes) -> BookingRecord:
     values = dict(
         id=1, uid=UID, status="confirmed", sequence=0, site_slug="studio",
         site_name="Studio Müller, Köln", site_timezone="Europe/Berlin",
-        site_contact_email="hello@studio.example", service_slug="cut", service_name="Haircut",
+        site_contact_email="hello@studio.example", site_address=None, service_slug="cut", service_name="Haircut",
         start=START, end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
         resources=(("anna", "Anna", "person"),), customer_name=XSS,
         customer_email="customer@example.com", customer_phone=None, answers={},

@@ -21,7 +21,7 @@ def record(**changes) -> BookingRecord:
     base = BookingRecord(
         id=7, uid="5f0c1c7e-8d3b-4c49-9d1e-0a6b7c8d9e10", status="confirmed", sequence=0,
         site_slug="studio", site_name="Studio Müller", site_timezone="Europe/Berlin",
-        site_contact_email="hello@studio.example", service_slug="consult", service_name="Consultation",
+        site_contact_email="hello@studio.example", site_address="Marktplatz 1, 10115 Berlin", service_slug="consult", service_name="Consultation",
         start=datetime(2026, 11, 24, 8, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
         resources=(("anna", "Anna Berg", "person"), ("room-1", "Room 1", "room")),
         customer_name="Jo Smith", customer_email="jo@example.com", customer_phone="+491701234567",
@@ -55,6 +55,7 @@ def test_confirmation_has_both_parts_headers_and_manage_link() -> None:
     assert when in email.subject
     assert "Hello Jo Smith" in email.text and when in email.text
     assert "Anna Berg, Room 1" in email.text and "€25.00" in email.text
+    assert "Where:   Marktplatz 1, 10115 Berlin" in email.text and "Marktplatz 1, 10115 Berlin</td>" in email.html
     assert MANAGE_URL in email.text
     assert 'href="https://book.example/manage/tok3n?a=1&amp;b=2"' in email.html
     assert "Jo Smith" in email.html and when in email.html

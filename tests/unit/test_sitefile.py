@@ -358,6 +358,12 @@ def test_question_defaults_depend_on_the_type() -> None:
     assert (questions[2].min, questions[2].max) == (0, 120)
 
 
+def test_an_address_of_several_lines_becomes_one() -> None:
+    site = parse(changed(**{"site.address": "  Hafenstraße 12\n\n 20457   Hamburg \n"}))
+
+    assert site.address == "Hafenstraße 12, 20457 Hamburg"
+
+
 def test_the_specs_are_immutable() -> None:
     site = parse(BASE)
 
@@ -497,6 +503,8 @@ BAD_INPUTS = [
     ("flag-as-text", {"site.sms_enabled": "yes"}, "site.sms_enabled",
      'must be true or false, got "yes"'),
     ("empty-name", {"site.name": "  "}, "site.name", "must not be empty"),
+    ("empty-address", {"site.address": " \n "}, "site.address", "must not be empty"),
+    ("long-address", {"site.address": "x" * 201}, "site.address", "must be at most 200 characters"),
     # dates
     ("impossible-date", {"site.closed": ["2026-02-30"]}, "site.closed[0]",
      '"2026-02-30" is not a real date'),

@@ -29,7 +29,7 @@ def booking(**changes: object) -> BookingRecord:
     record = BookingRecord(
         id=7, uid="0d7c2b1e-5a4f-4b9e-9a57-3f1b2c4d5e6f", status="confirmed", sequence=0,
         site_slug="lindenhof", site_name="Salon Lindenhof", site_timezone="Europe/Berlin",
-        site_contact_email="hallo@lindenhof.example", service_slug="cut", service_name="Haircut",
+        site_contact_email="hallo@lindenhof.example", site_address=None, service_slug="cut", service_name="Haircut",
         # 08:00 UTC = 09:00 in Berlin (CET) on Tuesday 24 November 2026
         start=datetime(2026, 11, 24, 8, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
         resources=(("anna", "Anna", "staff"),), customer_name="Jane <script>alert(1)</script>",

@@ -187,6 +187,7 @@ class BookingRecord:
     site_name: str
     site_timezone: str
     site_contact_email: str | None
+    site_address: str | None
     service_slug: str
     service_name: str
     start: datetime  # UTC
@@ -212,6 +213,7 @@ async def load_booking(booking_id: int) -> BookingRecord:
             Booking.site.name.as_alias("site_name"),
             Booking.site.timezone.as_alias("site_timezone"),
             Booking.site.contact_email.as_alias("site_contact_email"),
+            Booking.site.address.as_alias("site_address"),
             Booking.service.slug.as_alias("service_slug"),
             Booking.service.name.as_alias("service_name"),
             Booking.service.resource_groups.as_alias("resource_groups"),
@@ -231,7 +233,7 @@ async def load_booking(booking_id: int) -> BookingRecord:
     return BookingRecord(
         id=row["id"], uid=str(row["uid"]), status=row["status"], sequence=row["sequence"],
         site_slug=row["site_slug"], site_name=row["site_name"], site_timezone=row["site_timezone"],
-        site_contact_email=row["site_contact_email"],
+        site_contact_email=row["site_contact_email"], site_address=row["site_address"],
         service_slug=row["service_slug"], service_name=row["service_name"],
         start=row["start_at"], end=row["end_at"], resources=tuple(resources),
         customer_name=row["customer_name"], customer_email=row["customer_email"],

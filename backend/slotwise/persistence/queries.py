@@ -35,6 +35,7 @@ class SiteInfo:
     accent: str | None
     contact_email: str | None
     contact_phone: str | None
+    address: str | None
     notify_email: str | None
     hours: WeeklyHours
     closed: frozenset
@@ -84,6 +85,7 @@ def _site_from_row(row: dict[str, Any]) -> SiteInfo:
         accent=row["accent"],
         contact_email=row["contact_email"],
         contact_phone=row["contact_phone"],
+        address=row["address"],
         notify_email=row["notify_email"],
         hours=codec.decode_weekly(row["hours"]),
         closed=codec.decode_dates(row["closed"]),

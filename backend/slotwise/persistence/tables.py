@@ -41,6 +41,7 @@ class Site(Table, tablename="site", help_text="A tenant: one business."):
     accent = Varchar(length=7, null=True, default=None, help_text="#rrggbb")
     contact_email = Varchar(length=EMAIL_LENGTH, null=True, default=None)
     contact_phone = Varchar(length=PHONE_LENGTH, null=True, default=None)
+    address = Varchar(length=NAME_LENGTH, null=True, default=None, help_text="where customers go, one line")
     notify_email = Varchar(length=EMAIL_LENGTH, null=True, default=None)
     hours = JSON(default={}, help_text="default weekly hours resources inherit")
     closed = JSON(default=[], help_text="whole-site closed dates, ISO strings")

@@ -42,7 +42,8 @@ def booking_calendar(record: BookingRecord, *, manage_url: str, now: datetime, m
     description.append(f"Manage or cancel: {manage_url}")
     # icalendar escapes commas, semicolons and newlines of text values (RFC 5545 3.3.11).
     event.add("description", "\n".join(description))
-    event.add("location", record.site_name)
+    # Where to go: the business and its address (calendar apps link it to a map).
+    event.add("location", ", ".join(p for p in (record.site_name, record.site_address) if p))
     event.add("url", manage_url)
     cancelled = record.status == "cancelled" or method == "CANCEL"
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")

@@ -160,7 +160,8 @@ def template_variables(
         "event": event,
         "manage_url": manage_url,
         "locale": locale,
-        "site": {"name": site_name, "contact_email": _plain(record.site_contact_email)},
+        "site": {"name": site_name, "contact_email": _plain(record.site_contact_email),
+                 "address": _plain(record.site_address)},
         "service": {"name": _plain(record.service_name) or ""},
         "resources": [_plain(name) or "" for _, name, _ in record.resources],
         "customer": {

@@ -45,6 +45,7 @@ def _site_values(spec: SiteSpec) -> dict[str, Any]:
         "accent": spec.accent,
         "contact_email": spec.contact_email,
         "contact_phone": spec.contact_phone,
+        "address": spec.address,
         "notify_email": spec.notify_email,
         "hours": codec.encode_weekly(spec.hours),
         "closed": codec.encode_dates(spec.closed),

@@ -109,19 +109,15 @@ def _refusal(page: ManagePage, verdict: manage.Verdict) -> dict[str, Any] | None
 async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: bool,
                         notice: str | None = None, status: int | None = None) -> View:
     service = await manage.service_of(record)
-    rows = [(page._("Service"), record.service_name),
-            # Always in the customer's own zone, with the business's time where it differs.
-            (page._("When"), page.when(record.start, page.customer_zone))]
-    if record.resources:
-        rows.append((page._("With"), ", ".join(r[1] for r in record.resources)))
-    price = page.fmt.price(record.price_minor, record.currency)
-    if price:
-        rows.append((page._("Price"), price))
-    rows.append((page._("Name"), record.customer_name))
-    rows.append((page._("Email"), record.customer_email))
-    if record.customer_phone:
-        rows.append((page._("Phone"), record.customer_phone))
-    rows += page.answer_rows(service, record.answers) if service else []
+    cancelled = record.status == "cancelled"
+    rows = page.booked_rows(
+        record.service_name, record.start, record.end, record.resources,
+        price=page.fmt.price(record.price_minor, record.currency),
+        customer={"name": record.customer_name, "email": record.customer_email,
+                  "phone": record.customer_phone},
+        answers=page.answer_rows(service, record.answers) if service else (),
+        status=page._("Cancelled") if cancelled else page._("Confirmed"),
+    )
     history = []
     for entry in await manage.history(record):
         item: dict[str, Any] = {"kind": entry.kind, "at": page.fmt.moment(entry.at.astimezone(page.customer_zone))}
@@ -132,7 +128,6 @@ async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: boo
             item["reason"] = entry.data.get("reason") or ""
         history.append(item)
     cancel, reschedule = await manage.verdicts(record, page.now)
-    cancelled = record.status == "cancelled"
     return View("manage/_booking.html", {
         "record": record,
         "rows": rows,

@@ -664,6 +664,41 @@ class Page:
                 rows.append((q.get("label") or q["key"], str(value)))
         return rows
 
+    def booked_rows(
+        self,
+        service_name: str,
+        start: datetime,
+        end: datetime,
+        resources: Sequence[tuple[str, str, str]],
+        *,
+        price: str | None,
+        customer: Mapping[str, str | None] | None = None,
+        answers: Sequence[tuple[str, str]] = (),
+        status: str | None = None,
+    ) -> list[tuple[str, str]]:
+        """A booking's summary, as the confirmation and the manage page show it.
+
+        Times are always in the customer's own zone (what goes into their
+        calendar), with the business's time beside them where it differs.
+        """
+        minutes = int((end - start).total_seconds() // 60)
+        rows = [(self._("Service"), f"{service_name} · {self.fmt.duration(minutes)}")]
+        if status:
+            rows.append((self._("Status"), status))
+        rows.append((self._("When"), self.when(start, self.customer_zone)))
+        if self.site.address:
+            rows.append((self._("Where"), self.site.address))
+        if resources:
+            rows.append((self._("With"), ", ".join(r[1] for r in resources)))
+        if price:
+            rows.append((self._("Price"), price))
+        if customer:
+            rows.append((self._("Name"), customer["name"] or ""))
+            rows.append((self._("Email"), customer["email"] or ""))
+            if customer.get("phone"):
+                rows.append((self._("Phone"), customer["phone"] or ""))
+        return rows + list(answers)
+
     def confirmation_view(
         self,
         summary: BookedSummary,
@@ -671,22 +706,11 @@ class Page:
         customer: dict[str, str] | None = None,
         answers: Sequence[tuple[str, str]] = (),
     ) -> View:
-        service_rows = [
-            (self._("Service"), summary.service_name),
-            # Always in the customer's own zone: what goes into their calendar.
-            (self._("When"), self.when(summary.start, self.customer_zone)),
-        ]
-        if summary.resources:
-            service_rows.append((self._("With"), ", ".join(r[1] for r in summary.resources)))
-        price = self.fmt.price(summary.price_minor, summary.currency)
-        if price:
-            service_rows.append((self._("Price"), price))
-        if customer:
-            service_rows.append((self._("Name"), customer["name"]))
-            service_rows.append((self._("Email"), customer["email"]))
-            if customer.get("phone"):
-                service_rows.append((self._("Phone"), customer["phone"]))
-        service_rows += list(answers)
+        service_rows = self.booked_rows(
+            summary.service_name, summary.start, summary.end, summary.resources,
+            price=self.fmt.price(summary.price_minor, summary.currency),
+            customer=customer, answers=answers,
+        )
         base = self.settings.base_url
         return View(
             "widget/_confirmation.html",

@@ -230,6 +230,24 @@ async def test_moving_replaces_the_reminders_and_raises_the_calendar_sequence(cl
     assert int(event["SEQUENCE"]) == 1
 
 
+async def test_each_email_states_what_the_policy_still_allows_online(client):
+    token = await book(client)  # Tuesday 09:00 Berlin; cancel until 24 h, move until 12 h before; 2 moves
+    for start in (TEN, "2026-11-24T11:00:00+01:00"):
+        await client.post(manage(token, "reschedule"), json={"start": start})
+
+    rows = await OutboxMessage.select().where(
+        (OutboxMessage.channel == "email") & OutboxMessage.event.is_in(["confirmed", "rescheduled"])
+    ).order_by(OutboxMessage.id).output(load_json=True)
+    texts = [email_from_json(row["content"]).text for row in rows]
+
+    assert "You can move your booking online until Monday 23 November 2026, 21:00 and cancel it until " \
+           "Monday 23 November 2026, 09:00 with this private link:" in texts[0]
+    assert "You can move your booking online until Monday 23 November 2026, 22:00" in texts[1]
+    # The second move used up the site's two: the last email offers cancelling only.
+    assert "You can cancel your booking online until Monday 23 November 2026, 11:00 with this private link:" \
+           in texts[2]
+
+
 async def test_moving_into_a_taken_time_fails_cleanly_with_alternatives(client):
     token = await book(client)
     await book(client, TEN, "Max")

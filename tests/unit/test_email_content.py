@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
+from slotwise.domain.policy import Deadlines
 from slotwise.persistence.bookings import BookingRecord
 from slotwise.services.email_content import EVENTS, build_booking_email
 
@@ -21,7 +22,8 @@ def record(**changes) -> BookingRecord:
     base = BookingRecord(
         id=7, uid="5f0c1c7e-8d3b-4c49-9d1e-0a6b7c8d9e10", status="confirmed", sequence=0,
         site_slug="studio", site_name="Studio Müller", site_timezone="Europe/Berlin",
-        site_contact_email="hello@studio.example", site_address="Marktplatz 1, 10115 Berlin", service_slug="consult", service_name="Consultation",
+        site_contact_email="hello@studio.example", site_address="Marktplatz 1, 10115 Berlin",
+        service_slug="consult", service_name="Consultation",
         start=datetime(2026, 11, 24, 8, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
         resources=(("anna", "Anna Berg", "person"), ("room-1", "Room 1", "room")),
         customer_name="Jo Smith", customer_email="jo@example.com", customer_phone="+491701234567",
@@ -31,10 +33,16 @@ def record(**changes) -> BookingRecord:
     return dataclasses.replace(base, **changes)
 
 
-def build(rec: BookingRecord | None = None, *, event: str = "confirmed", overrides=None):
+# The start is Tuesday 24 November 09:00 in Berlin; cancel until 24 h and move until 12 h before.
+DEADLINES = Deadlines(cancel=datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
+                      reschedule=datetime(2026, 11, 23, 20, 0, tzinfo=UTC))
+
+
+def build(rec: BookingRecord | None = None, *, event: str = "confirmed", overrides=None,
+          deadlines: Deadlines | None = DEADLINES):
     return build_booking_email(
         rec or record(), event=event, manage_url=MANAGE_URL, mail_from="bookings@slotwise.example",
-        message_id="<0001@slotwise.example>", now=NOW, overrides=overrides,
+        message_id="<0001@slotwise.example>", now=NOW, deadlines=deadlines, overrides=overrides,
     )
 
 
@@ -71,6 +79,33 @@ def test_every_event_renders_in_every_language(event: str, locale: str) -> None:
     assert "a=1&amp;b=2" in email.html
     assert f'lang="{locale}"' in email.html
     assert "{{" not in email.text and "{%" not in email.html
+
+
+@pytest.mark.parametrize(
+    ("deadlines", "sentence"),
+    [
+        pytest.param(DEADLINES, "You can move your booking online until Monday 23 November 2026, 21:00 "
+                     "and cancel it until Monday 23 November 2026, 09:00 with this private link:", id="both"),
+        pytest.param(Deadlines(DEADLINES.cancel, DEADLINES.cancel), "You can move or cancel your booking online "
+                     "until Monday 23 November 2026, 09:00 with this private link:", id="the-same-cut-off"),
+        pytest.param(Deadlines(DEADLINES.cancel, None), "You can cancel your booking online until "
+                     "Monday 23 November 2026, 09:00 with this private link:", id="no-moves-left"),
+        pytest.param(Deadlines(None, None), "Your booking is always up to date at this private link; "
+                     "to change it now, please contact Studio Müller:", id="nothing-left-online"),
+    ],
+)
+def test_the_email_promises_only_what_the_policy_still_allows(deadlines, sentence) -> None:
+    email = build(deadlines=deadlines)
+
+    assert f"{sentence}\n{MANAGE_URL}\n" in email.text
+    assert f"{sentence}<br>" in email.html.replace("&amp;", "&")
+    assert "at any time" not in email.text
+
+
+def test_a_reminder_asks_first_whether_the_customer_can_come() -> None:
+    email = build(event="reminder")
+
+    assert "Can't make it? You can move your booking online until" in email.text
 
 
 def test_german_email() -> None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from slotwise.domain.policy import may_cancel, may_reschedule
+from slotwise.domain.policy import ChangePolicy, Deadlines, may_cancel, may_reschedule
 
 START = datetime(2026, 11, 24, 9, tzinfo=UTC)
 DAY = timedelta(hours=24)
@@ -46,3 +46,22 @@ def test_rescheduling_after_the_cut_off_is_too_late():
                              reschedule_until=DAY, reschedules_done=0, max_reschedules=3)
 
     assert verdict.reason == "too-late"
+
+
+POLICY = ChangePolicy(cancel_until=DAY, reschedule_until=timedelta(hours=12), max_reschedules=2)
+
+
+@pytest.mark.parametrize(
+    ("now", "status", "done", "deadlines"),
+    [
+        pytest.param(START - 2 * DAY, "confirmed", 0, Deadlines(START - DAY, START - timedelta(hours=12)),
+                     id="both-ahead"),
+        pytest.param(START - timedelta(hours=13), "confirmed", 0, Deadlines(None, START - timedelta(hours=12)),
+                     id="only-moving-left"),
+        pytest.param(START - 2 * DAY, "confirmed", 2, Deadlines(START - DAY, None), id="moved-as-often-as-allowed"),
+        pytest.param(START - 2 * DAY, "cancelled", 0, Deadlines(None, None), id="cancelled"),
+        pytest.param(START - timedelta(hours=1), "confirmed", 0, Deadlines(None, None), id="both-passed"),
+    ],
+)
+def test_deadlines_name_only_the_cut_offs_still_ahead(now, status, done, deadlines):
+    assert POLICY.deadlines(status=status, start=START, now=now, reschedules_done=done) == deadlines

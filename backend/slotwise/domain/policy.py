@@ -47,3 +47,34 @@ def may_reschedule(
     if verdict and reschedules_done >= max_reschedules:
         return Verdict(False, "too-many-moves", verdict.deadline)
     return verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """Until when a booking may still be changed online; None where it may not (any more)."""
+
+    cancel: datetime | None
+    reschedule: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePolicy:
+    """What a site lets customers change online for one service."""
+
+    cancel_until: timedelta = timedelta(0)  # before the start
+    reschedule_until: timedelta = timedelta(0)
+    max_reschedules: int = 3
+
+    def cancel(self, *, status: str, start: datetime, now: datetime) -> Verdict:
+        return may_cancel(status=status, start=start, now=now, cancel_until=self.cancel_until)
+
+    def reschedule(self, *, status: str, start: datetime, now: datetime, reschedules_done: int) -> Verdict:
+        return may_reschedule(status=status, start=start, now=now, reschedule_until=self.reschedule_until,
+                              reschedules_done=reschedules_done, max_reschedules=self.max_reschedules)
+
+    def deadlines(self, *, status: str, start: datetime, now: datetime, reschedules_done: int) -> Deadlines:
+        """What a message sent at ``now`` may promise: the cut-offs that are still ahead."""
+        cancel = self.cancel(status=status, start=start, now=now)
+        move = self.reschedule(status=status, start=start, now=now, reschedules_done=reschedules_done)
+        return Deadlines(cancel=cancel.deadline if cancel else None,
+                         reschedule=move.deadline if move else None)

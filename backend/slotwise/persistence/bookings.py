@@ -203,6 +203,7 @@ class BookingRecord:
     timezone: str
     manage_token_salt: str
     created_at: datetime
+    reschedule_count: int = 0
 
 
 async def load_booking(booking_id: int) -> BookingRecord:
@@ -240,7 +241,7 @@ async def load_booking(booking_id: int) -> BookingRecord:
         customer_phone=row["customer_phone"], answers=row["answers"],
         price_minor=row["price_minor"], currency=row["currency"], locale=row["locale"],
         timezone=row["timezone"], manage_token_salt=row["manage_token_salt"],
-        created_at=row["created_at"],
+        created_at=row["created_at"], reschedule_count=row["reschedule_count"],
     )
 
 
@@ -277,11 +278,6 @@ async def move(
     await BookingEvent.insert(BookingEvent(
         booking=booking_id, kind="rescheduled",
         data={"from": old_start.isoformat(), "to": new_start.isoformat()}, created_at=now))
-
-
-async def reschedule_count(booking_id: int) -> int:
-    row = await Booking.select(Booking.reschedule_count).where(Booking.id == booking_id).first()
-    return row["reschedule_count"]
 
 
 async def resource_ids_of(booking_id: int) -> list[int]:

@@ -223,11 +223,7 @@ class _BookingAttempt:
                 if self.messaging is not None:
                     await queue_booking_messages(
                         record, event="confirmed",
-                        site=SiteMessaging(site_id=offer.site.id, sms_enabled=offer.site.sms_enabled,
-                                           notify_email=offer.site.notify_email,
-                                           reminders=offer.service.reminders,
-                                           email_templates=offer.site.email_templates,
-                                           sms_templates=offer.site.sms_templates),
+                        site=SiteMessaging.of(offer.site, offer.service),
                         messaging=self.messaging, now=now,
                     )
         if slot is None:

@@ -32,6 +32,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 import slotwise
 from slotwise.adapters.delivery import Attachment, OutgoingEmail
+from slotwise.domain.policy import Deadlines
 from slotwise.i18n import DEFAULT_LOCALE, Formatter, supported
 from slotwise.persistence.bookings import BookingRecord
 from slotwise.services.calendar_files import booking_calendar
@@ -136,9 +137,13 @@ def _span(formatter: Formatter, start: datetime, end: datetime, zone_name: str) 
 
 
 def template_variables(
-    record: BookingRecord, *, event: str, manage_url: str, locale: str,
+    record: BookingRecord, *, event: str, manage_url: str, locale: str, deadlines: Deadlines | None = None,
 ) -> dict[str, Any]:
-    """The documented variables (docs/messages.md) every email template receives."""
+    """The documented variables (docs/messages.md) every email template receives.
+
+    ``deadlines``: until when the customer may still cancel or move the booking
+    online, as the site's policy says for the moment the email is sent.
+    """
     formatter = Formatter(locale)
     customer_zone = _zone(record.timezone, record.site_timezone)
     site_zone = _zone(record.site_timezone)
@@ -179,8 +184,15 @@ def template_variables(
             "customer_when": customer_when,
             "site_when": site_when,
             "price": formatter.price(record.price_minor, record.currency),
+            "cancel_until": _moment(formatter, deadlines and deadlines.cancel, customer_zone),
+            "reschedule_until": _moment(formatter, deadlines and deadlines.reschedule, customer_zone),
         },
     }
+
+
+def _moment(formatter: Formatter, instant: datetime | None, zone: tzinfo) -> str | None:
+    """"Monday 23 November 2026, 09:00" in the customer's zone, or None."""
+    return formatter.moment(instant.astimezone(zone)) if instant else None
 
 
 # --- rendering -----------------------------------------------------------------
@@ -222,13 +234,15 @@ def build_booking_email(
     mail_from: str,
     message_id: str,
     now: datetime,
+    deadlines: Deadlines | None = None,
     overrides: Mapping[str, str] | None = None,
 ) -> OutgoingEmail:
     """The customer's email about ``event``: confirmed, rescheduled, cancelled or reminder."""
     if event not in EVENTS:
         raise ValueError(f"unknown email event {event!r}; expected one of {', '.join(EVENTS)}")
     locale = supported(record.locale) or DEFAULT_LOCALE
-    variables = template_variables(record, event=event, manage_url=manage_url, locale=locale)
+    variables = template_variables(record, event=event, manage_url=manage_url, locale=locale,
+                                   deadlines=deadlines)
 
     subject = header_value(
         render_part(event, locale, "subject.txt", variables, overrides), SUBJECT_LIMIT)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slotwise.domain.availability import check_slot
-from slotwise.domain.policy import Verdict, may_cancel, may_reschedule
+from slotwise.domain.policy import Verdict
 from slotwise.persistence import bookings as store
 from slotwise.persistence import outbox, queries
 from slotwise.persistence.bookings import BookingRecord
@@ -26,6 +26,7 @@ from slotwise.services.bookings import (
 )
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound, ServiceError
 from slotwise.services.notifications import Messaging, SiteMessaging, queue_booking_messages
+from slotwise.services.policies import change_policy
 
 # PRODUCT §8: a manage link stops working 30 days after the booking ends.
 LINK_LIFETIME_AFTER_END = timedelta(days=30)
@@ -77,22 +78,13 @@ async def _context(record: BookingRecord) -> _Context:
     return _Context(site=site, service=service)
 
 
-def _site_messaging(context: _Context) -> SiteMessaging:
-    return SiteMessaging(site_id=context.site.id, sms_enabled=context.site.sms_enabled,
-                         notify_email=context.site.notify_email, reminders=context.service.reminders,
-                         email_templates=context.site.email_templates,
-                         sms_templates=context.site.sms_templates)
+def cancel_verdict(record: BookingRecord, context: _Context, now: datetime) -> Verdict:
+    return change_policy(context.site, context.service).cancel(status=record.status, start=record.start, now=now)
 
 
-def cancel_verdict(record: BookingRecord, service: ServiceInfo, now: datetime) -> Verdict:
-    return may_cancel(status=record.status, start=record.start, now=now,
-                      cancel_until=timedelta(minutes=service.cancel_until_minutes))
-
-
-def reschedule_verdict(record: BookingRecord, context: _Context, done: int, now: datetime) -> Verdict:
-    return may_reschedule(status=record.status, start=record.start, now=now,
-                          reschedule_until=timedelta(minutes=context.service.reschedule_until_minutes),
-                          reschedules_done=done, max_reschedules=context.site.max_reschedules)
+def reschedule_verdict(record: BookingRecord, context: _Context, now: datetime) -> Verdict:
+    return change_policy(context.site, context.service).reschedule(
+        status=record.status, start=record.start, now=now, reschedules_done=record.reschedule_count)
 
 
 async def _replayed(context: _Context, record: BookingRecord, scope: str, key: str | None,
@@ -135,7 +127,7 @@ async def cancel_booking(
             return record
         if record.status == "cancelled":
             return record
-        verdict = cancel_verdict(record, context.service, now)
+        verdict = cancel_verdict(record, context, now)
         if not verdict:
             raise ActionRefused("cancel", verdict, context.site.contact_phone or context.site.contact_email)
         await store.cancel(record.id, reason=reason, now=now)
@@ -144,7 +136,7 @@ async def cancel_booking(
         record = await store.load_booking(record.id)
         if messaging is not None:
             await queue_booking_messages(record, event="cancelled",
-                                         site=_site_messaging(context), messaging=messaging, now=now)
+                                         site=SiteMessaging.of(context.site, context.service), messaging=messaging, now=now)
     return record
 
 
@@ -167,7 +159,7 @@ async def reschedule_booking(
         record = await store.load_booking(record.id)
         if await _replayed(context, record, "manage-reschedule", idempotency_key, fingerprint, now):
             return record
-        verdict = reschedule_verdict(record, context, await store.reschedule_count(record.id), now)
+        verdict = reschedule_verdict(record, context, now)
         if not verdict:
             raise ActionRefused("reschedule", verdict, context.site.contact_phone or context.site.contact_email)
         if start == record.start and keep in {key for key, *_ in record.resources}:
@@ -186,7 +178,7 @@ async def reschedule_booking(
             record = await store.load_booking(record.id)
             if messaging is not None:
                 await queue_booking_messages(record, event="rescheduled",
-                                             site=_site_messaging(context), messaging=messaging, now=now)
+                                             site=SiteMessaging.of(context.site, context.service), messaging=messaging, now=now)
     if slot is None:
         raise SlotUnavailable(await alternatives(offer, start, now=now, resource=keep))
     return record
@@ -195,8 +187,7 @@ async def reschedule_booking(
 async def verdicts(record: BookingRecord, now: datetime) -> tuple[Verdict, Verdict]:
     """What the link's holder may do now: (cancel, reschedule)."""
     context = await _context(record)
-    done = await store.reschedule_count(record.id)
-    return cancel_verdict(record, context.service, now), reschedule_verdict(record, context, done, now)
+    return cancel_verdict(record, context, now), reschedule_verdict(record, context, now)
 
 
 async def service_of(record: BookingRecord) -> ServiceInfo | None:

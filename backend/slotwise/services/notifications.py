@@ -15,11 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from slotwise.domain.policy import ChangePolicy
 from slotwise.persistence import outbox
 from slotwise.persistence.bookings import BookingRecord
 from slotwise.persistence.outbox import QueuedMessage
+from slotwise.persistence.queries import ServiceInfo, SiteInfo
 from slotwise.services.delivery import email_to_json, sms_to_json
 from slotwise.services.email_content import build_booking_email
+from slotwise.services.policies import change_policy
 from slotwise.services.sms_content import build_booking_sms
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
 from slotwise.settings import Settings
@@ -63,6 +66,13 @@ class SiteMessaging:
     reminders: tuple[int, ...]  # minutes before the start
     email_templates: Mapping[str, str] = field(default_factory=dict)  # owner overrides
     sms_templates: Mapping[str, str] = field(default_factory=dict)
+    policy: ChangePolicy = ChangePolicy()  # what emails may promise about changes
+
+    @classmethod
+    def of(cls, site: SiteInfo, service: ServiceInfo) -> SiteMessaging:
+        return cls(site_id=site.id, sms_enabled=site.sms_enabled, notify_email=site.notify_email,
+                   reminders=service.reminders, email_templates=site.email_templates,
+                   sms_templates=site.sms_templates, policy=change_policy(site, service))
 
     def sms_template(self, event: str, locale: str) -> str | None:
         """The owner's SMS text for this event: in this language, else for any language."""
@@ -82,10 +92,13 @@ async def queue_booking_messages(
 
     def email_to(recipient: str, kind: str, send_at: datetime) -> QueuedMessage:
         uid = uuid.uuid4()
+        # Rendered now, read at send_at: promise only the cut-offs still ahead then.
+        deadlines = site.policy.deadlines(status=record.status, start=record.start, now=send_at,
+                                          reschedules_done=record.reschedule_count)
         email = build_booking_email(record, event=kind, manage_url=manage_url,
                                     mail_from=messaging.mail_from,
                                     message_id=messaging.message_id(uid), now=now,
-                                    overrides=site.email_templates)
+                                    deadlines=deadlines, overrides=site.email_templates)
         if email.to != recipient:  # the site's copy
             email = replace(email, to=recipient)
         return QueuedMessage(uid=uid, site_id=site.site_id, booking_id=record.id, event=kind,

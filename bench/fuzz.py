@@ -2,7 +2,8 @@
 
 Run: ``python bench/fuzz.py [--max-examples N]``. Starts ``slotwise serve`` on a
 fresh SQLite file with the demo site, pins the ``{site}`` path parameter to it
-(random slugs would only ever reach the 404 branch), and runs schemathesis's
+and ``{token}`` to a real booking's manage link (random values would only ever
+reach the 404 branch), and runs schemathesis's
 coverage and fuzzing phases with the ``not_a_server_error`` check. Prints the
 generated case count, any server errors, and the count of unhandled errors in
 the server's log (bar: 0 and 0).
@@ -10,11 +11,14 @@ the server's log (bar: 0 and 0).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 
 try:
@@ -28,6 +32,21 @@ DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.t
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
+def book_one(base: str) -> str:
+    """Books the demo's first free follow-up; returns its manage token, so the manage routes
+    are fuzzed against a real booking (random tokens would only ever reach the 404 branch)."""
+    first = date.today() + timedelta(days=3)
+    query = f"service=follow-up&start={first}&end={first + timedelta(days=30)}"
+    with urllib.request.urlopen(f"{base}/api/v1/sites/harbour-physio/availability?{query}") as response:
+        start = json.load(response)["slots"][0]["start"]
+    body = json.dumps({"service": "follow-up", "start": start,
+                       "customer": {"name": "Fuzz", "email": "fuzz@example.org"}}).encode()
+    request = urllib.request.Request(f"{base}/api/v1/sites/harbour-physio/bookings", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)["manage_url"].rsplit("/", 1)[1]
+
+
 def main() -> int:
     examples = sys.argv[sys.argv.index("--max-examples") + 1] if "--max-examples" in sys.argv else "150"
     workdir = Path(tempfile.mkdtemp(prefix="slotwise-fuzz-"))
@@ -39,19 +58,23 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "slotwise.cli", "apply", str(DEMO_SITE)],
                        env={**os.environ, **env}, check=True, capture_output=True)
         config = workdir / "schemathesis.toml"
-        config.write_text('[parameters]\n"path.site" = "harbour-physio"\n')
         log = workdir / "server.log"
         with ServerProcess(env, log=log) as server:
+            token = book_one(server.url)
+            config.write_text(f'[parameters]\n"path.site" = "harbour-physio"\n"path.token" = "{token}"\n')
             run = subprocess.run(
                 [str(SCHEMATHESIS), "--config-file", str(config), "run",
                  f"{server.url}/schema/openapi.json", "--checks", "not_a_server_error",
                  "--max-examples", examples, "--no-color"],
                 capture_output=True, text=True, cwd=workdir, timeout=900,
             )
-        cases = re.search(r"(\d+) generated, (\d+) passed(?:, (\d+) failed)?", run.stdout)
+        # The summary reads "798 generated, 798 passed" or "798 generated, 3 found 3 unique
+        # failures"; server errors are counted as "ST101 Server error: 3" in the failure list.
+        cases = re.search(r"(\d+) generated", run.stdout)
+        server_errors = re.search(r"Server error: (\d+)", run.stdout)
         unhandled = log.read_text().count("unhandled error")
         generated = int(cases.group(1)) if cases else 0
-        failed = int(cases.group(3) or 0) if cases else -1
+        failed = int(server_errors.group(1)) if server_errors else (0 if run.returncode == 0 else -1)
         print(f"schemathesis on the OpenAPI schema, {examples} examples per operation at most")
         print(f"  cases generated        {generated}")
         print(f"  server errors (5xx)    {failed if failed >= 0 else 'unknown'}  (bar 0)")

@@ -46,7 +46,8 @@ async def booking_for_token(token: str, *, secret_key: str, now: datetime) -> Bo
     expected = tokens.manage_token(
         secret_key, record.uid if record else _DUMMY_UID, record.manage_token_salt if record else _DUMMY_SALT
     )
-    matches = hmac.compare_digest(expected, token)
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a link may hold anything.
+    matches = hmac.compare_digest(expected.encode(), token.encode("utf-8", "surrogatepass"))
     if record is None or not matches or now > record.end + LINK_LIFETIME_AFTER_END:
         raise NotFound("booking", "for this link")
     return record

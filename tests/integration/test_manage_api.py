@@ -259,6 +259,25 @@ async def test_moving_into_a_taken_time_fails_cleanly_with_alternatives(client):
     assert (await client.get(manage(token))).json()["booking"]["start"] == "2026-11-24T08:00:00+00:00"
 
 
+async def test_the_alternatives_to_a_taken_time_count_the_bookings_own_time_as_free(client):
+    # Assessments (45 min + 15 min buffer, Anna and Room 1): Erika's 10:00 blocks 10:00-11:00,
+    # Max's 09:00 blocks 09:00-10:00. Erika asks for 09:00 and loses to Max.
+    def assessment(start: str, name: str):
+        return client.post(f"{BASE}/bookings", json={
+            "service": "assessment", "start": start, "resource": "anna",
+            "customer": {"name": name, "email": f"{name.lower()}@example.com"}})
+
+    token = (await assessment(TEN, "Erika")).json()["manage_url"].rsplit("/", 1)[1]
+    await assessment(NINE, "Max")
+
+    taken = await client.post(manage(token, "reschedule"), json={"start": NINE})
+
+    assert taken.status_code == 409
+    # 10:00 is her own time (not offered); 10:15 on overlap only her own booking.
+    assert [a["start"] for a in taken.json()["alternatives"]] == [
+        "2026-11-24T10:15:00+01:00", "2026-11-24T10:30:00+01:00", "2026-11-24T10:45:00+01:00"]
+
+
 async def test_a_booking_can_be_moved_only_as_often_as_the_site_allows(client):
     token = await book(client)
     for start in (TEN, "2026-11-24T11:00:00+01:00"):

@@ -248,21 +248,25 @@ async def _recheck(
 
 async def alternatives(
     offer: Offer, after: datetime, *, now: datetime, resource: str | None,
-    count: int = ALTERNATIVES_COUNT,
+    moving: BookingRecord | None = None, count: int = ALTERNATIVES_COUNT,
 ) -> list[AvailableSlot]:
     """The next free starts after ``after`` (within two weeks), in the site's zone.
 
     The next day is searched first and the rest of the horizon only if it
     holds fewer than ``count``: a taken slot usually has neighbours the same
-    day, and every losing request of a race computes this.
+    day, and every losing request of a race computes this. For a booking
+    being ``moving``, its own time counts as free and its current start is
+    not offered, as in the picker.
     """
     zone = ZoneInfo(offer.site.timezone)
     window_start = max(after, now)
+    skip = {after, moving.start} if moving else {after}
     found: list = []
     for window_end in (window_start + timedelta(days=1), window_start + ALTERNATIVES_HORIZON):
-        busy = await busy_for(offer, window_start, window_end, now=now)
+        busy = await busy_for(offer, window_start, window_end, now=now,
+                              except_booking=moving.id if moving else None)
         slots = slots_in(offer, busy, window_start, window_end, now=now, resource=resource)
-        found = [slot for slot in slots if slot.start != after]
+        found = [slot for slot in slots if slot.start not in skip]
         if len(found) >= count:
             break
     return [shown(offer, slot, zone) for slot in found[:count]]

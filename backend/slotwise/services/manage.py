@@ -181,7 +181,7 @@ async def reschedule_booking(
                 await queue_booking_messages(record, event="rescheduled",
                                              site=SiteMessaging.of(context.site, context.service), messaging=messaging, now=now)
     if slot is None:
-        raise SlotUnavailable(await alternatives(offer, start, now=now, resource=keep))
+        raise SlotUnavailable(await alternatives(offer, start, now=now, resource=keep, moving=record))
     return record
 
 

@@ -163,20 +163,26 @@ class RaceOutcome:
 
 
 async def race(urls: list[str], path: str, bodies: list[dict]) -> RaceOutcome:
-    """POST every body at once, alternating between the server ``urls``; statuses and latencies."""
+    """POST every body to ``path`` at once, alternating between the server ``urls``."""
+    return await race_requests(urls, [(path, body) for body in bodies])
+
+
+async def race_requests(urls: list[str], requests: list[tuple[str, dict]]) -> RaceOutcome:
+    """POST every (path, body) at once, alternating between the server ``urls``; statuses and latencies."""
     import httpx
 
     outcome = RaceOutcome()
 
-    async def one(http: httpx.AsyncClient, url: str, body: dict) -> None:
+    async def one(http: httpx.AsyncClient, url: str, path: str, body: dict) -> None:
         began = time.perf_counter()
         response = await http.post(url + path, json=body)
         outcome.latencies_ms.append((time.perf_counter() - began) * 1000)
         outcome.statuses[response.status_code] += 1
 
-    limits = httpx.Limits(max_connections=len(bodies))
+    limits = httpx.Limits(max_connections=len(requests))
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        await asyncio.gather(*(one(http, urls[i % len(urls)], body) for i, body in enumerate(bodies)))
+        await asyncio.gather(*(one(http, urls[i % len(urls)], path, body)
+                               for i, (path, body) in enumerate(requests)))
     return outcome
 
 

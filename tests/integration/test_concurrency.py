@@ -7,14 +7,16 @@ is open around the clock in UTC and the contested slot is tomorrow at 10:00 UTC.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from slotwise.persistence.tables import Allocation, Booking, BookingEvent, Hold, IdempotencyRecord
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import load_site_file
-from slotwise.testing import ServerProcess, race, tomorrow_at
+from slotwise.testing import ServerProcess, race, race_requests, tomorrow_at
 from sweep import capacity_violations
 
 SQUASH_CLUB = Path(__file__).resolve().parents[2] / "examples" / "squash-24-7.toml"
@@ -88,3 +90,29 @@ async def test_overlapping_thirty_and_sixty_minute_bookings_never_coexist(server
     assert outcome[409] == CONTENDERS - 1
     assert sum(outcome.values()) == CONTENDERS
     assert await capacity_violations() == 0
+
+
+async def test_moves_and_new_bookings_racing_for_one_slot_leave_exactly_one_there(servers):
+    # Twenty players booked an hour each, away from 10:00; each now moves to
+    # 10:00 while twenty others book 10:00, through both servers at once.
+    hours = [*range(11, 24), *range(0, 7)]
+    tokens = []
+    async with httpx.AsyncClient(base_url=servers[0], timeout=30) as http:
+        for n, hour in enumerate(hours):
+            booked = await http.post(BOOKINGS, json=body("single", tomorrow_at(hour), n))
+            assert booked.status_code == 201, booked.text
+            tokens.append(booked.json()["manage_url"].rsplit("/", 1)[1])
+    contested = tomorrow_at(10)
+    requests: list[tuple[str, dict]] = []
+    for n, token in enumerate(tokens):  # interleaved: a move, a new booking, a move, ...
+        requests.append((f"/api/v1/manage/{token}/reschedule", {"start": contested}))
+        requests.append((BOOKINGS, body("single", contested, 100 + n)))
+
+    outcome = (await race_requests(servers, requests)).statuses
+
+    assert outcome[200] + outcome[201] == 1
+    assert outcome[409] == len(requests) - 1
+    assert await capacity_violations() == 0
+    assert await Booking.count().where(Booking.start_at == datetime.fromisoformat(contested)) == 1
+    # The moves that lost left their bookings where they were.
+    assert await Booking.count().where(Booking.status == "confirmed") == len(hours) + outcome[201]

@@ -37,6 +37,9 @@ async def test_a_booking_shows_up_in_the_development_outbox_with_its_manage_link
 
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
+    # Its stylesheet may load (and nothing from elsewhere, and no inline script).
+    csp = page.headers["content-security-policy"]
+    assert "style-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert f'href="{booked.json()["manage_url"]}"' in page.text
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text

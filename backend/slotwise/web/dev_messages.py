@@ -15,6 +15,7 @@ from litestar.response import Template
 from slotwise.services import delivery
 from slotwise.services.delivery import email_from_json, filled_content, sms_from_json
 from slotwise.settings import Settings
+from slotwise.web.security import page_csp
 
 # Email HTML is shown as it is, but sandboxed: no scripts, no forms, no requests.
 EMAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
@@ -37,7 +38,9 @@ class DevMessages(Controller):
             else:
                 body, subject = sms_from_json(content).body, "SMS"
             messages.append({**row, "subject": subject, "body": body})
-        return Template("dev/messages.html", context={"messages": messages}, headers=PRIVATE)
+        # Its own stylesheet may load; the default policy (nothing loads) left the page unstyled.
+        return Template("dev/messages.html", context={"messages": messages},
+                        headers={**PRIVATE, "Content-Security-Policy": page_csp([])})
 
     @get("/{uid:str}/html", media_type="text/html")
     async def email_html(self, uid: FromPath[str], settings: NamedDependency[Settings]) -> Response[str]:

@@ -281,7 +281,8 @@ async def move(
 
 
 async def resource_ids_of(booking_id: int) -> list[int]:
-    row = await Booking.select(Booking.resource_ids).where(Booking.id == booking_id).first().output(load_json=True)
+    row = await (Booking.select(Booking.resource_ids).where(Booking.id == booking_id)
+                 .first().output(load_json=True))
     return list(row["resource_ids"])
 
 

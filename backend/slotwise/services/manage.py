@@ -80,7 +80,8 @@ async def _context(record: BookingRecord) -> _Context:
 
 
 def cancel_verdict(record: BookingRecord, context: _Context, now: datetime) -> Verdict:
-    return change_policy(context.site, context.service).cancel(status=record.status, start=record.start, now=now)
+    return change_policy(context.site, context.service).cancel(
+        status=record.status, start=record.start, now=now)
 
 
 def reschedule_verdict(record: BookingRecord, context: _Context, now: datetime) -> Verdict:
@@ -136,8 +137,8 @@ async def cancel_booking(
         await outbox.drop_queued(record.id, events=("reminder",))
         record = await store.load_booking(record.id)
         if messaging is not None:
-            await queue_booking_messages(record, event="cancelled",
-                                         site=SiteMessaging.of(context.site, context.service), messaging=messaging, now=now)
+            await queue_booking_messages(record, event="cancelled", messaging=messaging, now=now,
+                                         site=SiteMessaging.of(context.site, context.service))
     return record
 
 
@@ -178,17 +179,33 @@ async def reschedule_booking(
             await outbox.drop_queued(record.id, events=("reminder",))
             record = await store.load_booking(record.id)
             if messaging is not None:
-                await queue_booking_messages(record, event="rescheduled",
-                                             site=SiteMessaging.of(context.site, context.service), messaging=messaging, now=now)
+                await queue_booking_messages(record, event="rescheduled", messaging=messaging, now=now,
+                                             site=SiteMessaging.of(context.site, context.service))
     if slot is None:
         raise SlotUnavailable(await alternatives(offer, start, now=now, resource=keep, moving=record))
     return record
 
 
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What the manage page shows besides the booking itself."""
+
+    service: ServiceInfo | None  # as configured now; None if it was removed
+    cancel: Verdict
+    reschedule: Verdict
+
+
+async def overview(record: BookingRecord, now: datetime) -> Overview:
+    """The booking's service and what the link's holder may do now, from one read of the site."""
+    context = await _context(record)
+    return Overview(context.service, cancel_verdict(record, context, now),
+                    reschedule_verdict(record, context, now))
+
+
 async def verdicts(record: BookingRecord, now: datetime) -> tuple[Verdict, Verdict]:
     """What the link's holder may do now: (cancel, reschedule)."""
-    context = await _context(record)
-    return cancel_verdict(record, context, now), reschedule_verdict(record, context, now)
+    seen = await overview(record, now)
+    return seen.cancel, seen.reschedule
 
 
 async def service_of(record: BookingRecord) -> ServiceInfo | None:

@@ -108,14 +108,14 @@ def _refusal(page: ManagePage, verdict: manage.Verdict) -> dict[str, Any] | None
 
 async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: bool,
                         notice: str | None = None, status: int | None = None) -> View:
-    service = await manage.service_of(record)
+    seen = await manage.overview(record, page.now)
     cancelled = record.status == "cancelled"
     rows = page.booked_rows(
         record.service_name, record.start, record.end, record.resources,
         price=page.fmt.price(record.price_minor, record.currency),
         customer={"name": record.customer_name, "email": record.customer_email,
                   "phone": record.customer_phone},
-        answers=page.answer_rows(service, record.answers) if service else (),
+        answers=page.answer_rows(seen.service, record.answers) if seen.service else (),
         status=page._("Cancelled") if cancelled else page._("Confirmed"),
     )
     history = []
@@ -127,14 +127,13 @@ async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: boo
         elif entry.kind == "cancelled":
             item["reason"] = entry.data.get("reason") or ""
         history.append(item)
-    cancel, reschedule = await manage.verdicts(record, page.now)
     return View("manage/_booking.html", {
         "record": record,
         "rows": rows,
         "history": history,
         "cancelled": cancelled,
-        "cancel_refused": _refusal(page, cancel),
-        "reschedule_refused": _refusal(page, reschedule),
+        "cancel_refused": _refusal(page, seen.cancel),
+        "reschedule_refused": _refusal(page, seen.reschedule),
         "notice": notice,
         "contact_phone": page.site.contact_phone,
         "contact_email": page.site.contact_email,

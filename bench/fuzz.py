@@ -11,14 +11,11 @@ the server's log (bar: 0 and 0).
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.request
-from datetime import date, timedelta
 from pathlib import Path
 
 try:
@@ -26,25 +23,10 @@ try:
 except ImportError:  # not installed: run from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
 
-from slotwise.testing import ServerProcess
+from slotwise.testing import ServerProcess, book_first_free
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-
-
-def book_one(base: str) -> str:
-    """Books the demo's first free follow-up; returns its manage token, so the manage routes
-    are fuzzed against a real booking (random tokens would only ever reach the 404 branch)."""
-    first = date.today() + timedelta(days=3)
-    query = f"service=follow-up&start={first}&end={first + timedelta(days=30)}"
-    with urllib.request.urlopen(f"{base}/api/v1/sites/harbour-physio/availability?{query}") as response:
-        start = json.load(response)["slots"][0]["start"]
-    body = json.dumps({"service": "follow-up", "start": start,
-                       "customer": {"name": "Fuzz", "email": "fuzz@example.org"}}).encode()
-    request = urllib.request.Request(f"{base}/api/v1/sites/harbour-physio/bookings", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)["manage_url"].rsplit("/", 1)[1]
 
 
 def main() -> int:
@@ -60,7 +42,10 @@ def main() -> int:
         config = workdir / "schemathesis.toml"
         log = workdir / "server.log"
         with ServerProcess(env, log=log) as server:
-            token = book_one(server.url)
+            # A real booking's link, so the manage routes are fuzzed past their 404 branch.
+            booked = book_first_free(server.url, "harbour-physio", "follow-up",
+                                     {"customer": {"name": "Fuzz", "email": "fuzz@example.org"}})
+            token = booked["manage_url"].rsplit("/", 1)[1]
             config.write_text(f'[parameters]\n"path.site" = "harbour-physio"\n"path.token" = "{token}"\n')
             run = subprocess.run(
                 [str(SCHEMATHESIS), "--config-file", str(config), "run",

@@ -10,13 +10,11 @@ database and in the email it sends.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 
 import pytest
@@ -25,7 +23,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.harness import SITE, RunningSlotwise, demo_slotwise
 from e2e.pages import KeyboardSteps, assert_accessible
-from slotwise.testing import SmtpServer
+from slotwise.testing import SmtpServer, book_first_free
 
 # Customer text that would run or render as markup if it were not escaped.
 NAME = '<img src=x onerror="window.__injected=1">Erika <b>Mustermann</b>'
@@ -48,19 +46,10 @@ def mailing_slotwise(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer)
 
 
 def book_follow_up(base: str, *, name: str, email: str, notes: str = "") -> dict:
-    """Books the first free follow-up treatment from three days ahead on (clear of every cut-off)."""
-    first = date.today() + timedelta(days=3)
-    query = f"service=follow-up&start={first}&end={first + timedelta(days=40)}"
-    with urllib.request.urlopen(f"{base}/api/v1/sites/{SITE}/availability?{query}", timeout=10) as response:
-        slots = json.load(response)["slots"]
-    assert slots, "the demo site has no free follow-up treatment in the next 40 days"
-    body = {"service": "follow-up", "start": slots[0]["start"], "locale": "en", "timezone": "Europe/Berlin",
-            "customer": {"name": name, "email": email}, "answers": {"notes": notes} if notes else {}}
-    request = urllib.request.Request(f"{base}/api/v1/sites/{SITE}/bookings", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
-        return json.load(response)
+    """Books the demo's first free follow-up treatment, three days ahead (clear of every cut-off)."""
+    return book_first_free(base, SITE, "follow-up", {
+        "locale": "en", "timezone": "Europe/Berlin", "customer": {"name": name, "email": email},
+        "answers": {"notes": notes} if notes else {}})
 
 
 def booking_row(database, email: str) -> dict:

@@ -150,6 +150,28 @@ class SmtpServer:
         self.down()
 
 
+def book_first_free(base: str, site: str, service: str, booking: Mapping[str, object], *,
+                    from_days: int = 3, within_days: int = 40) -> dict:
+    """Books the first free start of ``service`` on a running server; returns the 201 answer.
+
+    The search starts ``from_days`` ahead (clear of the demo's cut-offs and
+    notice). ``booking`` holds the rest of the request: customer, answers, ...
+    """
+    import json
+
+    first = datetime.now(UTC).date() + timedelta(days=from_days)
+    query = f"service={service}&start={first}&end={first + timedelta(days=within_days)}"
+    with urllib.request.urlopen(f"{base}/api/v1/sites/{site}/availability?{query}", timeout=10) as response:
+        slots = json.load(response)["slots"]
+    if not slots:
+        raise RuntimeError(f"{site} has no free {service} in the {within_days} days from {first}")
+    body = json.dumps({"service": service, "start": slots[0]["start"], **booking}).encode()
+    request = urllib.request.Request(f"{base}/api/v1/sites/{site}/bookings", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
 def tomorrow_at(hour: int, minute: int = 0) -> str:
     """Tomorrow (UTC) at ``hour:minute`` UTC, ISO-8601: always bookable at the 24/7 example site."""
     day = datetime.now(UTC).date() + timedelta(days=1)

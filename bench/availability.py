@@ -38,9 +38,12 @@ try:
 except ImportError:  # not installed: run from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
 
+from slotwise.domain.actors import Actor
 from slotwise.domain.availability import find_slots
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, TimeRange
 from slotwise.testing import ServerProcess
+
+APPLIER = Actor.system("bench")
 
 ENGINE_BAR_MS = 10.0
 SEED = 20260311
@@ -207,7 +210,7 @@ async def _seed(bookings: int, now: datetime) -> None:
     from slotwise.sitefile import load_site_file
 
     await migrate()
-    await apply_site(load_site_file(DEMO_SITE), now=now)
+    await apply_site(load_site_file(DEMO_SITE), actor=APPLIER, now=now)
     site = await Site.select().where(Site.slug == "harbour-physio").first()
     service = await Service.select().where(
         (Service.site == site["id"]) & (Service.slug == "assessment")).first()

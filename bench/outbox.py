@@ -55,18 +55,25 @@ async def queue_messages(now: datetime) -> list:
     from slotwise.sitefile import load_site_file
 
     await migrate()
-    await apply_site(load_site_file(DEMO_SITE), now=now)
+    from slotwise.domain.actors import Actor
     from slotwise.services.availability import get_availability, parse_availability_query
+    from slotwise.services.config import ServiceConfig
+    from slotwise.services.notifications import Messaging
+
+    await apply_site(load_site_file(DEMO_SITE), actor=Actor.system("bench"), now=now)
 
     first, last = (now + timedelta(days=1)).date(), (now + timedelta(days=14)).date()
     found = await get_availability("harbour-physio", parse_availability_query(
         service="follow-up", start=first.isoformat(), end=last.isoformat()), now=now)
     start = found.slots[0].start
-    result = await bookings.confirm_booking(
+    config = ServiceConfig(secret_key="bench", messaging=Messaging(
+        base_url="http://127.0.0.1:8000", mail_from="bookings@slotwise.localhost", sms_from="Slotwise"))
+    # Without its own messages: the outbox is filled below with exactly MESSAGES copies.
+    result = await bookings.create_booking(
         "harbour-physio",
         bookings.BookingRequest(service="follow-up", start=start,
                                 customer={"name": "Bench Customer", "email": "bench@example.com"}),
-        now=now, secret_key="bench")
+        actor=Actor.customer("bench"), now=now, config=config, notify=False)
     record = result.booking
     site = await Site.select(Site.id).first()
     emails = []
@@ -76,7 +83,7 @@ async def queue_messages(now: datetime) -> list:
                                           mail_from="bookings@slotwise.localhost",
                                           message_id=f"<{uid}@slotwise.localhost>", now=now))
         await outbox.queue([QueuedMessage(uid=uid, site_id=site["id"], booking_id=record.id, event="confirmed",
-                                          channel="email", recipient=record.customer_email,
+                                          channel="email", recipient=record.customer.email,
                                           content=email_to_json(emails[-1]), send_at=now)], now=now)
     assert await Booking.count() == 1
     return emails
@@ -96,7 +103,6 @@ async def drain_with_worker(url: str, now: datetime) -> float:
 
 async def send_raw(url: str, emails: list) -> float:
     import aiosmtplib
-
     from slotwise.adapters.smtp import email_message, parse_smtp_url
 
     config = parse_smtp_url(url)
@@ -109,7 +115,6 @@ async def send_raw(url: str, emails: list) -> float:
 
 def main() -> int:
     from aiosmtpd.controller import Controller
-
     from slotwise.testing import free_port
 
     workdir = Path(tempfile.mkdtemp(prefix="slotwise-outbox-"))

@@ -95,11 +95,12 @@ def _apply(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _migrate_and_apply(spec):
     from slotwise.clock import system_clock
+    from slotwise.domain.actors import Actor
     from slotwise.persistence.migrate import migrate
     from slotwise.services.sites import apply_site
 
     await migrate()
-    return await apply_site(spec, now=system_clock())
+    return await apply_site(spec, actor=Actor.system("command"), now=system_clock())
 
 
 def _print_report(path: Path, report) -> None:

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from factories import add_booking
 from sitefiles import TEST_SITE, parse_test_site, write
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import Allocation, Booking, Resource, Service, Site
 from slotwise.services.sites import apply_site
+
+APPLIER = Actor.system("tests")
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbour-physio.toml"
 
@@ -34,7 +36,7 @@ async def snapshot() -> dict[str, list[dict]]:
 
 
 async def test_applying_a_new_site_creates_it_with_its_resources_and_services(clock):
-    report = await apply_site(parse_test_site(), now=clock())
+    report = await apply_site(parse_test_site(), actor=APPLIER, now=clock())
 
     assert report.created == [
         "site test-physio", "resource anna", "resource ben", "resource room-1", "resource studio",
@@ -46,24 +48,24 @@ async def test_applying_a_new_site_creates_it_with_its_resources_and_services(cl
 
 
 async def test_applying_the_same_file_twice_changes_nothing(clock):
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     before = await snapshot()
     clock.advance(timedelta(hours=1))
 
-    report = await apply_site(parse_test_site(), now=clock())
+    report = await apply_site(parse_test_site(), actor=APPLIER, now=clock())
 
     assert not report.changed
     assert await snapshot() == before
 
 
 async def test_an_edited_file_updates_in_place_and_keeps_bookings(clock):
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     booking_id = await add_booking("test-physio", "quick", ["anna"], datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     ids_before = {row["key"]: row["id"] for row in await Resource.select(Resource.key, Resource.id)}
 
     edited = TEST_SITE.replace('name = "Anna Berg"', 'name = "Dr. Anna Berg"').replace(
         "duration = 30\nstep = 30", "duration = 20\nstep = 30")
-    report = await apply_site(parse_test_site(edited), now=clock())
+    report = await apply_site(parse_test_site(edited), actor=APPLIER, now=clock())
 
     assert report.updated == ["resource anna", "service quick"]
     assert {row["key"]: row["id"] for row in await Resource.select(Resource.key, Resource.id)} == ids_before
@@ -74,12 +76,12 @@ async def test_an_edited_file_updates_in_place_and_keeps_bookings(clock):
 
 
 async def test_removed_resources_and_services_are_retired_not_deleted(clock):
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     without_class = TEST_SITE[: TEST_SITE.index('[[services]]\nslug = "class"')]
     without_class = without_class.replace(
         '[[resources]]\nkey = "studio"\nname = "Studio"\nkind = "room"\nhours = { wed = ["18:00-19:00"] }\n', "")
 
-    report = await apply_site(parse_test_site(without_class), now=clock())
+    report = await apply_site(parse_test_site(without_class), actor=APPLIER, now=clock())
 
     assert sorted(report.deactivated) == ["resource studio", "service class"]
     studio = await Resource.select().where(Resource.key == "studio").first()
@@ -137,7 +139,7 @@ BAD_EDITS = [
 async def test_a_bad_file_exits_nonzero_naming_file_and_path_and_changes_nothing(
     tmp_path, clock, old, new, path
 ):
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     before = await snapshot()
     assert old in TEST_SITE
     bad = write(tmp_path, TEST_SITE.replace(old, new, 1).replace('name = "Test Physio"', 'name = "Renamed"'),

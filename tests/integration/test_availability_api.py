@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from factories import add_booking, add_hold
 from sitefiles import parse_test_site
+from slotwise.domain.actors import Actor
 from slotwise.services.sites import apply_site
+
+APPLIER = Actor.system("tests")
 
 TUESDAY = "2026-11-24"
 BASE = "/api/v1/sites/test-physio"
@@ -16,7 +18,7 @@ BASE = "/api/v1/sites/test-physio"
 
 @pytest.fixture(autouse=True)
 async def site(clock) -> None:
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
 
 
 async def slots(client, **params) -> list[dict]:

@@ -6,10 +6,12 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-
 from sitefiles import TEST_SITE, parse_test_site
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import Allocation, Booking, Hold
 from slotwise.services.sites import apply_site
+
+APPLIER = Actor.system("tests")
 
 BASE = "/api/v1/sites/test-physio"
 NINE = "2026-11-24T09:00:00+01:00"  # Tuesday, Anna's first quick slot
@@ -27,7 +29,7 @@ FORM_SITE = TEST_SITE.replace(
 
 @pytest.fixture(autouse=True)
 async def site(clock) -> None:
-    await apply_site(parse_test_site(FORM_SITE), now=clock())
+    await apply_site(parse_test_site(FORM_SITE), actor=APPLIER, now=clock())
 
 
 def booking_body(start: str = NINE, **overrides) -> dict:

@@ -6,14 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
-
 from sitefiles import TEST_SITE, parse_test_site
+from slotwise.domain.actors import Actor
 from slotwise.services.sites import apply_site
+
+APPLIER = Actor.system("tests")
 
 
 @pytest.fixture
 async def booking(client, clock) -> dict:
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     response = await client.post("/api/v1/sites/test-physio/bookings", json={
         "service": "assessment", "start": "2026-11-24T09:00:00+01:00",
         "customer": {"name": "Erika Mustermann", "email": "erika@example.com"}})
@@ -43,7 +45,7 @@ async def test_the_calendar_file_holds_the_booking_with_a_stable_uid(client, boo
 async def test_the_location_is_the_business_and_its_address(client, clock):
     site = TEST_SITE.replace('contact_phone = "+49 40 1111111"',
                              'contact_phone = "+49 40 1111111"\naddress = "Hafenstraße 12, 20457 Hamburg"')
-    await apply_site(parse_test_site(site), now=clock())
+    await apply_site(parse_test_site(site), actor=APPLIER, now=clock())
     booked = await client.post("/api/v1/sites/test-physio/bookings", json={
         "service": "quick", "start": "2026-11-24T09:00:00+01:00",
         "customer": {"name": "Erika", "email": "erika@example.com"}})

@@ -16,10 +16,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from sitefiles import TEST_SITE, parse_test_site
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import Booking, Hold
 from slotwise.services.sites import apply_site
+
+APPLIER = Actor.system("tests")
 
 PAGE = "/book/test-physio"
 HTMX = {"HX-Request": "true"}
@@ -47,7 +49,7 @@ GOOD = {
 
 @pytest.fixture(autouse=True)
 async def site(clock) -> None:
-    await apply_site(parse_test_site(FORM_SITE), now=clock())
+    await apply_site(parse_test_site(FORM_SITE), actor=APPLIER, now=clock())
 
 
 # --- a small reader of the rendered HTML ------------------------------------------
@@ -602,7 +604,6 @@ async def test_a_slots_label_holds_its_visible_text_in_order_when_the_person_is_
 
 def test_every_customer_visible_string_has_a_german_translation():
     from babel.messages.extract import extract_from_dir
-
     from slotwise import i18n
 
     root = Path(__file__).resolve().parents[2]

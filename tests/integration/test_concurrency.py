@@ -12,12 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import Allocation, Booking, BookingEvent, Hold, IdempotencyRecord
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import load_site_file
 from slotwise.testing import ServerProcess, race, race_requests, tomorrow_at
 from sweep import capacity_violations
+
+APPLIER = Actor.system("tests")
 
 SQUASH_CLUB = Path(__file__).resolve().parents[2] / "examples" / "squash-24-7.toml"
 BOOKINGS = "/api/v1/sites/night-owl-squash/bookings"
@@ -46,7 +48,7 @@ async def empty_database(schema):
 
 @pytest.fixture(autouse=True)
 async def race_site(empty_database, clock):
-    await apply_site(load_site_file(SQUASH_CLUB), now=clock())
+    await apply_site(load_site_file(SQUASH_CLUB), actor=APPLIER, now=clock())
 
 
 def body(service: str, start: str, n: int) -> dict:

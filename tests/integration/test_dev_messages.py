@@ -6,20 +6,22 @@ from dataclasses import replace
 
 import httpx
 import pytest
-
 from sitefiles import parse_test_site
 from slotwise.adapters.dev_outbox import DevEmailSender, DevSmsSender
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import OutboxMessage
 from slotwise.services.delivery import Deliverer
 from slotwise.services.sites import apply_site
 from slotwise.settings import load_settings
 from slotwise.web.app import create_app
 
+APPLIER = Actor.system("tests")
+
 SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 
 @pytest.fixture
 async def dev_client(clock, schema):
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     app = create_app(replace(load_settings(), dev_outbox=True), clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://testserver.local") as http:

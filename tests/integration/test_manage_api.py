@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
-
 from sitefiles import TEST_SITE, parse_test_site
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import TABLES, Booking, BookingEvent, OutboxMessage
 from slotwise.services.delivery import email_from_json
 from slotwise.services.sites import apply_site
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
 from sweep import capacity_violations
+
+APPLIER = Actor.system("tests")
 
 BASE = "/api/v1/sites/test-physio"
 NINE, TEN = "2026-11-24T09:00:00+01:00", "2026-11-24T10:00:00+01:00"
@@ -25,7 +27,7 @@ POLICY_SITE = TEST_SITE.replace(
 
 @pytest.fixture(autouse=True)
 async def site(clock) -> None:
-    await apply_site(parse_test_site(POLICY_SITE), now=clock())
+    await apply_site(parse_test_site(POLICY_SITE), actor=APPLIER, now=clock())
 
 
 async def book(client, start: str = NINE, name: str = "Erika") -> str:

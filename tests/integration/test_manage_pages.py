@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from html import unescape
 
 import pytest
-
 from sitefiles import TEST_SITE, parse_test_site
+from slotwise.domain.actors import Actor
 from slotwise.services.sites import apply_site
+
+APPLIER = Actor.system("tests")
 
 BASE = "/api/v1/sites/test-physio"
 NINE = "2026-11-24T09:00:00+01:00"  # Tuesday, Anna's first quick slot
@@ -25,7 +27,7 @@ SITE = TEST_SITE.replace(
 
 @pytest.fixture(autouse=True)
 async def site(clock) -> None:
-    await apply_site(parse_test_site(SITE), now=clock())
+    await apply_site(parse_test_site(SITE), actor=APPLIER, now=clock())
 
 
 async def book(client, *, name: str = "Erika", notes: str = "Knee", locale: str = "en") -> str:
@@ -202,7 +204,7 @@ async def test_an_unknown_link_answers_404_and_reveals_nothing(client):
 
 
 async def test_the_manage_page_itself_forbids_referrers_for_its_links(client, clock):
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     booked = await client.post("/api/v1/sites/test-physio/bookings", json={
         "service": "quick", "start": "2026-11-24T09:00:00+01:00",
         "customer": {"name": "Erika", "email": "erika@example.com"}})

@@ -8,18 +8,20 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-
 from sitefiles import parse_test_site
-from slotwise.services import manage
+from slotwise.domain.actors import Actor
+from slotwise.services import manage_links as manage
 from slotwise.services.errors import NotFound
 from slotwise.services.sites import apply_site
 from slotwise.settings import load_settings
 from slotwise.web.app import create_app
 
+APPLIER = Actor.system("tests")
+
 
 @pytest.fixture(autouse=True)
 async def booked(client, clock) -> str:
-    await apply_site(parse_test_site(), now=clock())
+    await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     response = await client.post("/api/v1/sites/test-physio/bookings", json={
         "service": "quick", "start": "2026-11-24T09:00:00+01:00",
         "customer": {"name": "Erika", "email": "erika@example.com"}})
@@ -37,7 +39,7 @@ async def test_ten_thousand_random_tokens_find_no_booking(booked, clock):
             pass
 
     assert hits == 0
-    assert (await manage.booking_for_token(booked, secret_key=secret, now=clock())).customer_name == "Erika"
+    assert (await manage.booking_for_token(booked, secret_key=secret, now=clock())).customer.name == "Erika"
 
 
 # Found by schemathesis: hmac.compare_digest refuses non-ASCII str, which was a 500.

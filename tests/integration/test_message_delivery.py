@@ -7,18 +7,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from fake_twilio import FakeTwilio
 from sitefiles import TEST_SITE, parse_test_site
 from slotwise.adapters.dev_outbox import DevEmailSender
 from slotwise.adapters.twilio_sms import TwilioTexter
 from slotwise.clock import system_clock
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import OptOut, OutboxMessage
 from slotwise.services.delivery import Deliverer
-from slotwise.settings import load_settings
 from slotwise.services.sites import apply_site
+from slotwise.settings import load_settings
 from slotwise.sitefile import parse_site
 from slotwise.testing import ServerProcess, SmtpServer, tomorrow_at
+
+APPLIER = Actor.system("tests")
 
 SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"
@@ -31,7 +33,7 @@ OPTED_OUT, INVALID, THROTTLED = "+4915111111111", "+4915122222222", "+4915133333
 
 @pytest.fixture(autouse=True)
 async def site(clock) -> None:
-    await apply_site(parse_test_site(SMS_SITE), now=clock())
+    await apply_site(parse_test_site(SMS_SITE), actor=APPLIER, now=clock())
 
 
 async def book(client, start: str, phone: str, n: int = 0) -> None:
@@ -86,7 +88,7 @@ async def test_a_server_process_delivers_to_the_smtp_and_twilio_peers_it_is_poin
                    "SLOTWISE_TWILIO_ACCOUNT_SID": SID, "SLOTWISE_TWILIO_AUTH_TOKEN": TOKEN,
                    "SLOTWISE_TWILIO_FROM": "+15005550006", "SLOTWISE_TWILIO_API_BASE": peer.base_url}
             text = SQUASH_CLUB.read_text().replace('locale = "en"', 'locale = "en"\nsms_enabled = true')
-            await apply_site(parse_site(text, source="squash-24-7.toml"), now=system_clock())
+            await apply_site(parse_site(text, source="squash-24-7.toml"), actor=APPLIER, now=system_clock())
             with ServerProcess(env) as server:
                 async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
                     response = await http.post("/api/v1/sites/night-owl-squash/bookings", json={

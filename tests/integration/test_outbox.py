@@ -8,16 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
-
 from sitefiles import TEST_SITE, parse_test_site
 from slotwise.adapters.dev_outbox import DevSmsSender
 from slotwise.adapters.smtp import SmtpMailer
+from slotwise.domain.actors import Actor
 from slotwise.persistence import outbox
 from slotwise.persistence.tables import Booking, DeliveryAttempt, OutboxMessage
 from slotwise.services.delivery import Deliverer
-from slotwise.settings import load_settings
 from slotwise.services.sites import apply_site
+from slotwise.settings import load_settings
 from slotwise.testing import SmtpServer, free_port
+
+APPLIER = Actor.system("tests")
 
 SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"
@@ -37,7 +39,7 @@ def smtp():
 
 @pytest.fixture(autouse=True)
 async def site(clock) -> None:
-    await apply_site(parse_test_site(NOTIFY_SITE), now=clock())
+    await apply_site(parse_test_site(NOTIFY_SITE), actor=APPLIER, now=clock())
 
 
 @pytest.fixture

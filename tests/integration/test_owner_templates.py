@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from sitefiles import TEST_SITE, parse_test_site
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import OutboxMessage
 from slotwise.services.delivery import email_from_json, sms_from_json
 from slotwise.services.sites import apply_site
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
+
+APPLIER = Actor.system("tests")
 
 OWNER_SITE = TEST_SITE.replace(
     'contact_phone = "+49 40 1111111"', 'contact_phone = "+49 40 1111111"\nsms_enabled = true'
@@ -20,7 +23,7 @@ OWNER_SITE = TEST_SITE.replace(
 
 
 async def test_owner_templates_render_into_the_queued_confirmation(client, clock):
-    await apply_site(parse_test_site(OWNER_SITE), now=clock())
+    await apply_site(parse_test_site(OWNER_SITE), actor=APPLIER, now=clock())
 
     response = await client.post("/api/v1/sites/test-physio/bookings", json={
         "service": "quick", "start": "2026-11-24T09:00:00+01:00", "locale": "en",

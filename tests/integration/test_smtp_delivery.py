@@ -11,10 +11,17 @@ from datetime import UTC, datetime
 import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
-
 from slotwise.adapters.delivery import PermanentDeliveryError, TransientDeliveryError
 from slotwise.adapters.smtp import SmtpMailer, email_message, parse_smtp_url
-from slotwise.persistence.bookings import BookingRecord
+from slotwise.domain.model import (
+    Booking,
+    BookingStatus,
+    Customer,
+    ResourceKind,
+    ResourceRef,
+    ServiceRef,
+    SiteRef,
+)
 from slotwise.services.email_content import build_booking_email
 from slotwise.testing import free_port
 
@@ -25,19 +32,18 @@ MANAGE_URL = "http://testserver.local/manage/abc123"
 XSS = "<script>alert(1)</script>"
 
 
-def booking_record(**changes) -> BookingRecord:
-    values = dict(
-        id=1, uid=UID, status="confirmed", sequence=0, site_slug="studio",
-        site_name="Studio Müller, Köln", site_timezone="Europe/Berlin",
-        site_contact_email="hello@studio.example", site_address=None, service_slug="cut", service_name="Haircut",
+def booking_record() -> Booking:
+    return Booking(
+        id=1, uid=UID, status=BookingStatus.CONFIRMED, sequence=0,
+        site=SiteRef(id=1, slug="studio", name="Studio Müller, Köln", timezone="Europe/Berlin",
+                     contact_email="hello@studio.example"),
+        service=ServiceRef(slug="cut", name="Haircut"),
         start=START, end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
-        resources=(("anna", "Anna", "person"),), customer_name=XSS,
-        customer_email="customer@example.com", customer_phone=None, answers={},
+        resources=(ResourceRef("anna", "Anna", ResourceKind.PERSON),),
+        customer=Customer(name=XSS, email="customer@example.com"), answers={},
         price_minor=None, currency=None, locale="de", timezone="Europe/Berlin",
         manage_token_salt="salt", created_at=NOW,
     )
-    values.update(changes)
-    return BookingRecord(**values)
 
 
 def confirmation(message_id: str = "<m-1@slotwise.test>"):

@@ -2,35 +2,46 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
-
+from slotwise.domain.model import (
+    Booking,
+    BookingStatus,
+    Customer,
+    ResourceKind,
+    ResourceRef,
+    ServiceRef,
+    SiteRef,
+)
 from slotwise.domain.policy import Deadlines
-from slotwise.persistence.bookings import BookingRecord
 from slotwise.services.email_content import EVENTS, build_booking_email
+
+from tests.support.bookings import booking_like
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 MANAGE_URL = "https://book.example/manage/tok3n?a=1&b=2"
 XSS = "<script>alert(1)</script>"
 
 
-def record(**changes) -> BookingRecord:
-    base = BookingRecord(
-        id=7, uid="5f0c1c7e-8d3b-4c49-9d1e-0a6b7c8d9e10", status="confirmed", sequence=0,
-        site_slug="studio", site_name="Studio Müller", site_timezone="Europe/Berlin",
-        site_contact_email="hello@studio.example", site_address="Marktplatz 1, 10115 Berlin",
-        service_slug="consult", service_name="Consultation",
-        start=datetime(2026, 11, 24, 8, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
-        resources=(("anna", "Anna Berg", "person"), ("room-1", "Room 1", "room")),
-        customer_name="Jo Smith", customer_email="jo@example.com", customer_phone="+491701234567",
-        answers={}, price_minor=2500, currency="EUR", locale="en", timezone="Europe/Berlin",
-        manage_token_salt="salt", created_at=NOW,
-    )
-    return dataclasses.replace(base, **changes)
+BASE = Booking(
+    id=7, uid="5f0c1c7e-8d3b-4c49-9d1e-0a6b7c8d9e10", status=BookingStatus.CONFIRMED, sequence=0,
+    site=SiteRef(id=1, slug="studio", name="Studio Müller", timezone="Europe/Berlin",
+                 contact_email="hello@studio.example", address="Marktplatz 1, 10115 Berlin"),
+    service=ServiceRef(slug="consult", name="Consultation"),
+    start=datetime(2026, 11, 24, 8, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
+    resources=(ResourceRef("anna", "Anna Berg", ResourceKind.PERSON),
+               ResourceRef("room-1", "Room 1", ResourceKind.ROOM)),
+    customer=Customer(name="Jo Smith", email="jo@example.com", phone="+491701234567"),
+    answers={}, price_minor=2500, currency="EUR", locale="en", timezone="Europe/Berlin",
+    manage_token_salt="salt", created_at=NOW,
+)
+
+
+def record(**changes) -> Booking:
+    return booking_like(BASE, **changes)
 
 
 # The start is Tuesday 24 November 09:00 in Berlin; cancel until 24 h and move until 12 h before.
@@ -38,7 +49,7 @@ DEADLINES = Deadlines(cancel=datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
                       reschedule=datetime(2026, 11, 23, 20, 0, tzinfo=UTC))
 
 
-def build(rec: BookingRecord | None = None, *, event: str = "confirmed", overrides=None,
+def build(rec: Booking | None = None, *, event: str = "confirmed", overrides=None,
           deadlines: Deadlines | None = DEADLINES):
     return build_booking_email(
         rec or record(), event=event, manage_url=MANAGE_URL, mail_from="bookings@slotwise.example",

@@ -7,9 +7,11 @@ naive and are interpreted in the zone named next to them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -118,3 +120,211 @@ class Slot:
     end: datetime
     resources: tuple[str, ...]
     seats_left: int = 1
+
+
+# --- the catalog: sites, services, resources, questions ------------------------
+#
+# What persistence reads from its rows and every other ring passes around.
+# Services, web handlers and templates all speak these types; none of them
+# sees a database row.
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A tenant: one business, with its zone, contact details and message settings."""
+
+    id: int
+    slug: str
+    name: str
+    timezone: str  # IANA name
+    locale: str
+    allowed_origins: tuple[str, ...] = ()
+    accent: str | None = None  # "#rrggbb"
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    address: str | None = None  # one line, where customers go
+    notify_email: str | None = None  # gets a copy of every booking email
+    hours: WeeklyHours = field(default_factory=dict)  # the default resources inherit
+    closed: frozenset[date] = frozenset()
+    hold_minutes: int = 10
+    max_reschedules: int = 3
+    sms_enabled: bool = False
+    email_templates: Mapping[str, str] = field(default_factory=dict)  # owner overrides by name
+    sms_templates: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def contact(self) -> str | None:
+        """Whom a customer should call or write when something cannot be done online."""
+        return self.contact_phone or self.contact_email
+
+
+class QuestionType(StrEnum):
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    SELECT = "select"
+    CHECKBOX = "checkbox"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """An extra question a service asks when booking.
+
+    ``options`` are the choices of a ``select``; ``min``/``max`` bound a
+    ``number`` (inclusive); ``max_length`` (characters) applies to ``text``
+    and ``textarea``. A required ``checkbox`` must be ticked (consent).
+    """
+
+    key: str
+    label: str
+    type: QuestionType = QuestionType.TEXT
+    required: bool = False
+    options: tuple[str, ...] = ()
+    min: int | float | None = None
+    max: int | float | None = None
+    max_length: int | None = None
+
+
+class PhoneMode(StrEnum):
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    HIDDEN = "hidden"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """What a customer books. ``rules`` is what the availability engine needs of it."""
+
+    id: int
+    slug: str
+    name: str
+    rules: ServiceRules
+    description: str = ""
+    price_minor: int | None = None  # in the currency's minor unit; None: no price shown
+    currency: str | None = None
+    phone: PhoneMode = PhoneMode.OPTIONAL
+    questions: tuple[Question, ...] = ()
+    reminders: tuple[int, ...] = ()  # minutes before the start
+    cancel_until_minutes: int = 0  # before the start; 0: until it starts
+    reschedule_until_minutes: int = 0
+    enabled: bool = True
+
+    @property
+    def duration_minutes(self) -> int:
+        return int(self.rules.duration.total_seconds() // 60)
+
+    @property
+    def seats(self) -> int:
+        return self.rules.seats
+
+    @property
+    def offers_choice(self) -> bool:
+        """Whether the customer picks whom (or what) from the first group, or anyone."""
+        groups = self.rules.resource_groups
+        return bool(groups) and len(groups[0]) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """A resource as a booking names it: enough to say whom or what it is with."""
+
+    key: str
+    name: str
+    kind: ResourceKind
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """Anything bookable, with the calendar the engine reads its open time from."""
+
+    id: int
+    key: str
+    name: str
+    kind: ResourceKind
+    calendar: ResourceCalendar
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef(self.key, self.name, self.kind)
+
+
+# --- bookings ----------------------------------------------------------------------
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Who booked, as validated: a trimmed name, a normalised email, a phone in E.164."""
+
+    name: str
+    email: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRef:
+    """The business a booking belongs to, as its pages, emails and calendar files name it."""
+
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    contact_email: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRef:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A customer's booked time. Instants in UTC.
+
+    ``resources`` are those assigned, one per resource group in group order;
+    a cancelled booking still names them. ``sequence`` is the iCalendar
+    SEQUENCE, raised on each change. ``manage_token_salt`` is the random part
+    the manage link is derived from (with the secret key).
+    """
+
+    id: int
+    uid: str  # public id; also the iCalendar UID
+    status: BookingStatus
+    site: SiteRef
+    service: ServiceRef
+    start: datetime
+    end: datetime
+    resources: tuple[ResourceRef, ...]
+    customer: Customer
+    answers: Mapping[str, Any]
+    price_minor: int | None
+    currency: str | None
+    locale: str
+    timezone: str  # the customer's IANA zone
+    created_at: datetime
+    sequence: int = 0
+    reschedule_count: int = 0
+    manage_token_salt: str = ""
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status is BookingStatus.CANCELLED
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One thing that happened to a booking.
+
+    ``kind``: "booked", "rescheduled" (``data`` holds "from" and "to", ISO
+    instants) or "cancelled" (``data`` holds "reason").
+    """
+
+    kind: str
+    data: Mapping[str, Any]
+    at: datetime  # UTC

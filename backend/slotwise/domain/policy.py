@@ -1,16 +1,21 @@
-"""What a customer may still do with a booking. Pure: every fact, ``now`` included, is an argument.
+"""What may still be done with a booking. Pure: every fact, ``now`` included, is an argument.
 
 Worked example: a booking starts Tuesday 10:00 with ``cancel_until`` 24 h.
-Cancelling is allowed until Monday 10:00 (inclusive) and refused from
+A customer may cancel it until Monday 10:00 (inclusive) and is refused from
 Monday 10:00:01 on with the reason "too-late". The same shape holds for
-rescheduling with ``reschedule_until``, plus a cap on how often one booking
-may be moved.
+moving it with ``reschedule_until``, plus a cap on how often one booking may
+be moved. Staff (``Rules.STAFF``) are bound by neither cut-off nor cap: they
+may cancel or move any booking that is not cancelled, at any time; the new
+time of a move must still be bookable, which the availability engine decides.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from slotwise.domain.actors import Rules
+from slotwise.domain.model import Service, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,10 @@ def may_reschedule(
     return verdict
 
 
+def _staff(status: str) -> Verdict:
+    return Verdict(False, "cancelled") if status == "cancelled" else Verdict(True)
+
+
 @dataclass(frozen=True, slots=True)
 class Deadlines:
     """Until when a booking may still be changed online; None where it may not (any more)."""
@@ -65,15 +74,30 @@ class ChangePolicy:
     reschedule_until: timedelta = timedelta(0)
     max_reschedules: int = 3
 
-    def cancel(self, *, status: str, start: datetime, now: datetime) -> Verdict:
+    @classmethod
+    def of(cls, site: Site, service: Service) -> ChangePolicy:
+        """Cut-offs come from the service, the cap on moves from the site."""
+        return cls(
+            cancel_until=timedelta(minutes=service.cancel_until_minutes),
+            reschedule_until=timedelta(minutes=service.reschedule_until_minutes),
+            max_reschedules=site.max_reschedules,
+        )
+
+    def cancel(self, *, status: str, start: datetime, now: datetime,
+               rules: Rules = Rules.CUSTOMER) -> Verdict:
+        if rules is not Rules.CUSTOMER:
+            return _staff(status)
         return may_cancel(status=status, start=start, now=now, cancel_until=self.cancel_until)
 
-    def reschedule(self, *, status: str, start: datetime, now: datetime, reschedules_done: int) -> Verdict:
+    def reschedule(self, *, status: str, start: datetime, now: datetime, reschedules_done: int,
+                   rules: Rules = Rules.CUSTOMER) -> Verdict:
+        if rules is not Rules.CUSTOMER:
+            return _staff(status)
         return may_reschedule(status=status, start=start, now=now, reschedule_until=self.reschedule_until,
                               reschedules_done=reschedules_done, max_reschedules=self.max_reschedules)
 
     def deadlines(self, *, status: str, start: datetime, now: datetime, reschedules_done: int) -> Deadlines:
-        """What a message sent at ``now`` may promise: the cut-offs that are still ahead."""
+        """What a message sent at ``now`` may promise the customer: the cut-offs still ahead."""
         cancel = self.cancel(status=status, start=start, now=now)
         move = self.reschedule(status=status, start=start, now=now, reschedules_done=reschedules_done)
         return Deadlines(cancel=cancel.deadline if cancel else None,

@@ -10,12 +10,12 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from slotwise.domain import model
 from slotwise.domain.model import ServiceRules
 from slotwise.persistence.engine import current_engine
 from slotwise.persistence.tables import (
     Allocation,
     Booking,
-    BookingEvent,
     Hold,
     IdempotencyRecord,
     Resource,
@@ -142,10 +142,6 @@ async def insert_booking(new: NewBooking, *, manage_token_hash: str, uid: uuid.U
     booking_id = rows[0]["id"]
     await Allocation.insert(*_allocations(new.rules, new.service_id, new.resource_ids, new.start,
                                           booking=booking_id))
-    await BookingEvent.insert(
-        BookingEvent(booking=booking_id, kind="booked", data={"start": new.start.isoformat()},
-                     created_at=now)
-    )
     return booking_id
 
 
@@ -177,36 +173,7 @@ async def record_idempotency(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class BookingRecord:
-    id: int
-    uid: str
-    status: str
-    sequence: int  # iCalendar SEQUENCE
-    site_slug: str
-    site_name: str
-    site_timezone: str
-    site_contact_email: str | None
-    site_address: str | None
-    service_slug: str
-    service_name: str
-    start: datetime  # UTC
-    end: datetime
-    resources: tuple[tuple[str, str, str], ...]  # (key, name, kind), in group order
-    customer_name: str
-    customer_email: str
-    customer_phone: str | None
-    answers: dict[str, Any]
-    price_minor: int | None
-    currency: str | None
-    locale: str
-    timezone: str
-    manage_token_salt: str
-    created_at: datetime
-    reschedule_count: int = 0
-
-
-async def load_booking(booking_id: int) -> BookingRecord:
+async def load_booking(booking_id: int) -> model.Booking:
     row = await (
         Booking.select(
             Booking.all_columns(),
@@ -223,27 +190,32 @@ async def load_booking(booking_id: int) -> BookingRecord:
         .first()
         .output(load_json=True)
     )
+    if row is None:
+        raise LookupError(f"no booking with id {booking_id}")
     # From the booking's own record, not its allocations: a cancelled booking
     # has freed its time but still says whom it was with.
     assigned = await Resource.select(Resource.key, Resource.name, Resource.kind).where(
         Resource.id.is_in(row["resource_ids"])
     ) if row["resource_ids"] else []
     order = {key: i for i, group in enumerate(row["resource_groups"]) for key in group}
-    resources = sorted(((a["key"], a["name"], a["kind"]) for a in assigned),
-                       key=lambda r: order.get(r[0], len(order)))
-    return BookingRecord(
-        id=row["id"], uid=str(row["uid"]), status=row["status"], sequence=row["sequence"],
-        site_slug=row["site_slug"], site_name=row["site_name"], site_timezone=row["site_timezone"],
-        site_contact_email=row["site_contact_email"], site_address=row["site_address"],
-        service_slug=row["service_slug"], service_name=row["service_name"],
-        start=row["start_at"], end=row["end_at"], resources=tuple(resources),
-        customer_name=row["customer_name"], customer_email=row["customer_email"],
-        customer_phone=row["customer_phone"], answers=row["answers"],
-        price_minor=row["price_minor"], currency=row["currency"], locale=row["locale"],
-        timezone=row["timezone"], manage_token_salt=row["manage_token_salt"],
-        created_at=row["created_at"], reschedule_count=row["reschedule_count"],
+    resources = sorted(
+        (model.ResourceRef(a["key"], a["name"], model.ResourceKind(a["kind"])) for a in assigned),
+        key=lambda r: order.get(r.key, len(order)),
     )
-
+    return model.Booking(
+        id=row["id"], uid=str(row["uid"]), status=model.BookingStatus(row["status"]),
+        site=model.SiteRef(id=row["site"], slug=row["site_slug"], name=row["site_name"],
+                           timezone=row["site_timezone"], contact_email=row["site_contact_email"],
+                           address=row["site_address"]),
+        service=model.ServiceRef(slug=row["service_slug"], name=row["service_name"]),
+        start=row["start_at"], end=row["end_at"], resources=tuple(resources),
+        customer=model.Customer(name=row["customer_name"], email=row["customer_email"],
+                                phone=row["customer_phone"]),
+        answers=row["answers"], price_minor=row["price_minor"], currency=row["currency"],
+        locale=row["locale"], timezone=row["timezone"], created_at=row["created_at"],
+        sequence=row["sequence"], reschedule_count=row["reschedule_count"],
+        manage_token_salt=row["manage_token_salt"],
+    )
 
 
 async def find_booking_id_by_token_hash(token_hash: str) -> int | None:
@@ -252,19 +224,17 @@ async def find_booking_id_by_token_hash(token_hash: str) -> int | None:
 
 
 async def cancel(booking_id: int, *, reason: str | None, now: datetime) -> None:
-    """Mark cancelled, free its time at once, and record why."""
+    """Mark cancelled with its reason and free its time at once."""
     await Booking.update({
         Booking.status: "cancelled", Booking.cancelled_at: now, Booking.cancel_reason: reason,
         Booking.sequence: Booking.sequence + 1, Booking.updated_at: now,
     }).where(Booking.id == booking_id)
     await Allocation.delete().where(Allocation.booking == booking_id)
-    await BookingEvent.insert(BookingEvent(booking=booking_id, kind="cancelled",
-                                           data={"reason": reason or ""}, created_at=now))
 
 
 async def move(
     booking_id: int, *, rules: ServiceRules, service_id: int, resource_ids: Sequence[int],
-    old_start: datetime, new_start: datetime, now: datetime,
+    new_start: datetime, now: datetime,
 ) -> None:
     """Move to ``new_start`` on these resources: the old time is released in the same step."""
     await Booking.update({
@@ -275,9 +245,6 @@ async def move(
     }).where(Booking.id == booking_id)
     await Allocation.delete().where(Allocation.booking == booking_id)
     await Allocation.insert(*_allocations(rules, service_id, resource_ids, new_start, booking=booking_id))
-    await BookingEvent.insert(BookingEvent(
-        booking=booking_id, kind="rescheduled",
-        data={"from": old_start.isoformat(), "to": new_start.isoformat()}, created_at=now))
 
 
 async def resource_ids_of(booking_id: int) -> list[int]:

@@ -2,15 +2,17 @@
 
 Weekly hours are stored as ``{"mon": [[540, 720], [780, 1020]]}``: weekday
 names keep the rows readable in a database shell, minute pairs keep reading
-them back trivial (no time parsing on the availability hot path).
+them back trivial (no time parsing on the availability hot path). Questions
+are stored as objects holding only the keys their type uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
-from slotwise.domain.model import TimeRange, WeeklyHours
+from slotwise.domain.model import Question, QuestionType, TimeRange, WeeklyHours
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -49,3 +51,31 @@ def decode_dated_ranges(
     stored: Mapping[str, Iterable[Iterable[int]]],
 ) -> dict[date, tuple[TimeRange, ...]]:
     return {date.fromisoformat(d): decode_ranges(ranges) for d, ranges in stored.items()}
+
+
+def encode_question(question: Question) -> dict[str, Any]:
+    """A question as stored: only the keys that apply to its type."""
+    data: dict[str, Any] = {
+        "key": question.key, "label": question.label, "type": str(question.type),
+        "required": question.required,
+    }
+    if question.options:
+        data["options"] = list(question.options)
+    for name in ("min", "max", "max_length"):
+        value = getattr(question, name)
+        if value is not None:
+            data[name] = value
+    return data
+
+
+def decode_question(stored: Mapping[str, Any]) -> Question:
+    return Question(
+        key=stored["key"],
+        label=stored.get("label") or stored["key"],
+        type=QuestionType(stored.get("type", "text")),
+        required=bool(stored.get("required")),
+        options=tuple(stored.get("options") or ()),
+        min=stored.get("min"),
+        max=stored.get("max"),
+        max_length=stored.get("max_length"),
+    )

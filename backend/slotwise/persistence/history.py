@@ -1,22 +1,20 @@
-"""What happened to one booking, oldest first, as its manage page tells it."""
+"""The history of a booking: what happened to it, when (and, with issue 10's audit, by whom)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slotwise.domain.model import HistoryEntry
 from slotwise.persistence.tables import BookingEvent
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    kind: str  # booked | rescheduled | cancelled | …
-    data: dict[str, Any]  # rescheduled: "from"/"to" ISO instants; cancelled: "reason"
-    at: datetime  # UTC
+async def add_entry(booking_id: int, kind: str, data: dict[str, Any], *, at: datetime) -> None:
+    await BookingEvent.insert(BookingEvent(booking=booking_id, kind=kind, data=data, created_at=at))
 
 
 async def booking_history(booking_id: int) -> list[HistoryEntry]:
+    """Oldest first."""
     rows = await (
         BookingEvent.select(BookingEvent.kind, BookingEvent.data, BookingEvent.created_at)
         .where(BookingEvent.booking == booking_id)

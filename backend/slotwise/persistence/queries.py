@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -17,65 +16,16 @@ from zoneinfo import ZoneInfo
 
 from piccolo.engine.sqlite import SQLiteEngine
 
-from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, WeeklyHours
+from slotwise.domain import model
+from slotwise.domain.model import Busy, ResourceCalendar, ResourceKind, ServiceRules
 from slotwise.persistence import codec
 from slotwise.persistence.engine import current_engine
 from slotwise.persistence.tables import Allocation, Resource, Service, Site
 from slotwise.sitefile import MAX_BLOCK_MINUTES
 
 
-@dataclass(frozen=True, slots=True)
-class SiteInfo:
-    id: int
-    slug: str
-    name: str
-    timezone: str
-    locale: str
-    allowed_origins: tuple[str, ...]
-    accent: str | None
-    contact_email: str | None
-    contact_phone: str | None
-    address: str | None
-    notify_email: str | None
-    hours: WeeklyHours
-    closed: frozenset
-    hold_minutes: int
-    max_reschedules: int
-    sms_enabled: bool
-    email_templates: dict[str, str]  # owner overrides by template name
-    sms_templates: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceInfo:
-    id: int
-    slug: str
-    name: str
-    description: str
-    duration_minutes: int
-    seats: int
-    price_minor: int | None
-    currency: str | None
-    phone: str
-    questions: tuple[dict[str, Any], ...]
-    reminders: tuple[int, ...]  # minutes before the start
-    cancel_until_minutes: int
-    reschedule_until_minutes: int
-    enabled: bool
-    rules: ServiceRules
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceInfo:
-    id: int
-    key: str
-    name: str
-    kind: str
-    calendar: ResourceCalendar
-
-
-def _site_from_row(row: dict[str, Any]) -> SiteInfo:
-    return SiteInfo(
+def site_from_row(row: dict[str, Any]) -> model.Site:
+    return model.Site(
         id=row["id"],
         slug=row["slug"],
         name=row["name"],
@@ -97,7 +47,7 @@ def _site_from_row(row: dict[str, Any]) -> SiteInfo:
     )
 
 
-def _service_from_row(row: dict[str, Any]) -> ServiceInfo:
+def service_from_row(row: dict[str, Any]) -> model.Service:
     minutes = timedelta(minutes=1)
     rules = ServiceRules(
         key=row["slug"],
@@ -110,49 +60,47 @@ def _service_from_row(row: dict[str, Any]) -> ServiceInfo:
         max_advance=row["max_advance_minutes"] * minutes,
         seats=row["seats"],
     )
-    return ServiceInfo(
+    return model.Service(
         id=row["id"],
         slug=row["slug"],
         name=row["name"],
+        rules=rules,
         description=row["description"],
-        duration_minutes=row["duration_minutes"],
-        seats=row["seats"],
         price_minor=row["price_minor"],
         currency=row["currency"],
-        phone=row["phone"],
-        questions=tuple(row["questions"]),
+        phone=model.PhoneMode(row["phone"]),
+        questions=tuple(codec.decode_question(q) for q in row["questions"]),
         reminders=tuple(row["reminders"]),
         cancel_until_minutes=row["cancel_until_minutes"],
         reschedule_until_minutes=row["reschedule_until_minutes"],
         enabled=row["enabled"],
-        rules=rules,
     )
 
 
-async def find_site(slug: str) -> SiteInfo | None:
+async def find_site(slug: str) -> model.Site | None:
     row = await Site.select().where(Site.slug == slug).first().output(load_json=True)
-    return _site_from_row(row) if row else None
+    return site_from_row(row) if row else None
 
 
-async def list_services(site_id: int, *, include_disabled: bool = False) -> list[ServiceInfo]:
+async def list_services(site_id: int, *, include_disabled: bool = False) -> list[model.Service]:
     query = Service.select().where(Service.site == site_id)
     if not include_disabled:
         query = query.where(Service.enabled.eq(True))
     rows = await query.order_by(Service.position).output(load_json=True)
-    return [_service_from_row(row) for row in rows]
+    return [service_from_row(row) for row in rows]
 
 
-async def find_service(site_id: int, slug: str) -> ServiceInfo | None:
+async def find_service(site_id: int, slug: str) -> model.Service | None:
     row = (
         await Service.select()
         .where((Service.site == site_id) & (Service.slug == slug))
         .first()
         .output(load_json=True)
     )
-    return _service_from_row(row) if row else None
+    return service_from_row(row) if row else None
 
 
-async def load_resources(site: SiteInfo, keys: Sequence[str]) -> dict[str, ResourceInfo]:
+async def load_resources(site: model.Site, keys: Sequence[str]) -> dict[str, model.Resource]:
     """The named active resources of a site, with calendars resolved.
 
     A resource without its own zone or hours inherits the site's at read time,
@@ -179,8 +127,9 @@ async def load_resources(site: SiteInfo, keys: Sequence[str]) -> dict[str, Resou
             closed=codec.decode_dates(row["closed"]),
             extra_open=codec.decode_dated_ranges(row["extra_open"]),
         )
-        resources[row["key"]] = ResourceInfo(
-            id=row["id"], key=row["key"], name=row["name"], kind=row["kind"], calendar=calendar
+        resources[row["key"]] = model.Resource(
+            id=row["id"], key=row["key"], name=row["name"], kind=ResourceKind(row["kind"]),
+            calendar=calendar,
         )
     return resources
 

@@ -6,17 +6,16 @@ engine; the answer carries each slot's instants in the zone asked for.
 
 from __future__ import annotations
 
-from time import monotonic
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slotwise.domain.availability import find_slots
-from slotwise.domain.model import Busy, ResourceCalendar, Slot
+from slotwise.domain.model import Busy, Resource, ResourceCalendar, Service, Site, Slot
 from slotwise.persistence import queries
 from slotwise.persistence.engine import current_engine, read_transaction
-from slotwise.persistence.queries import ResourceInfo, ServiceInfo, SiteInfo
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
 
 # How long one process reuses a site's configuration (site, service,
@@ -48,14 +47,14 @@ class AvailabilityQuery:
 class AvailableSlot:
     start: datetime  # aware, in the zone of the answer
     end: datetime
-    resources: tuple[ResourceInfo, ...]
+    resources: tuple[Resource, ...]
     seats_left: int
 
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    site: SiteInfo
-    service: ServiceInfo
+    site: Site
+    service: Service
     zone: ZoneInfo
     start: date
     end: date
@@ -120,14 +119,14 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-async def get_site(slug: str) -> SiteInfo:
+async def get_site(slug: str) -> Site:
     site = await queries.find_site(slug)
     if site is None:
         raise NotFound("site", slug)
     return site
 
 
-async def list_services(site_slug: str) -> tuple[SiteInfo, list[ServiceInfo]]:
+async def list_services(site_slug: str) -> tuple[Site, list[Service]]:
     site = await get_site(site_slug)
     return site, await queries.list_services(site.id)
 
@@ -136,9 +135,9 @@ async def list_services(site_slug: str) -> tuple[SiteInfo, list[ServiceInfo]]:
 class Offer:
     """A bookable service with its site and the resources that can deliver it."""
 
-    site: SiteInfo
-    service: ServiceInfo
-    resources: dict[str, ResourceInfo]
+    site: Site
+    service: Service
+    resources: dict[str, Resource]
 
     @property
     def calendars(self) -> dict[str, ResourceCalendar]:

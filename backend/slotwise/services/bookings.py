@@ -1,9 +1,18 @@
-"""Holds and bookings: each operation is one write transaction.
+"""The verbs of bookings: take a hold, book, move, cancel. One write transaction each.
+
+Every verb is addressed by what it changes (a site and service for a new
+booking, the booking's id otherwise), takes the :class:`Actor` who acts and
+the :class:`Rules` the change keeps (by default the actor's: a customer's
+policy for customers, staff rules for everyone else), and ends in
+``changes.after_change``, which writes the history and queues the messages in
+the same transaction. How the actor got here (a manage link, a form, an API
+key) is the web layer's business: a manage link is resolved to a booking id
+first (``services.manage_links``), then it calls the same verb as anyone.
 
 Inside the transaction the resources are locked (PostgreSQL) or the database
 write lock is held (SQLite, ``BEGIN IMMEDIATE``), busy time is read afresh and
 the slot is re-checked with the same engine that showed it. Only then is
-anything written, so two customers can never both get one slot, whatever the
+anything written, so two requests can never both get one slot, whatever the
 number of requests or processes.
 """
 
@@ -18,23 +27,38 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slotwise.domain.actors import Actor, Rules, default_rules, may_use
 from slotwise.domain.availability import check_slot
+from slotwise.domain.model import Booking, Customer, HistoryEntry, Service, Site
+from slotwise.domain.policy import ChangePolicy, Verdict
+from slotwise.i18n import SUPPORTED_LOCALES
 from slotwise.persistence import bookings as store
-from slotwise.persistence.bookings import BookingRecord, NewBooking
+from slotwise.persistence import queries
+from slotwise.persistence.bookings import NewBooking
 from slotwise.persistence.engine import current_engine, is_unique_violation, write_transaction
+from slotwise.persistence.history import booking_history
 from slotwise.services import tokens
 from slotwise.services.availability import (
     AvailableSlot,
     Offer,
     busy_for,
     cached_offer,
+    load_offer,
     parse_zone,
     shown,
     slots_in,
 )
-from slotwise.services.errors import FieldProblem, InvalidInput, ServiceError
-from slotwise.services.notifications import Messaging, SiteMessaging, queue_booking_messages
-from slotwise.services.validation import Customer, phone_region, validate_answers, validate_customer
+from slotwise.services.changes import BookingChange, ChangeKind, after_change
+from slotwise.services.config import ServiceConfig
+from slotwise.services.errors import (
+    ActionRefused,
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    SlotUnavailable,
+)
+from slotwise.services.validation import phone_region, validate_answers, validate_customer
 
 # How far ahead alternatives to a taken slot are looked for, and how many.
 ALTERNATIVES_HORIZON = timedelta(days=14)
@@ -42,24 +66,9 @@ ALTERNATIVES_COUNT = 3
 # Expired holds block nothing (the busy query skips them) but their rows stay
 # until a later hold on the site sweeps them, this long after they expired.
 EXPIRED_HOLD_RETENTION = timedelta(hours=1)
-# How long an idempotency key is remembered (PRODUCT §4 / the widget issue: 24 h).
+# How long an idempotency key is remembered: a client retrying a request it
+# never got an answer to does so within minutes; a day covers a night's outage.
 IDEMPOTENCY_TTL = timedelta(hours=24)
-SUPPORTED_LOCALES = ("en", "de")
-
-
-class SlotUnavailable(ServiceError):
-    """The start is not (or no longer) bookable; ``alternatives`` are the next free ones."""
-
-    def __init__(self, alternatives: list[AvailableSlot]) -> None:
-        super().__init__("this time is no longer available")
-        self.alternatives = alternatives
-
-
-class IdempotencyConflict(ServiceError):
-    """The key was used before with a different request."""
-
-    def __init__(self) -> None:
-        super().__init__("this Idempotency-Key was already used with a different request")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +80,7 @@ class HoldResult:
 
 @dataclass(frozen=True, slots=True)
 class BookingRequest:
-    """What a customer sends; raw values, checked by :func:`confirm_booking`."""
+    """What a customer (or staff for them) asks to book; raw values, checked by :func:`create_booking`."""
 
     service: str
     start: datetime
@@ -84,29 +93,50 @@ class BookingRequest:
 
     def fingerprint(self) -> str:
         """SHA-256 of the request's content, to tell a replay from a different request."""
-        canonical = json.dumps(
-            {
-                "service": self.service, "start": self.start.isoformat(),
-                "customer": dict(self.customer), "answers": dict(self.answers),
-                "resource": self.resource, "hold": self.hold, "locale": self.locale,
-                "timezone": self.timezone,
-            },
-            sort_keys=True, default=str,
+        return _fingerprint(
+            service=self.service, start=self.start.isoformat(), customer=dict(self.customer),
+            answers=dict(self.answers), resource=self.resource, hold=self.hold,
+            locale=self.locale, timezone=self.timezone,
         )
-        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
 class BookingResult:
-    booking: BookingRecord
+    booking: Booking
     manage_token: str
     replayed: bool = False
 
 
+def _fingerprint(**request: object) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _rules(actor: Actor, rules: Rules | None) -> Rules:
+    chosen = rules or default_rules(actor)
+    if not may_use(actor, chosen):
+        raise PermissionError(f"{actor.kind} may not act under {chosen} rules")
+    return chosen
+
+
+def _idempotency_scope(action: str, actor: Actor) -> str:
+    """Keys are remembered per action and per way of asking: a widget's form
+    nonce can never collide with a key an API client chose."""
+    return f"{action}:{actor.kind}:{actor.ref or ''}"
+
+
+# --- holds ------------------------------------------------------------------------
+
+
 async def take_hold(
-    site_slug: str, service_slug: str, start: datetime, *, resource: str | None, now: datetime
+    site_slug: str, service_slug: str, start: datetime, *, resource: str | None, actor: Actor,
+    now: datetime,
 ) -> HoldResult:
-    """Reserve a slot for the site's hold time while the customer types."""
+    """Reserve a slot for the site's hold time while the customer types.
+
+    A hold keeps the bookable rules (hours, notice, advance) whoever takes it:
+    it is a promise that the booking can follow.
+    """
+    _rules(actor, None)
     offer = await cached_offer(site_slug, service_slug, resource=resource)
     token = tokens.new_token()
     expires_at = now + timedelta(minutes=offer.site.hold_minutes)
@@ -114,41 +144,36 @@ async def take_hold(
         await store.lock_resources(offer.resource_ids())
         await store.prune_expired_holds(offer.site.id, expired_before=now - EXPIRED_HOLD_RETENTION)
         slot = await _recheck(offer, start, now=now, resource=resource)
-        if slot is None:
-            slot_taken = True
-        else:
-            slot_taken = False
+        if slot is not None:
             await store.insert_hold(
                 site_id=offer.site.id, service_id=offer.service.id, rules=offer.service.rules,
                 resource_ids=offer.resource_ids(slot.resources), start=slot.start,
                 token_hash=tokens.hash_token(token), now=now, expires_at=expires_at,
             )
-    if slot_taken:
+    if slot is None:
         raise SlotUnavailable(await alternatives(offer, start, now=now, resource=resource))
     return HoldResult(token=token, expires_at=expires_at, slot=shown(offer, slot, ZoneInfo("UTC")))
 
 
-async def confirm_booking(
-    site_slug: str, request: BookingRequest, *, now: datetime, secret_key: str,
-    idempotency_key: str | None = None, idempotency_scope: str = "api-booking",
-    messaging: Messaging | None = None,
+# --- book ---------------------------------------------------------------------------
+
+
+async def create_booking(
+    site_slug: str, request: BookingRequest, *, actor: Actor, now: datetime, config: ServiceConfig,
+    idempotency_key: str | None = None, notify: bool = True,
 ) -> BookingResult:
     """Validate, re-check and write one booking; replay it for a repeated idempotency key.
-
-    With ``messaging``, the confirmation and reminders are queued in the
-    outbox in the same transaction: a booking and its messages exist together
-    or not at all, and no provider is contacted during the request.
 
     Two requests with one key normally meet at the resource lock and the second
     replays the first. Over different resources they don't share a lock; then
     the unique index on the key lets one win, and the other, retried once,
     finds its record and replays it (or learns the bodies differ).
     """
+    _rules(actor, None)
     offer = await cached_offer(site_slug, request.service, resource=request.resource)
     customer, answers, locale, zone = _validated(offer, request)
-    attempt = _BookingAttempt(offer, request, customer, answers, locale, zone, now=now,
-                              secret_key=secret_key, key=idempotency_key, scope=idempotency_scope,
-                              messaging=messaging)
+    attempt = _BookingAttempt(offer, request, customer, answers, locale, zone, actor=actor, now=now,
+                              config=config, key=idempotency_key, notify=notify)
     try:
         return await attempt.run()
     except Exception as exc:
@@ -167,15 +192,16 @@ class _BookingAttempt:
     answers: dict[str, Any]
     locale: str
     zone: ZoneInfo
+    actor: Actor
     now: datetime
-    secret_key: str
+    config: ServiceConfig
     key: str | None
-    scope: str
-    messaging: Messaging | None = None
+    notify: bool
 
     async def run(self) -> BookingResult:
         offer, request, now = self.offer, self.request, self.now
         fingerprint = request.fingerprint()
+        scope = _idempotency_scope("booking", self.actor)
         salt = tokens.new_salt()
         uid = uuid.uuid4()
         async with write_transaction(current_engine()):
@@ -183,24 +209,26 @@ class _BookingAttempt:
             # finds this one's record instead of racing it for the slot.
             await store.lock_resources(offer.resource_ids())
             if self.key is not None:
-                previous = await store.find_idempotency(offer.site.id, self.scope, self.key, now)
+                previous = await store.find_idempotency(offer.site.id, scope, self.key, now)
                 if previous is not None:
                     if previous["request_hash"] != fingerprint:
                         raise IdempotencyConflict()
-                    record = await store.load_booking(previous["booking"])
-                    token = tokens.manage_token(self.secret_key, record.uid, record.manage_token_salt)
-                    return BookingResult(booking=record, manage_token=token, replayed=True)
+                    booking = await store.load_booking(previous["booking"])
+                    token = tokens.manage_token(self.config.secret_key, booking.uid,
+                                                booking.manage_token_salt)
+                    return BookingResult(booking=booking, manage_token=token, replayed=True)
             hold = None
             if request.hold:
                 # A hold that expired or is unknown is no error: the slot may still
                 # be free, and then the booking simply goes ahead without it.
                 hold = await store.find_live_hold(offer.site.id, tokens.hash_token(request.hold), now)
-                if hold is not None and (hold["service"] != offer.service.id or hold["start_at"] != request.start):
+                if hold is not None and (hold["service"] != offer.service.id
+                                         or hold["start_at"] != request.start):
                     hold = None
             slot = await _recheck(offer, request.start, now=now, resource=request.resource,
                                   except_hold=hold["id"] if hold else None)
             if slot is not None:
-                token = tokens.manage_token(self.secret_key, str(uid), salt)
+                token = tokens.manage_token(self.config.secret_key, str(uid), salt)
                 booking_id = await store.insert_booking(
                     NewBooking(
                         site_id=offer.site.id, service_id=offer.service.id, rules=offer.service.rules,
@@ -216,19 +244,168 @@ class _BookingAttempt:
                     await store.delete_hold(hold["id"])
                 if self.key is not None:
                     await store.record_idempotency(
-                        site_id=offer.site.id, scope=self.scope, key=self.key,
-                        request_hash=fingerprint, booking_id=booking_id, now=now, keep=IDEMPOTENCY_TTL,
+                        site_id=offer.site.id, scope=scope, key=self.key, request_hash=fingerprint,
+                        booking_id=booking_id, now=now, keep=IDEMPOTENCY_TTL,
                     )
-                record = await store.load_booking(booking_id)
-                if self.messaging is not None:
-                    await queue_booking_messages(
-                        record, event="confirmed",
-                        site=SiteMessaging.of(offer.site, offer.service),
-                        messaging=self.messaging, now=now,
-                    )
+                booking = await store.load_booking(booking_id)
+                await after_change(
+                    BookingChange(ChangeKind.BOOKED, booking, self.actor, notify=self.notify),
+                    site=offer.site, service=offer.service, config=self.config, now=now,
+                )
         if slot is None:
-            raise SlotUnavailable(await alternatives(offer, request.start, now=now, resource=request.resource))
-        return BookingResult(booking=record, manage_token=token)
+            raise SlotUnavailable(await alternatives(offer, request.start, now=now,
+                                                     resource=request.resource))
+        return BookingResult(booking=booking, manage_token=token)
+
+
+# --- an existing booking --------------------------------------------------------------
+
+
+async def get_booking(booking_id: int) -> Booking:
+    try:
+        return await store.load_booking(booking_id)
+    except LookupError:
+        raise NotFound("booking", str(booking_id)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What may be done with a booking now, under some rules, and the service as configured now."""
+
+    service: Service
+    cancel: Verdict
+    reschedule: Verdict
+
+
+async def _catalog_of(booking: Booking) -> tuple[Site, Service]:
+    """The booking's site and service as configured now, disabled or not.
+
+    Services are never deleted, only disabled (bookings point at them), so
+    both are always there; read fresh, since the policy may have changed.
+    """
+    site = await queries.find_site(booking.site.slug)
+    service = await queries.find_service(site.id, booking.service.slug) if site else None
+    if site is None or service is None:
+        raise NotFound("booking", booking.uid)
+    return site, service
+
+
+def _options(booking: Booking, site: Site, service: Service, now: datetime, rules: Rules) -> Options:
+    policy = ChangePolicy.of(site, service)
+    return Options(
+        service=service,
+        cancel=policy.cancel(status=booking.status, start=booking.start, now=now, rules=rules),
+        reschedule=policy.reschedule(status=booking.status, start=booking.start, now=now,
+                                     reschedules_done=booking.reschedule_count, rules=rules),
+    )
+
+
+async def options_for(booking: Booking, *, actor: Actor, now: datetime,
+                      rules: Rules | None = None) -> Options:
+    """What ``actor`` may do with ``booking`` now (one read of the site and service)."""
+    site, service = await _catalog_of(booking)
+    return _options(booking, site, service, now, _rules(actor, rules))
+
+
+async def cancel_booking(
+    booking_id: int, *, reason: str | None, actor: Actor, now: datetime, config: ServiceConfig,
+    rules: Rules | None = None, idempotency_key: str | None = None, notify: bool = True,
+) -> Booking:
+    """Cancel within the rules; its time is free at once. Cancelling a cancelled booking changes nothing."""
+    rules = _rules(actor, rules)
+    booking = await get_booking(booking_id)
+    site, service = await _catalog_of(booking)
+    scope = f"{_idempotency_scope('cancel', actor)}:{booking.id}"
+    fingerprint = _fingerprint(reason=reason)
+    async with write_transaction(current_engine()):
+        await store.lock_resources(await store.resource_ids_of(booking.id))
+        booking = await store.load_booking(booking.id)  # as it is now, under the lock
+        if await _replayed(site, scope, idempotency_key, fingerprint, now) or booking.cancelled:
+            return booking
+        verdict = _options(booking, site, service, now, rules).cancel
+        if not verdict:
+            raise ActionRefused("cancel", verdict, site.contact)
+        await store.cancel(booking.id, reason=reason, now=now)
+        await _remember(site, booking, scope, idempotency_key, fingerprint, now)
+        booking = await store.load_booking(booking.id)
+        await after_change(
+            BookingChange(ChangeKind.CANCELLED, booking, actor, reason=reason, notify=notify),
+            site=site, service=service, config=config, now=now,
+        )
+    return booking
+
+
+async def move_booking(
+    booking_id: int, *, start: datetime, resource: str | None = None, actor: Actor, now: datetime,
+    config: ServiceConfig, rules: Rules | None = None, idempotency_key: str | None = None,
+    notify: bool = True,
+) -> Booking:
+    """Move to a free ``start``: the new time is taken and the old released in one transaction.
+
+    Without ``resource`` the booking keeps its person (the first group's
+    resource), as a customer moving "my appointment with Anna" expects. The
+    booking's own time counts as free (a 60-minute appointment may shift by
+    15 minutes); moving to the time it already has is refused as input.
+    """
+    rules = _rules(actor, rules)
+    booking = await get_booking(booking_id)
+    site, _ = await _catalog_of(booking)
+    offer = await load_offer(booking.site.slug, booking.service.slug, resource=resource)
+    keep = resource or (booking.resources[0].key if booking.resources else None)
+    scope = f"{_idempotency_scope('move', actor)}:{booking.id}"
+    fingerprint = _fingerprint(start=start.isoformat(), resource=resource)
+    async with write_transaction(current_engine()):
+        await store.lock_resources(offer.resource_ids())
+        booking = await store.load_booking(booking.id)
+        if await _replayed(site, scope, idempotency_key, fingerprint, now):
+            return booking
+        verdict = _options(booking, offer.site, offer.service, now, rules).reschedule
+        if not verdict:
+            raise ActionRefused("reschedule", verdict, site.contact)
+        if start == booking.start and keep in {r.key for r in booking.resources}:
+            # Checked after the replay: repeating a move that succeeded replays it.
+            raise InvalidInput([FieldProblem("start", "is the booking's current time; choose another")])
+        busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now,
+                              except_booking=booking.id)
+        slot = check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
+                          site_closed=offer.site.closed, only_resource=keep)
+        if slot is not None:
+            previous_start = booking.start
+            await store.move(booking.id, rules=offer.service.rules, service_id=offer.service.id,
+                             resource_ids=offer.resource_ids(slot.resources), new_start=slot.start,
+                             now=now)
+            await _remember(site, booking, scope, idempotency_key, fingerprint, now)
+            booking = await store.load_booking(booking.id)
+            await after_change(
+                BookingChange(ChangeKind.RESCHEDULED, booking, actor, previous_start=previous_start,
+                              notify=notify),
+                site=offer.site, service=offer.service, config=config, now=now,
+            )
+    if slot is None:
+        raise SlotUnavailable(await alternatives(offer, start, now=now, resource=keep, moving=booking))
+    return booking
+
+
+async def _replayed(site: Site, scope: str, key: str | None, fingerprint: str, now: datetime) -> bool:
+    """True when ``key`` already did this request (replay); a different request raises."""
+    if key is None:
+        return False
+    previous = await store.find_idempotency(site.id, scope, key, now)
+    if previous is None:
+        return False
+    if previous["request_hash"] != fingerprint:
+        raise IdempotencyConflict()
+    return True
+
+
+async def _remember(site: Site, booking: Booking, scope: str, key: str | None, fingerprint: str,
+                    now: datetime) -> None:
+    if key is not None:
+        await store.record_idempotency(site_id=site.id, scope=scope, key=key, request_hash=fingerprint,
+                                       booking_id=booking.id, now=now, keep=IDEMPOTENCY_TTL)
+
+
+# --- shared ---------------------------------------------------------------------------
 
 
 async def _recheck(
@@ -248,7 +425,7 @@ async def _recheck(
 
 async def alternatives(
     offer: Offer, after: datetime, *, now: datetime, resource: str | None,
-    moving: BookingRecord | None = None, count: int = ALTERNATIVES_COUNT,
+    moving: Booking | None = None, count: int = ALTERNATIVES_COUNT,
 ) -> list[AvailableSlot]:
     """The next free starts after ``after`` (within two weeks), in the site's zone.
 
@@ -293,3 +470,7 @@ def _validated(offer: Offer, request: BookingRequest):
         raise InvalidInput(problems)
     return customer, answers, locale, zone
 
+
+async def history(booking: Booking) -> list[HistoryEntry]:
+    """What happened to the booking, oldest first (booked, rescheduled, cancelled)."""
+    return await booking_history(booking.id)

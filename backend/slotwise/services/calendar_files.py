@@ -12,16 +12,16 @@ from datetime import datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from slotwise.persistence.bookings import BookingRecord
+from slotwise.domain.model import Booking
 
 PRODUCT_ID = "-//Slotwise//Booking//EN"
 
 
-def booking_uid(record: BookingRecord) -> str:
+def booking_uid(record: Booking) -> str:
     return f"{record.uid}@slotwise"
 
 
-def booking_calendar(record: BookingRecord, *, manage_url: str, now: datetime, method: str = "PUBLISH") -> bytes:
+def booking_calendar(record: Booking, *, manage_url: str, now: datetime, method: str = "PUBLISH") -> bytes:
     """One VEVENT for the booking. ``method``: PUBLISH (download), REQUEST or CANCEL (email)."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
@@ -34,22 +34,22 @@ def booking_calendar(record: BookingRecord, *, manage_url: str, now: datetime, m
     event.add("dtstart", record.start)
     event.add("dtend", record.end)
     event.add("sequence", record.sequence)
-    event.add("summary", f"{record.service_name} – {record.site_name}")
-    people = ", ".join(name for _, name, _ in record.resources)
-    description = [record.service_name]
+    event.add("summary", f"{record.service.name} – {record.site.name}")
+    people = ", ".join(r.name for r in record.resources)
+    description = [record.service.name]
     if people:
         description.append(people)
     description.append(f"Manage or cancel: {manage_url}")
     # icalendar escapes commas, semicolons and newlines of text values (RFC 5545 3.3.11).
     event.add("description", "\n".join(description))
     # Where to go: the business and its address (calendar apps link it to a map).
-    event.add("location", ", ".join(p for p in (record.site_name, record.site_address) if p))
+    event.add("location", ", ".join(p for p in (record.site.name, record.site.address) if p))
     event.add("url", manage_url)
     cancelled = record.status == "cancelled" or method == "CANCEL"
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    if record.site_contact_email:
-        organizer = vCalAddress(f"mailto:{record.site_contact_email}")
-        organizer.params["cn"] = vText(record.site_name)
+    if record.site.contact_email:
+        organizer = vCalAddress(f"mailto:{record.site.contact_email}")
+        organizer.params["cn"] = vText(record.site.name)
         event.add("organizer", organizer)
     calendar.add_component(event)
     return calendar.to_ical()

@@ -32,9 +32,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 import slotwise
 from slotwise.adapters.delivery import Attachment, OutgoingEmail
+from slotwise.domain.model import Booking
 from slotwise.domain.policy import Deadlines
 from slotwise.i18n import DEFAULT_LOCALE, Formatter, supported
-from slotwise.persistence.bookings import BookingRecord
 from slotwise.services.calendar_files import booking_calendar
 
 log = logging.getLogger("slotwise.messages")
@@ -137,7 +137,7 @@ def _span(formatter: Formatter, start: datetime, end: datetime, zone_name: str) 
 
 
 def template_variables(
-    record: BookingRecord, *, event: str, manage_url: str, locale: str, deadlines: Deadlines | None = None,
+    record: Booking, *, event: str, manage_url: str, locale: str, deadlines: Deadlines | None = None,
 ) -> dict[str, Any]:
     """The documented variables (docs/messages.md) every email template receives.
 
@@ -145,15 +145,15 @@ def template_variables(
     online, as the site's policy says for the moment the email is sent.
     """
     formatter = Formatter(locale)
-    customer_zone = _zone(record.timezone, record.site_timezone)
-    site_zone = _zone(record.site_timezone)
+    customer_zone = _zone(record.timezone, record.site.timezone)
+    site_zone = _zone(record.site.timezone)
     customer_zone_name = str(customer_zone)
     start, end = record.start.astimezone(customer_zone), record.end.astimezone(customer_zone)
     site_start, site_end = record.start.astimezone(site_zone), record.end.astimezone(site_zone)
     customer_when = _span(formatter, start, end, customer_zone_name)
     differs = start.utcoffset() != site_start.utcoffset() or end.utcoffset() != site_end.utcoffset()
     site_when = _span(formatter, site_start, site_end, str(site_zone)) if differs else None
-    site_name = _plain(record.site_name) or ""
+    site_name = _plain(record.site.name) or ""
     when = customer_when
     if differs:
         # Only the times when the business's day is the customer's day, else the full span.
@@ -165,14 +165,14 @@ def template_variables(
         "event": event,
         "manage_url": manage_url,
         "locale": locale,
-        "site": {"name": site_name, "contact_email": _plain(record.site_contact_email),
-                 "address": _plain(record.site_address)},
-        "service": {"name": _plain(record.service_name) or ""},
-        "resources": [_plain(name) or "" for _, name, _ in record.resources],
+        "site": {"name": site_name, "contact_email": _plain(record.site.contact_email),
+                 "address": _plain(record.site.address)},
+        "service": {"name": _plain(record.service.name) or ""},
+        "resources": [_plain(r.name) or "" for r in record.resources],
         "customer": {
-            "name": _plain(record.customer_name) or "",
-            "email": _plain(record.customer_email) or "",
-            "phone": _plain(record.customer_phone),
+            "name": _plain(record.customer.name) or "",
+            "email": _plain(record.customer.email) or "",
+            "phone": _plain(record.customer.phone),
         },
         "booking": {
             "id": str(record.uid),
@@ -227,7 +227,7 @@ def render_part(
 
 
 def build_booking_email(
-    record: BookingRecord,
+    record: Booking,
     *,
     event: str,
     manage_url: str,
@@ -258,11 +258,11 @@ def build_booking_email(
         params = {"method": method, "charset": "utf-8"}
         attachments = (Attachment("booking.ics", ics, "text/calendar", params),)
 
-    contact = header_value(record.site_contact_email or "")
+    contact = header_value(record.site.contact_email or "")
     return OutgoingEmail(
-        to=header_value(record.customer_email),
+        to=header_value(record.customer.email),
         from_address=header_value(mail_from),
-        from_name=header_value(record.site_name),
+        from_name=header_value(record.site.name),
         reply_to=contact or None,
         subject=subject,
         text=text,

@@ -1,8 +1,15 @@
-"""Errors services raise. The web layer maps each to one HTTP answer, in one place."""
+"""Errors services raise on purpose. The web layer turns each into one answer, in one place
+(``web/problems.py`` for the JSON API, ``web/pages.py`` for HTML pages)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from slotwise.domain.policy import Verdict
+
+if TYPE_CHECKING:
+    from slotwise.services.availability import AvailableSlot
 
 
 class ServiceError(Exception):
@@ -28,3 +35,36 @@ class InvalidInput(ServiceError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
         self.problems = problems
+
+
+class SlotUnavailable(ServiceError):
+    """The start is not (or no longer) bookable; ``alternatives`` are the next free ones."""
+
+    def __init__(self, alternatives: list[AvailableSlot]) -> None:
+        super().__init__("this time is no longer available")
+        self.alternatives = alternatives
+
+
+class IdempotencyConflict(ServiceError):
+    """The key was used before with a different request."""
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was already used with a different request")
+
+
+class ActionRefused(ServiceError):
+    """The rules the change must keep do not allow it (any more): ``verdict`` says why.
+
+    ``contact`` is whom the customer can call or write instead.
+    """
+
+    def __init__(self, action: str, verdict: Verdict, contact: str | None) -> None:
+        super().__init__(f"{action} is not possible: {verdict.reason}")
+        self.action = action
+        self.verdict = verdict
+        self.contact = contact
+
+    @property
+    def gone(self) -> bool:
+        """A cancelled booking is gone for good; anything else refused conflicts with the policy now."""
+        return self.verdict.reason == "cancelled"

@@ -15,14 +15,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from slotwise.domain.model import Booking, Service, Site
 from slotwise.domain.policy import ChangePolicy
 from slotwise.persistence import outbox
-from slotwise.persistence.bookings import BookingRecord
 from slotwise.persistence.outbox import QueuedMessage
-from slotwise.persistence.queries import ServiceInfo, SiteInfo
+from slotwise.services import links
 from slotwise.services.delivery import email_to_json, sms_to_json
 from slotwise.services.email_content import build_booking_email
-from slotwise.services.policies import change_policy
 from slotwise.services.sms_content import build_booking_sms
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
 from slotwise.settings import Settings
@@ -49,7 +48,7 @@ class Messaging:
         )
 
     def manage_url(self, token: str) -> str:
-        return f"{self.base_url}/manage/{token}"
+        return links.manage_url(self.base_url, token)
 
     def message_id(self, uid: uuid.UUID) -> str:
         domain = self.mail_from.rpartition("@")[2] or urlsplit(self.base_url).hostname or "slotwise"
@@ -69,10 +68,10 @@ class SiteMessaging:
     policy: ChangePolicy = ChangePolicy()  # what emails may promise about changes
 
     @classmethod
-    def of(cls, site: SiteInfo, service: ServiceInfo) -> SiteMessaging:
+    def of(cls, site: Site, service: Service) -> SiteMessaging:
         return cls(site_id=site.id, sms_enabled=site.sms_enabled, notify_email=site.notify_email,
                    reminders=service.reminders, email_templates=site.email_templates,
-                   sms_templates=site.sms_templates, policy=change_policy(site, service))
+                   sms_templates=site.sms_templates, policy=ChangePolicy.of(site, service))
 
     def sms_template(self, event: str, locale: str) -> str | None:
         """The owner's SMS text for this event: in this language, else for any language."""
@@ -80,7 +79,7 @@ class SiteMessaging:
 
 
 async def queue_booking_messages(
-    record: BookingRecord, *, event: str, site: SiteMessaging, messaging: Messaging, now: datetime,
+    record: Booking, *, event: str, site: SiteMessaging, messaging: Messaging, now: datetime,
 ) -> None:
     """Queue the messages ``event`` causes; their manage links hold a placeholder.
 
@@ -111,8 +110,8 @@ async def queue_booking_messages(
         return QueuedMessage(uid=uuid.uuid4(), site_id=site.site_id, booking_id=record.id, event=kind,
                              channel="sms", recipient=sms.to, content=sms_to_json(sms), send_at=send_at)
 
-    texts = site.sms_enabled and bool(record.customer_phone)
-    messages.append(email_to(record.customer_email, event, now))
+    texts = site.sms_enabled and bool(record.customer.phone)
+    messages.append(email_to(record.customer.email, event, now))
     if texts:
         messages.append(sms_to(event, now))
     if site.notify_email:
@@ -122,7 +121,7 @@ async def queue_booking_messages(
             send_at = record.start - timedelta(minutes=minutes)
             if send_at <= now:
                 continue  # booked inside this reminder's window
-            messages.append(email_to(record.customer_email, "reminder", send_at))
+            messages.append(email_to(record.customer.email, "reminder", send_at))
             if texts:
                 messages.append(sms_to("reminder", send_at))
     await outbox.queue(messages, now=now)

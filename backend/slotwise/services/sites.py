@@ -1,190 +1,32 @@
-"""Apply a site file to the database.
+"""Apply a site file: create or update one site, its resources and its services, in one transaction.
 
-``apply_site`` is one transaction: a site, its resources and its services are
-written together or not at all. Rows are compared first and only what changed
-is written, so applying the same file twice changes nothing (not even
-``updated_at``). Resources and services that disappear from the file are
-deactivated, never deleted: bookings keep pointing at them.
+Applying the same file twice changes nothing; resources and services that
+disappear from the file are deactivated, never deleted (see persistence.catalog).
+A change takes effect for accepting bookings at once in this process, and
+within ``OFFER_CACHE_SECONDS`` in every other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from piccolo.table import Table
-
-from slotwise.persistence import codec
+from slotwise.domain.actors import Actor
+from slotwise.persistence import catalog
+from slotwise.persistence.catalog import ApplyReport
 from slotwise.persistence.engine import current_engine, write_transaction
-from slotwise.persistence.tables import Resource, Service, Site
 from slotwise.services.availability import forget_offers
-from slotwise.sitefile import ResourceSpec, ServiceSpec, SiteSpec
+from slotwise.sitefile import SiteSpec
+
+__all__ = ["ApplyReport", "apply_site"]
 
 
-@dataclass
-class ApplyReport:
-    """What an apply changed, as ``kind key`` strings (``resource anna``)."""
+async def apply_site(spec: SiteSpec, *, actor: Actor, now: datetime) -> ApplyReport:
+    """Create or update the site described by ``spec``.
 
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    deactivated: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.deactivated)
-
-
-def _site_values(spec: SiteSpec) -> dict[str, Any]:
-    return {
-        "slug": spec.slug,
-        "name": spec.name,
-        "timezone": spec.timezone,
-        "locale": spec.locale,
-        "allowed_origins": list(spec.allowed_origins),
-        "accent": spec.accent,
-        "contact_email": spec.contact_email,
-        "contact_phone": spec.contact_phone,
-        "address": spec.address,
-        "notify_email": spec.notify_email,
-        "hours": codec.encode_weekly(spec.hours),
-        "closed": codec.encode_dates(spec.closed),
-        "hold_minutes": spec.hold_minutes,
-        "max_reschedules": spec.max_reschedules,
-        "sms_enabled": spec.sms_enabled,
-        "message_templates": {"email": dict(spec.email_templates), "sms": dict(spec.sms_templates)},
-    }
-
-
-def _resource_values(spec: ResourceSpec, position: int) -> dict[str, Any]:
-    return {
-        "key": spec.key,
-        "name": spec.name,
-        "kind": str(spec.kind),
-        "timezone": spec.timezone,
-        "hours": None if spec.hours is None else codec.encode_weekly(spec.hours),
-        "closed": codec.encode_dates(spec.closed),
-        "extra_open": codec.encode_dated_ranges(dict(spec.extra_open)),
-        "position": position,
-        "active": True,
-    }
-
-
-def _service_values(spec: ServiceSpec, position: int) -> dict[str, Any]:
-    return {
-        "slug": spec.slug,
-        "name": spec.name,
-        "description": spec.description,
-        "duration_minutes": spec.duration,
-        "step_minutes": spec.step,
-        "buffer_before_minutes": spec.buffer_before,
-        "buffer_after_minutes": spec.buffer_after,
-        "min_notice_minutes": spec.min_notice,
-        "max_advance_minutes": spec.max_advance,
-        "seats": spec.seats,
-        "price_minor": spec.price_minor,
-        "currency": spec.currency,
-        "cancel_until_minutes": spec.cancel_until,
-        "reschedule_until_minutes": spec.reschedule_until,
-        "phone": spec.phone,
-        "reminders": list(spec.reminders),
-        "questions": [question_to_json(q) for q in spec.questions],
-        "resource_groups": [list(group) for group in spec.resource_groups],
-        "position": position,
-        "enabled": spec.enabled,
-    }
-
-
-def question_to_json(question: Any) -> dict[str, Any]:
-    """A question spec as stored: only the keys that apply to its type."""
-    data: dict[str, Any] = {
-        "key": question.key,
-        "label": question.label,
-        "type": question.type,
-        "required": question.required,
-    }
-    for name in ("options", "min", "max", "max_length"):
-        value = getattr(question, name, None)
-        if value not in (None, ()):
-            data[name] = list(value) if isinstance(value, tuple) else value
-    return data
-
-
-async def _upsert(
-    table: type[Table],
-    existing: dict[str, Any] | None,
-    values: dict[str, Any],
-    now: datetime,
-) -> tuple[int, str | None]:
-    """Insert or update one row; returns its id and "created"/"updated"/None."""
-    if existing is None:
-        rows = await table.insert(table(**values, created_at=now, updated_at=now))
-        return rows[0]["id"], "created"
-    changed = {name: value for name, value in values.items() if existing.get(name) != value}
-    if not changed:
-        return existing["id"], None
-    await table.update({**changed, "updated_at": now}).where(table.id == existing["id"])
-    return existing["id"], "updated"
-
-
-async def apply_site(spec: SiteSpec, *, now: datetime) -> ApplyReport:
-    """Create or update the site described by ``spec``; one transaction."""
-    report = ApplyReport()
+    ``actor`` is who applied it (the command, and with the admin API an
+    account or key); the audit log of configuration changes will record it.
+    """
     async with write_transaction(current_engine()):
-        site_row = await Site.select().where(Site.slug == spec.slug).first().output(load_json=True)
-        site_id, outcome = await _upsert(Site, site_row, _site_values(spec), now)
-        _record(report, outcome, "site", spec.slug)
-
-        await _apply_children(
-            report,
-            table=Resource,
-            kind="resource",
-            site_id=site_id,
-            key_column="key",
-            wanted={r.key: _resource_values(r, i) for i, r in enumerate(spec.resources)},
-            retire={"active": False},
-            now=now,
-        )
-        await _apply_children(
-            report,
-            table=Service,
-            kind="service",
-            site_id=site_id,
-            key_column="slug",
-            wanted={s.slug: _service_values(s, i) for i, s in enumerate(spec.services)},
-            retire={"enabled": False},
-            now=now,
-        )
+        report = await catalog.write_site(spec, now=now)
     forget_offers()
     return report
-
-
-async def _apply_children(
-    report: ApplyReport,
-    *,
-    table: type[Table],
-    kind: str,
-    site_id: int,
-    key_column: str,
-    wanted: dict[str, dict[str, Any]],
-    retire: dict[str, Any],
-    now: datetime,
-) -> None:
-    rows = await table.select().where(table.site == site_id).output(load_json=True)
-    existing = {row[key_column]: row for row in rows}
-    for key, values in wanted.items():
-        _, outcome = await _upsert(table, existing.get(key), {**values, "site": site_id}, now)
-        _record(report, outcome, kind, key)
-    for key, row in existing.items():
-        if key in wanted:
-            continue
-        if any(row[name] != value for name, value in retire.items()):
-            await table.update({**retire, "updated_at": now}).where(table.id == row["id"])
-            report.deactivated.append(f"{kind} {key}")
-
-
-def _record(report: ApplyReport, outcome: str | None, kind: str, key: str) -> None:
-    if outcome == "created":
-        report.created.append(f"{kind} {key}")
-    elif outcome == "updated":
-        report.updated.append(f"{kind} {key}")

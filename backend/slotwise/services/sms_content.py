@@ -62,8 +62,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 import slotwise
 from slotwise.adapters.delivery import OutgoingSms
+from slotwise.domain.model import Booking
 from slotwise.i18n import DEFAULT_LOCALE, FORMAT_LOCALES, supported
-from slotwise.persistence.bookings import BookingRecord
 
 TEMPLATES_DIR = Path(slotwise.__file__).resolve().parents[2] / "templates" / "sms"
 
@@ -166,11 +166,11 @@ def _zone(name: str | None, fallback: str) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def sms_context(record: BookingRecord, *, event: str, manage_url: str) -> dict[str, Any]:
+def sms_context(record: Booking, *, event: str, manage_url: str) -> dict[str, Any]:
     """The documented template variables for one booking (see the module docstring)."""
     locale = supported(record.locale) or DEFAULT_LOCALE
     babel_locale = FORMAT_LOCALES[locale]
-    local: datetime = record.start.astimezone(_zone(record.timezone, record.site_timezone))
+    local: datetime = record.start.astimezone(_zone(record.timezone, record.site.timezone))
     day = format_date(local.date(), SHORT_DAY_PATTERNS[locale], locale=babel_locale)
     time = format_time(local.time(), "HH:mm", locale=babel_locale)
     return {
@@ -179,8 +179,8 @@ def sms_context(record: BookingRecord, *, event: str, manage_url: str) -> dict[s
         "day": day,
         "time": time,
         "when": f"{day}, {time}",
-        "place": plain(record.site_name, MAX_PLACE),
-        "service": plain(record.service_name, MAX_SERVICE),
+        "place": plain(record.site.name, MAX_PLACE),
+        "service": plain(record.service.name, MAX_SERVICE),
         "manage_url": manage_url,
     }
 
@@ -193,7 +193,7 @@ def render_sms(source: str | None, context: dict[str, Any], *, name: str | None 
 
 
 def build_booking_sms(
-    record: BookingRecord, *, event: str, manage_url: str, from_number: str,
+    record: Booking, *, event: str, manage_url: str, from_number: str,
     template: str | None = None,
 ) -> OutgoingSms:
     """The SMS for ``event`` about ``record``, in the booking's language.
@@ -203,8 +203,8 @@ def build_booking_sms(
     """
     if event not in EVENTS:
         raise ValueError(f"unknown SMS event {event!r}; expected one of {', '.join(EVENTS)}")
-    if not record.customer_phone:
+    if not record.customer.phone:
         raise ValueError(f"booking {record.uid} has no phone number")
     context = sms_context(record, event=event, manage_url=manage_url)
     body = render_sms(template, context, name=f"{event}.{context['locale']}.txt")
-    return OutgoingSms(to=record.customer_phone, from_number=from_number, body=body)
+    return OutgoingSms(to=record.customer.phone, from_number=from_number, body=body)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from slotwise.domain.model import Customer, PhoneMode, Question, QuestionType
 from slotwise.services.errors import FieldProblem
 
 # Names: long enough for "Maria del Carmen Fernández de la Torre y Pérez",
@@ -22,13 +22,6 @@ from slotwise.services.errors import FieldProblem
 NAME_MAX_LENGTH = 100
 DEFAULT_TEXT_MAX = 200
 DEFAULT_TEXTAREA_MAX = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    name: str
-    email: str  # normalised by email-validator (domain lower-cased, IDNA)
-    phone: str | None  # E.164
 
 
 def clean_text(value: Any) -> str:
@@ -72,10 +65,10 @@ def validate_customer(
 
     clean_phone = None
     raw_phone = clean_text(phone)
-    if phone_mode == "hidden":
+    if phone_mode == PhoneMode.HIDDEN:
         raw_phone = ""
     if not raw_phone:
-        if phone_mode == "required":
+        if phone_mode == PhoneMode.REQUIRED:
             problems.append(FieldProblem("customer.phone", "Please enter your phone number."))
     else:
         clean_phone = _parse_phone(raw_phone, default_region, problems)
@@ -99,7 +92,7 @@ def _parse_phone(raw: str, region: str | None, problems: list[FieldProblem]) -> 
 
 
 def validate_answers(
-    questions: Sequence[Mapping[str, Any]], answers: Any
+    questions: Sequence[Question], answers: Any
 ) -> tuple[dict[str, Any], list[FieldProblem]]:
     """Answers by the question's type; unknown keys are ignored, not stored."""
     if not isinstance(answers, Mapping):
@@ -107,12 +100,12 @@ def validate_answers(
     clean: dict[str, Any] = {}
     problems: list[FieldProblem] = []
     for question in questions:
-        key = question["key"]
+        key = question.key
         field = f"answers.{key}"
         value = answers.get(key)
-        kind = question["type"]
-        required = bool(question.get("required"))
-        if kind == "checkbox":
+        kind = question.type
+        required = question.required
+        if kind is QuestionType.CHECKBOX:
             checked = value is True or (isinstance(value, str) and value.lower() in {"on", "true", "1", "yes"})
             if required and not checked:
                 problems.append(FieldProblem(field, "Please confirm this to continue."))
@@ -122,9 +115,9 @@ def validate_answers(
             if required:
                 problems.append(FieldProblem(field, "Please answer this question."))
             continue
-        if kind == "number":
+        if kind is QuestionType.NUMBER:
             number = _parse_number(value)
-            low, high = question.get("min"), question.get("max")
+            low, high = question.min, question.max
             if number is None:
                 problems.append(FieldProblem(field, "Please enter a number."))
             elif low is not None and number < low:
@@ -135,14 +128,15 @@ def validate_answers(
                 clean[key] = number
             continue
         text = clean_text(value) if isinstance(value, str) else ""
-        if kind == "select":
-            if text not in question.get("options", []):
+        if kind is QuestionType.SELECT:
+            if text not in question.options:
                 problems.append(FieldProblem(field, "Please choose one of the options."))
             else:
                 clean[key] = text
             continue
-        limit = question.get("max_length") or (DEFAULT_TEXTAREA_MAX if kind == "textarea" else DEFAULT_TEXT_MAX)
-        if kind == "text":
+        limit = question.max_length or (
+            DEFAULT_TEXTAREA_MAX if kind is QuestionType.TEXTAREA else DEFAULT_TEXT_MAX)
+        if kind is QuestionType.TEXT:
             text = " ".join(text.split())
         if not isinstance(value, str):
             problems.append(FieldProblem(field, "Please enter text."))

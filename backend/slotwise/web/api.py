@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from babel.numbers import get_currency_precision
 from litestar import Controller, get
@@ -13,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
 from slotwise.clock import Clock
-from slotwise.persistence.queries import ServiceInfo
+from slotwise.domain.model import Question, Service
 from slotwise.services import availability as availability_service
 
 
@@ -25,6 +24,18 @@ class Price:
 
 
 @dataclass(frozen=True)
+class QuestionOut:
+    key: str
+    label: str
+    type: str  # "text" | "textarea" | "select" | "checkbox" | "number"
+    required: bool
+    options: list[str] | None = None  # select only
+    min: float | None = None  # number only, inclusive
+    max: float | None = None
+    max_length: int | None = None  # text and textarea, characters
+
+
+@dataclass(frozen=True)
 class ServiceOut:
     slug: str
     name: str
@@ -33,7 +44,7 @@ class ServiceOut:
     seats: int
     price: Price | None
     phone: str  # "required" | "optional" | "hidden"
-    questions: list[dict[str, Any]]
+    questions: list[QuestionOut]
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,13 @@ class AvailabilityOut:
     slots: list[SlotOut]
 
 
-def price_of(service: ServiceInfo) -> Price | None:
+def question_out(question: Question) -> QuestionOut:
+    return QuestionOut(key=question.key, label=question.label, type=str(question.type),
+                       required=question.required, options=list(question.options) or None,
+                       min=question.min, max=question.max, max_length=question.max_length)
+
+
+def price_of(service: Service) -> Price | None:
     if service.price_minor is None or service.currency is None:
         return None
     digits = get_currency_precision(service.currency)
@@ -76,7 +93,7 @@ def price_of(service: ServiceInfo) -> Price | None:
     return Price(amount=f"{amount:.{digits}f}", currency=service.currency, minor=service.price_minor)
 
 
-def service_out(service: ServiceInfo) -> ServiceOut:
+def service_out(service: Service) -> ServiceOut:
     return ServiceOut(
         slug=service.slug,
         name=service.name,
@@ -84,8 +101,8 @@ def service_out(service: ServiceInfo) -> ServiceOut:
         duration_minutes=service.duration_minutes,
         seats=service.seats,
         price=price_of(service),
-        phone=service.phone,
-        questions=list(service.questions),
+        phone=str(service.phone),
+        questions=[question_out(q) for q in service.questions],
     )
 
 
@@ -129,7 +146,7 @@ class SitesApi(Controller):
                 SlotOut(
                     start=slot.start.isoformat(),
                     end=slot.end.isoformat(),
-                    resources=[ResourceOut(key=r.key, name=r.name, kind=r.kind) for r in slot.resources],
+                    resources=[ResourceOut(key=r.key, name=r.name, kind=str(r.kind)) for r in slot.resources],
                     seats_left=slot.seats_left,
                 )
                 for slot in result.slots

@@ -10,12 +10,13 @@ from litestar.openapi import OpenAPIConfig
 from piccolo.engine.postgres import PostgresEngine
 
 from slotwise.clock import Clock, system_clock
-from slotwise.services.delivery import OutboxWorker
 from slotwise.persistence.engine import current_engine
+from slotwise.services.config import ServiceConfig
+from slotwise.services.delivery import OutboxWorker
 from slotwise.settings import Settings, load_settings
 from slotwise.web.api import PingApi, SitesApi
-from slotwise.web.booking_api import BookingApi
 from slotwise.web.booking import BookingPages, static_files_router, template_config
+from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
 from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
@@ -31,6 +32,7 @@ def create_app(
 ) -> Litestar:
     """The app; with ``run_worker`` it also delivers the outbox in the background."""
     settings = settings or load_settings()
+    config = ServiceConfig.from_settings(settings)
     worker = OutboxWorker(settings, clock) if run_worker else None
 
     async def start_pool() -> None:
@@ -51,6 +53,7 @@ def create_app(
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
+            "config": Provide(lambda: config, use_cache=True, sync_to_thread=False),
         },
         plugins=[problem_details_plugin()],
         exception_handlers={Exception: internal_error_handler},

@@ -12,12 +12,15 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from slotwise.clock import Clock
-from slotwise.persistence.bookings import BookingRecord
+from slotwise.domain.actors import Actor
+from slotwise.domain.model import Booking
 from slotwise.services import bookings as booking_service
+from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import FieldProblem, InvalidInput
-from slotwise.services.notifications import Messaging
-from slotwise.settings import Settings
 from slotwise.web.api import ResourceOut
+
+# Who books through the public API: a customer (or a program on their behalf), no key.
+API_CUSTOMER = Actor.customer("api")
 
 # Longest Idempotency-Key accepted (the column's length).
 MAX_IDEMPOTENCY_KEY = 255
@@ -97,21 +100,21 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
-def booking_out(record: BookingRecord, manage_token: str, settings: Settings) -> BookingOut:
+def booking_out(booking: Booking, manage_token: str, config: ServiceConfig) -> BookingOut:
     return BookingOut(
-        id=record.uid,
-        status=record.status,
-        site=record.site_slug,
-        service=record.service_slug,
-        start=record.start.isoformat(),
-        end=record.end.isoformat(),
-        resources=[ResourceOut(key=k, name=n, kind=kind) for k, n, kind in record.resources],
-        customer=CustomerOut(name=record.customer_name, email=record.customer_email,
-                             phone=record.customer_phone),
-        answers=record.answers,
-        locale=record.locale,
-        timezone=record.timezone,
-        manage_url=f"{settings.base_url}/manage/{manage_token}",
+        id=booking.uid,
+        status=str(booking.status),
+        site=booking.site.slug,
+        service=booking.service.slug,
+        start=booking.start.isoformat(),
+        end=booking.end.isoformat(),
+        resources=[ResourceOut(key=r.key, name=r.name, kind=str(r.kind)) for r in booking.resources],
+        customer=CustomerOut(name=booking.customer.name, email=booking.customer.email,
+                             phone=booking.customer.phone),
+        answers=dict(booking.answers),
+        locale=booking.locale,
+        timezone=booking.timezone,
+        manage_url=config.manage_url(manage_token),
     )
 
 
@@ -129,14 +132,15 @@ class BookingApi(Controller):
         resource = _optional_text("resource", data, problems)
         if problems:
             raise InvalidInput(problems)
-        result = await booking_service.take_hold(site, service, start, resource=resource, now=clock())
+        result = await booking_service.take_hold(site, service, start, resource=resource,
+                                                 actor=API_CUSTOMER, now=clock())
         return HoldOut(
             hold=result.token,
             expires_at=result.expires_at.isoformat(),
             service=service,
             start=result.slot.start.isoformat(),
             end=result.slot.end.isoformat(),
-            resources=[ResourceOut(key=r.key, name=r.name, kind=r.kind) for r in result.slot.resources],
+            resources=[ResourceOut(key=r.key, name=r.name, kind=str(r.kind)) for r in result.slot.resources],
         )
 
     @post("/bookings", status_code=HTTP_201_CREATED, summary="Book a slot",
@@ -144,7 +148,7 @@ class BookingApi(Controller):
                       "same body answers with the same booking; with another body, 422.")
     async def create_booking(
         self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
-        clock: NamedDependency[Clock], settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig],
     ) -> BookingOut:
         problems: list[FieldProblem] = []
         service = _required_text("service", data, problems)
@@ -164,14 +168,13 @@ class BookingApi(Controller):
         key = idempotency_key(request)
         if problems:
             raise InvalidInput(problems)
-        result = await booking_service.confirm_booking(
+        result = await booking_service.create_booking(
             site,
             booking_service.BookingRequest(
                 service=service, start=start, customer=customer, answers=answers,
                 resource=resource, hold=hold, locale=locale, timezone=timezone,
             ),
-            now=clock(), secret_key=settings.secret_key, idempotency_key=key,
-            messaging=Messaging.from_settings(settings),
+            actor=API_CUSTOMER, now=clock(), config=config, idempotency_key=key,
         )
-        return booking_out(result.booking, result.manage_token, settings)
+        return booking_out(result.booking, result.manage_token, config)
 

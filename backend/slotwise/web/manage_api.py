@@ -11,12 +11,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_410_GONE
 
 from slotwise.clock import Clock
-from slotwise.persistence.bookings import BookingRecord
-from slotwise.services import manage
+from slotwise.domain.model import Booking
+from slotwise.services import bookings
 from slotwise.services.calendar_files import booking_calendar
+from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import FieldProblem, InvalidInput
-from slotwise.services.notifications import Messaging
-from slotwise.settings import Settings
+from slotwise.services.manage_links import LINK_HOLDER, booking_for_token
 from slotwise.web.booking_api import BookingOut, booking_out, idempotency_key, parse_instant
 
 # A manage link is a bearer secret: never cached, never leaked as a referrer.
@@ -42,10 +42,10 @@ def _action(verdict) -> ActionOut:
                      until=verdict.deadline.isoformat() if verdict.deadline else None)
 
 
-async def _managed(record: BookingRecord, token: str, settings: Settings, now) -> ManagedBookingOut:
-    cancel, reschedule = await manage.verdicts(record, now)
-    return ManagedBookingOut(booking=booking_out(record, token, settings),
-                             cancel=_action(cancel), reschedule=_action(reschedule))
+async def _managed(booking: Booking, token: str, config: ServiceConfig, now) -> ManagedBookingOut:
+    options = await bookings.options_for(booking, actor=LINK_HOLDER, now=now)
+    return ManagedBookingOut(booking=booking_out(booking, token, config),
+                             cancel=_action(options.cancel), reschedule=_action(options.reschedule))
 
 
 def _respond(body: ManagedBookingOut, *, viewing: bool = False) -> Response[ManagedBookingOut]:
@@ -61,31 +61,31 @@ class ManageApi(Controller):
 
     @get("/", summary="The booking behind a manage link and what its holder may still do")
     async def show(
-        self, token: FromPath[str], clock: NamedDependency[Clock], settings: NamedDependency[Settings]
+        self, token: FromPath[str], clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]
     ) -> Response[ManagedBookingOut]:
         now = clock()
-        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
-        return _respond(await _managed(record, token, settings, now), viewing=True)
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        return _respond(await _managed(booking, token, config, now), viewing=True)
 
     @post("/cancel", status_code=HTTP_200_OK, summary="Cancel the booking (within the site's policy)")
     async def cancel(
         self, request: Request, token: FromPath[str], data: JSONBody[dict[str, Any]],
-        clock: NamedDependency[Clock], settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig],
     ) -> Response[ManagedBookingOut]:
         reason = data.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
             raise InvalidInput([FieldProblem("reason", "must be text of at most 500 characters")])
         now = clock()
-        record = await manage.cancel_booking(token, reason=reason or None, now=now,
-                                             secret_key=settings.secret_key,
-                                             messaging=Messaging.from_settings(settings),
-                                             idempotency_key=idempotency_key(request))
-        return _respond(await _managed(record, token, settings, now))
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        booking = await bookings.cancel_booking(booking.id, reason=reason or None, actor=LINK_HOLDER,
+                                                now=now, config=config,
+                                                idempotency_key=idempotency_key(request))
+        return _respond(await _managed(booking, token, config, now))
 
     @post("/reschedule", status_code=HTTP_200_OK, summary="Move the booking to another free time (within the site's policy)")
     async def reschedule(
         self, request: Request, token: FromPath[str], data: JSONBody[dict[str, Any]],
-        clock: NamedDependency[Clock], settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig],
     ) -> Response[ManagedBookingOut]:
         problems: list[FieldProblem] = []
         start = parse_instant("start", data.get("start"), problems)
@@ -95,19 +95,19 @@ class ManageApi(Controller):
         if problems:
             raise InvalidInput(problems)
         now = clock()
-        record = await manage.reschedule_booking(token, start=start, resource=resource or None, now=now,
-                                                 secret_key=settings.secret_key,
-                                                 messaging=Messaging.from_settings(settings),
-                                                 idempotency_key=idempotency_key(request))
-        return _respond(await _managed(record, token, settings, now))
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        booking = await bookings.move_booking(booking.id, start=start, resource=resource or None,
+                                              actor=LINK_HOLDER, now=now, config=config,
+                                              idempotency_key=idempotency_key(request))
+        return _respond(await _managed(booking, token, config, now))
 
     @get("/booking.ics", summary="The booking as an iCalendar file", media_type="text/calendar")
     async def booking_ics(
-        self, token: FromPath[str], clock: NamedDependency[Clock], settings: NamedDependency[Settings]
+        self, token: FromPath[str], clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]
     ) -> Response[bytes]:
         now = clock()
-        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
-        body = booking_calendar(record, manage_url=f"{settings.base_url}/manage/{token}", now=now)
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        body = booking_calendar(booking, manage_url=config.manage_url(token), now=now)
         return Response(
             body,
             media_type="text/calendar; charset=utf-8",

@@ -19,12 +19,13 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from slotwise.clock import Clock
-from slotwise.persistence.bookings import BookingRecord
+from slotwise.domain.model import Booking as BookingRecord
+from slotwise.domain.policy import Verdict
 from slotwise.services import availability as availability_service
-from slotwise.services import manage
-from slotwise.services.bookings import SlotUnavailable
-from slotwise.services.errors import InvalidInput, NotFound
-from slotwise.services.notifications import Messaging
+from slotwise.services import bookings
+from slotwise.services.config import ServiceConfig
+from slotwise.services.errors import ActionRefused, InvalidInput, NotFound, SlotUnavailable
+from slotwise.services.manage_links import LINK_HOLDER, booking_for_token
 from slotwise.settings import Settings
 from slotwise.web.booking.controller import is_htmx
 from slotwise.web.booking.forms import form_dict, parse_start
@@ -67,12 +68,12 @@ class ManagePage(Page):
 
 async def _page(request: Request, token: str, record: BookingRecord, settings: Settings,
                 now: datetime, values: dict[str, str] | None = None) -> ManagePage:
-    site = await availability_service.get_site(record.site_slug)
+    site = await availability_service.get_site(record.site.slug)
     # The booking's own service, person, language and zone unless the URL says otherwise.
     given = {k: v for k, v in (values or request.query_params).items()}
     state_values = {"locale": record.locale, "tz": record.timezone, **given,
-                    "service": record.service_slug,
-                    "resource": record.resources[0][0] if record.resources else ""}
+                    "service": record.service.slug,
+                    "resource": record.resources[0].key if record.resources else ""}
     state = read_state(site, state_values, accept_language=request.headers.get("accept-language"),
                        settings=settings)
     if state.month is None:
@@ -98,7 +99,7 @@ def _not_found(request: Request, _: NotFound) -> Template:
     return _render(request, None, View("manage/_notfound.html", {}, status=404))
 
 
-def _refusal(page: ManagePage, verdict: manage.Verdict) -> dict[str, Any] | None:
+def _refusal(page: ManagePage, verdict: Verdict) -> dict[str, Any] | None:
     """Why an action is not offered, for the template to put into words; None when it is."""
     if verdict.allowed:
         return None
@@ -108,18 +109,18 @@ def _refusal(page: ManagePage, verdict: manage.Verdict) -> dict[str, Any] | None
 
 async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: bool,
                         notice: str | None = None, status: int | None = None) -> View:
-    seen = await manage.overview(record, page.now)
-    cancelled = record.status == "cancelled"
+    seen = await bookings.options_for(record, actor=LINK_HOLDER, now=page.now)
+    cancelled = record.cancelled
     rows = page.booked_rows(
-        record.service_name, record.start, record.end, record.resources,
+        record.service.name, record.start, record.end, record.resources,
         price=page.fmt.price(record.price_minor, record.currency),
-        customer={"name": record.customer_name, "email": record.customer_email,
-                  "phone": record.customer_phone},
-        answers=page.answer_rows(seen.service, record.answers) if seen.service else (),
+        customer={"name": record.customer.name, "email": record.customer.email,
+                  "phone": record.customer.phone},
+        answers=page.answer_rows(seen.service, record.answers),
         status=page._("Cancelled") if cancelled else page._("Confirmed"),
     )
     history = []
-    for entry in await manage.history(record):
+    for entry in await bookings.history(record):
         item: dict[str, Any] = {"kind": entry.kind, "at": page.fmt.moment(entry.at.astimezone(page.customer_zone))}
         if entry.kind == "rescheduled":
             item["from"] = page.when(datetime.fromisoformat(entry.data["from"]), page.customer_zone)
@@ -137,25 +138,23 @@ async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: boo
         "notice": notice,
         "contact_phone": page.site.contact_phone,
         "contact_email": page.site.contact_email,
-        "again_url": f"/book/{record.site_slug}",
+        "again_url": f"/book/{record.site.slug}",
     }, status=status or (410 if cancelled and viewing else 200))
 
 
-async def _refused_view(page: ManagePage, refused: manage.ActionRefused, token: str,
-                        settings: Settings, now: datetime) -> View:
+async def _refused_view(page: ManagePage, refused: ActionRefused, record: BookingRecord) -> View:
     """The booking as it is now, saying why the change was refused: 410 once cancelled, else 409."""
-    record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
-    return await _booking_view(page, record, viewing=True,
-                               status=410 if refused.verdict.reason == "cancelled" else 409)
+    record = await bookings.get_booking(record.id)
+    return await _booking_view(page, record, viewing=True, status=410 if refused.gone else 409)
 
 
 async def _picker_view(request: Request, page: ManagePage, record: BookingRecord,
                        message: str | None = None) -> View:
     """The booking page's calendar for the booked service and person; the reason when moving is refused."""
-    _, reschedule = await manage.verdicts(record, page.now)
-    if not reschedule:
+    options = await bookings.options_for(record, actor=LINK_HOLDER, now=page.now)
+    if not options.reschedule:
         return await _booking_view(page, record, viewing=True)
-    offer = await availability_service.load_offer(record.site_slug, record.service_slug,
+    offer = await availability_service.load_offer(record.site.slug, record.service.slug,
                                                   resource=page.state.resource_key)
     view = await page.calendar_view(offer, message)
     view.context.update(back_url=page.home, back_text=page._("Back to your booking"))
@@ -171,70 +170,68 @@ class ManagePages(Controller):
 
     @get("/", name="manage-page")
     async def show(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
-                   settings: NamedDependency[Settings]) -> Template:
+                   settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
-        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
         page = await _page(request, token, record, settings, now)
         return _render(request, page, await _booking_view(page, record, viewing=True))
 
     @get("/cancel", name="manage-cancel-confirm")
     async def cancel_step(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
-                          settings: NamedDependency[Settings]) -> Template:
+                          settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
-        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
         page = await _page(request, token, record, settings, now)
-        cancel, _ = await manage.verdicts(record, now)
-        if not cancel:
+        options = await bookings.options_for(record, actor=LINK_HOLDER, now=now)
+        if not options.cancel:
             return _render(request, page, await _booking_view(page, record, viewing=True))
         return _render(request, page, View("manage/_cancel.html", {
-            "when": page.when(record.start, page.customer_zone), "service_name": record.service_name,
+            "when": page.when(record.start, page.customer_zone), "service_name": record.service.name,
             "action": f"{page.home}/cancel", "back_url": page.home, "reason_max": REASON_MAX,
             "form_hidden": [("locale", page.state.locale), ("tz", page.state.tz)]}))
 
     @post("/cancel", name="manage-cancel")
     async def cancel(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
-                     settings: NamedDependency[Settings]) -> Template:
+                     settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
         form = form_dict(await request.form())
-        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
         page = await _page(request, token, record, settings, now, form)
         reason = (form.get("reason") or "").strip()[:REASON_MAX] or None
         try:
-            record = await manage.cancel_booking(token, reason=reason, now=now,
-                                                 secret_key=settings.secret_key,
-                                                 messaging=Messaging.from_settings(settings))
-        except manage.ActionRefused as refused:
-            return _render(request, page, await _refused_view(page, refused, token, settings, now))
+            record = await bookings.cancel_booking(record.id, reason=reason, actor=LINK_HOLDER,
+                                                   now=now, config=config)
+        except ActionRefused as refused:
+            return _render(request, page, await _refused_view(page, refused, record))
         return _render(request, page, await _booking_view(page, record, viewing=False))
 
     @get("/reschedule", name="manage-reschedule-picker")
     async def picker(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
-                     settings: NamedDependency[Settings]) -> Template:
+                     settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
-        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
         page = await _page(request, token, record, settings, now)
         return _render(request, page, await _picker_view(request, page, record))
 
     @post("/reschedule", name="manage-reschedule")
     async def reschedule(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
-                         settings: NamedDependency[Settings]) -> Template:
+                         settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
         form = form_dict(await request.form())
-        record = await manage.booking_for_token(token, secret_key=settings.secret_key, now=now)
+        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
         page = await _page(request, token, record, settings, now, form)
         start = parse_start(form.get("start"))
         if start is None:
             return _render(request, page, await _picker_view(request, page, record))
         try:
-            record = await manage.reschedule_booking(token, start=start, resource=None, now=now,
-                                                     secret_key=settings.secret_key,
-                                                     messaging=Messaging.from_settings(settings))
-        except manage.ActionRefused as refused:
-            return _render(request, page, await _refused_view(page, refused, token, settings, now))
+            record = await bookings.move_booking(record.id, start=start, actor=LINK_HOLDER, now=now,
+                                                 config=config)
+        except ActionRefused as refused:
+            return _render(request, page, await _refused_view(page, refused, record))
         except InvalidInput:  # the time it already has: nothing to move
             return _render(request, page, await _picker_view(
                 request, page, record, page._("Please choose a time other than your current one.")))
         except SlotUnavailable as exc:
-            service = await manage.service_of(record)
-            return _render(request, page, page.taken_view(service, start, exc.alternatives, []))
+            options = await bookings.options_for(record, actor=LINK_HOLDER, now=now)
+            return _render(request, page, page.taken_view(options.service, start, exc.alternatives, []))
         return _render(request, page, await _booking_view(page, record, viewing=False, notice="moved"))

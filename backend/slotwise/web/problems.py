@@ -19,9 +19,14 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
-from slotwise.services.bookings import IdempotencyConflict, SlotUnavailable
-from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
-from slotwise.services.manage import ActionRefused
+from slotwise.services.errors import (
+    ActionRefused,
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    SlotUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,7 @@ def _slot_unavailable(exc: SlotUnavailable) -> ProblemDetailsException:
             {
                 "start": slot.start.isoformat(),
                 "end": slot.end.isoformat(),
-                "resources": [{"key": r.key, "name": r.name, "kind": r.kind} for r in slot.resources],
+                "resources": [{"key": r.key, "name": r.name, "kind": str(r.kind)} for r in slot.resources],
             }
             for slot in exc.alternatives
         ],
@@ -82,7 +87,7 @@ def _action_refused(exc: ActionRefused) -> ProblemDetailsException:
     # A cancelled booking is gone for good (as GET on its link says); anything
     # else refused is a conflict with the policy at this moment.
     return problem(
-        HTTP_410_GONE if exc.verdict.reason == "cancelled" else HTTP_409_CONFLICT,
+        HTTP_410_GONE if exc.gone else HTTP_409_CONFLICT,
         "not-allowed",
         f"This booking can no longer be {'cancelled' if exc.action == 'cancel' else 'moved'} online",
         f"Reason: {exc.verdict.reason}.{contact}",

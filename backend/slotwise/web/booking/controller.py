@@ -14,13 +14,19 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from slotwise.clock import Clock
-from slotwise.persistence.bookings import BookingRecord
-from slotwise.persistence.queries import ResourceInfo, ServiceInfo, SiteInfo
+from slotwise.domain.actors import Actor
+from slotwise.domain.model import Booking, ResourceRef, Service, Site
 from slotwise.services import availability as availability_service
 from slotwise.services import bookings as booking_service
 from slotwise.services.availability import AvailabilityQuery, AvailableSlot, parse_zone
-from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
-from slotwise.services.notifications import Messaging
+from slotwise.services.config import ServiceConfig
+from slotwise.services.errors import (
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    SlotUnavailable,
+)
 from slotwise.settings import Settings
 from slotwise.web.booking.assets import (
     DEFAULT_ACCENT,
@@ -31,7 +37,6 @@ from slotwise.web.booking.assets import (
 )
 from slotwise.web.booking.forms import (
     CARRIED_PREFIXES,
-    IDEMPOTENCY_SCOPE,
     BookedSummary,
     booking_request,
     carried_values,
@@ -64,14 +69,8 @@ def _trigger(event: str, detail: Mapping[str, Any]) -> dict[str, str]:
     return {"HX-Trigger": json.dumps({f"slotwise:{event}": detail}, separators=(",", ":"))}
 
 
-def _resources_out(
-    resources: Iterable[ResourceInfo] | Iterable[tuple[str, str, str]],
-) -> list[dict[str, str]]:
-    out = []
-    for r in resources:
-        key, name, kind = (r.key, r.name, r.kind) if isinstance(r, ResourceInfo) else r
-        out.append({"key": key, "name": name, "kind": kind})
-    return out
+def _resources_out(resources: Iterable[ResourceRef]) -> list[dict[str, str]]:
+    return [{"key": r.key, "name": r.name, "kind": str(r.kind)} for r in resources]
 
 
 def slot_unavailable_trigger(page: Page) -> dict[str, str]:
@@ -102,13 +101,13 @@ def slot_selected_trigger(page: Page, service: str, slot: AvailableSlot) -> dict
     )
 
 
-def booked_trigger(page: Page, record: BookingRecord) -> dict[str, str]:
+def booked_trigger(page: Page, record: Booking) -> dict[str, str]:
     """A booking was made: its id and time (in the customer's zone)."""
     return _trigger(
         "booked",
         {
             "id": record.uid,
-            "service": record.service_slug,
+            "service": record.service.slug,
             "start": record.start.astimezone(page.customer_zone).isoformat(),
             "end": record.end.astimezone(page.customer_zone).isoformat(),
         },
@@ -117,7 +116,7 @@ def booked_trigger(page: Page, record: BookingRecord) -> dict[str, str]:
 
 async def load_step_data(
     site: str, query: Mapping[str, str]
-) -> tuple[SiteInfo, availability_service.Offer | None, Sequence[ServiceInfo] | None, bool]:
+) -> tuple[Site, availability_service.Offer | None, Sequence[Service] | None, bool]:
     """The site with what the step reads anyway: the service's offer, or else the service list.
 
     The offer is reused for a moment across requests, as for slots. The last
@@ -152,7 +151,7 @@ async def book_retrying_once(
     request_data: booking_service.BookingRequest,
     *,
     now: datetime,
-    settings: Settings,
+    config: ServiceConfig,
     nonce: str,
 ) -> booking_service.BookingResult:
     """Book with the form's nonce as idempotency key; on a taken slot, try once more.
@@ -162,23 +161,20 @@ async def book_retrying_once(
     """
 
     async def book() -> booking_service.BookingResult:
-        return await booking_service.confirm_booking(
-            site,
-            request_data,
-            now=now,
-            secret_key=settings.secret_key,
-            idempotency_key=nonce,
-            idempotency_scope=IDEMPOTENCY_SCOPE,
-            messaging=Messaging.from_settings(settings),
+        return await booking_service.create_booking(
+            site, request_data, actor=WIDGET_CUSTOMER, now=now, config=config, idempotency_key=nonce,
         )
 
     try:
         return await book()
-    except booking_service.SlotUnavailable:
+    except SlotUnavailable:
         return await book()
 
 
 NO_PUSH = {"HX-Push-Url": "false"}
+
+# Who books through the booking page (in the widget or standalone).
+WIDGET_CUSTOMER = Actor.customer("widget")
 
 
 class BookingPages(Controller):
@@ -272,7 +268,7 @@ class BookingPages(Controller):
         self,
         page: Page,
         offer: availability_service.Offer | None,
-        services: Sequence[ServiceInfo] | None,
+        services: Sequence[Service] | None,
         unbookable: bool,
         query: Mapping[str, str],
     ) -> tuple[Page, View]:
@@ -288,7 +284,7 @@ class BookingPages(Controller):
             message = page.unbookable() if unbookable else None
             return page, await page.services_view(message, services)
 
-        chooses = Page.has_choice(offer.service)
+        chooses = offer.service.offers_choice
         key = state.resource_key
         if key is not None and key not in offer.service.rules.resource_groups[0]:
             page = Page(page.site, replace(state, resource=None), page.settings, now)
@@ -390,9 +386,10 @@ class BookingPages(Controller):
             result = own_hold(state, offer, start, now)
             if result is None:
                 result = await booking_service.take_hold(
-                    site, state.service, start, resource=state.resource_key, now=now
+                    site, state.service, start, resource=state.resource_key, actor=WIDGET_CUSTOMER,
+                    now=now,
                 )
-        except booking_service.SlotUnavailable as exc:
+        except SlotUnavailable as exc:
             view = page.taken_view(offer.service, start, exc.alternatives, carried)
             headers = {**NO_PUSH, **slot_unavailable_trigger(page)}
             return self._render(request, page, view, settings, headers=headers)
@@ -440,6 +437,7 @@ class BookingPages(Controller):
         site: FromPath[str],
         clock: NamedDependency[Clock],
         settings: NamedDependency[Settings],
+        config: NamedDependency[ServiceConfig],
     ) -> Template:
         found = await self._form_page(request, site, clock, settings)
         if found is None:
@@ -496,7 +494,7 @@ class BookingPages(Controller):
         request_data = booking_request(form, offer.service, state, start, hold)
         try:
             result = await book_retrying_once(
-                site, request_data, now=page.now, settings=settings, nonce=nonce
+                site, request_data, now=page.now, config=config, nonce=nonce
             )
         except InvalidInput as exc:
             return form_again(exc.problems, token=token)
@@ -504,14 +502,14 @@ class BookingPages(Controller):
             return self._render(
                 request, page, await page.services_view(page.unbookable()), settings
             )
-        except booking_service.IdempotencyConflict:
+        except IdempotencyConflict:
             return form_again(
                 notice=page._(
                     "This form was already used for a booking. "
                     "Please start again to make another one."
                 )
             )
-        except booking_service.SlotUnavailable as exc:
+        except SlotUnavailable as exc:
             view = page.taken_view(offer.service, start, exc.alternatives, carried_values(form))
             headers = {**NO_PUSH, **slot_unavailable_trigger(page)}
             return self._render(request, page, view, settings, headers=headers)
@@ -521,16 +519,16 @@ class BookingPages(Controller):
         view = page.confirmation_view(
             summary,
             customer={
-                "name": record.customer_name,
-                "email": record.customer_email,
-                "phone": record.customer_phone or "",
+                "name": record.customer.name,
+                "email": record.customer.email,
+                "phone": record.customer.phone or "",
             },
             answers=page.answer_rows(offer.service, record.answers),
         )
         headers = {
             # Replace, not push: Back should not return to a form already sent.
             "HX-Replace-Url": state.url(
-                service=record.service_slug, month=None, day=None, booked=summary.sign(settings)
+                service=record.service.slug, month=None, day=None, booked=summary.sign(settings)
             ),
             **booked_trigger(page, record),
         }

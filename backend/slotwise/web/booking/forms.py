@@ -10,8 +10,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from slotwise.persistence.bookings import BookingRecord
-from slotwise.persistence.queries import ServiceInfo
+from slotwise.domain.model import Booking, ResourceKind, ResourceRef, Service
 from slotwise.services import bookings as booking_service
 from slotwise.settings import Settings
 from slotwise.web.booking.state import PageState
@@ -21,7 +20,6 @@ from slotwise.web.booking.state import PageState
 # far longer than a hold and short enough that a stale tab cannot replay.
 FORM_SALT = "slotwise-booking-form"
 FORM_MAX_AGE = 2 * 3600
-IDEMPOTENCY_SCOPE = "widget-booking"
 # The confirmation's URL carries a signed summary (no customer data), so a
 # reload shows it again without a session.
 BOOKED_SALT = "slotwise-booking-done"
@@ -66,17 +64,17 @@ class BookedSummary:
     service_name: str
     start: datetime
     end: datetime
-    resources: tuple[tuple[str, str, str], ...]
+    resources: tuple[ResourceRef, ...]
     manage_token: str
     price_minor: int | None
     currency: str | None
 
     @classmethod
-    def of(cls, record: BookingRecord, manage_token: str) -> BookedSummary:
+    def of(cls, record: Booking, manage_token: str) -> BookedSummary:
         return cls(
             uid=record.uid,
-            service=record.service_slug,
-            service_name=record.service_name,
+            service=record.service.slug,
+            service_name=record.service.name,
             start=record.start,
             end=record.end,
             resources=tuple(record.resources),
@@ -93,7 +91,7 @@ class BookedSummary:
                 "n": self.service_name,
                 "a": self.start.isoformat(),
                 "b": self.end.isoformat(),
-                "r": [list(r) for r in self.resources],
+                "r": [[r.key, r.name, str(r.kind)] for r in self.resources],
                 "m": self.manage_token,
                 "p": self.price_minor,
                 "c": self.currency,
@@ -112,7 +110,7 @@ class BookedSummary:
                 service_name=d["n"],
                 start=datetime.fromisoformat(d["a"]),
                 end=datetime.fromisoformat(d["b"]),
-                resources=tuple(tuple(r) for r in d["r"]),
+                resources=tuple(ResourceRef(k, n, ResourceKind(kind)) for k, n, kind in d["r"]),
                 manage_token=d["m"],
                 price_minor=d["p"],
                 currency=d["c"],
@@ -147,7 +145,7 @@ def form_dict(form: Any) -> dict[str, str]:
 
 def booking_request(
     form: Mapping[str, str],
-    service: ServiceInfo,
+    service: Service,
     state: PageState,
     start: datetime,
     hold: str | None,
@@ -155,9 +153,9 @@ def booking_request(
     """The booking the details form asks for; the service's questions left empty are left out."""
     answers: dict[str, Any] = {}
     for q in service.questions:
-        value = form.get(f"answers.{q['key']}")
+        value = form.get(f"answers.{q.key}")
         if value not in (None, ""):
-            answers[q["key"]] = value
+            answers[q.key] = value
     return booking_service.BookingRequest(
         service=service.slug,
         start=start,

@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from slotwise.domain.model import Resource, Site
 from slotwise.i18n import negotiate
-from slotwise.persistence.queries import ResourceInfo, SiteInfo
 from slotwise.services import availability as availability_service
 from slotwise.services import bookings as booking_service
 from slotwise.services.availability import AvailableSlot, parse_zone
@@ -107,7 +107,7 @@ def parse_day(raw: str | None) -> date | None:
         return None
 
 
-def accepted_host(raw: str | None, site: SiteInfo, settings: Settings) -> str | None:
+def accepted_host(raw: str | None, site: Site, settings: Settings) -> str | None:
     """The embedding page's origin if postMessage may go there: an allowed origin or our own."""
     if not raw:
         return None
@@ -121,7 +121,7 @@ def accepted_host(raw: str | None, site: SiteInfo, settings: Settings) -> str | 
 
 
 def read_state(
-    site: SiteInfo,
+    site: Site,
     values: Mapping[str, str],
     *,
     accept_language: str | None,
@@ -162,7 +162,7 @@ def held_hold(state: PageState, start: datetime, now: datetime) -> tuple[str, da
 
 
 def held_param(
-    token: str, start: datetime, until: datetime, resources: Iterable[ResourceInfo]
+    token: str, start: datetime, until: datetime, resources: Iterable[Resource]
 ) -> str:
     keys = ",".join(r.key for r in resources)
     return f"{token}.{int(start.timestamp())}.{int(until.timestamp())}" + (
@@ -180,7 +180,7 @@ def zone_label(zone: ZoneInfo) -> str:
     return zone.key.replace("_", " ")
 
 
-def frame_ancestors(site: SiteInfo | None, settings: Settings) -> list[str]:
+def frame_ancestors(site: Site | None, settings: Settings) -> list[str]:
     if site is None:
         return []
     return [*site.allowed_origins, origin_of(settings.base_url)]
@@ -188,7 +188,7 @@ def frame_ancestors(site: SiteInfo | None, settings: Settings) -> list[str]:
 
 def held_resources(
     offer: availability_service.Offer, keys: str | None
-) -> tuple[ResourceInfo, ...]:
+) -> tuple[Resource, ...]:
     """The resources a hold took, from the ``with`` parameter ("anna,room-1")."""
     return tuple(offer.resources[k] for k in (keys or "").split(",") if k in offer.resources)
 

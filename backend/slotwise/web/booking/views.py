@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request
 
+from slotwise.domain.model import Resource, ResourceRef, Service, Site
 from slotwise.i18n import Formatter, negotiate, template_gettext, translate_problem
-from slotwise.persistence.queries import ResourceInfo, ServiceInfo, SiteInfo
 from slotwise.services import availability as availability_service
+from slotwise.services import links
 from slotwise.services.availability import AvailabilityQuery, AvailableSlot
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
 from slotwise.settings import Settings
@@ -76,7 +77,7 @@ class Page:
     # Set while a booking is being moved: its own time then counts as free.
     moving: Moving | None = None
 
-    def __init__(self, site: SiteInfo, state: PageState, settings: Settings, now: datetime) -> None:
+    def __init__(self, site: Site, state: PageState, settings: Settings, now: datetime) -> None:
         self.site = site
         self.state = state
         self.settings = settings
@@ -160,18 +161,15 @@ class Page:
         other = self.business_time(start, zone)
         return f"{text} ({other})" if other else text
 
-    def who(self, resources: Sequence[ResourceInfo] | Sequence[tuple[str, str, str]]) -> str | None:
+    def who(self, resources: Sequence[Resource] | Sequence[ResourceRef]) -> str | None:
         """Whom the first group gives: "with Anna Berg" for a person, the bare name otherwise."""
         if not resources:
             return None
         first = resources[0]
-        name, kind = (
-            (first.name, first.kind) if isinstance(first, ResourceInfo) else (first[1], first[2])
-        )
-        return self._("with %(name)s", name=name) if kind == "person" else name
+        return self._("with %(name)s", name=first.name) if first.kind == "person" else first.name
 
     def service_rows(
-        self, service: ServiceInfo, *, who: str | None = None, start: datetime | None = None
+        self, service: Service, *, who: str | None = None, start: datetime | None = None
     ) -> list[tuple[str, str]]:
         """Summary rows; ``who`` is the name(s) of whom or what the customer gets."""
         rows = [
@@ -186,13 +184,13 @@ class Page:
             rows.append((self._("Price"), price))
         return rows
 
-    def slot_view(self, slot: AvailableSlot, service: ServiceInfo) -> dict[str, Any]:
+    def slot_view(self, slot: AvailableSlot, service: Service) -> dict[str, Any]:
         """A free time as a button: "Tuesday 24 November, 10:30, with Anna Berg".
 
         Whom is named when the customer could have chosen, or when it is a person.
         """
         start = slot.start.astimezone(self.zone)
-        named = self.has_choice(service) or bool(
+        named = service.offers_choice or bool(
             slot.resources and slot.resources[0].kind == "person"
         )
         who = self.who(slot.resources) if named else None
@@ -227,13 +225,8 @@ class Page:
         """Why the service list is back: the service asked for is unknown or switched off."""
         return self._("This service cannot be booked online. Please choose another one.")
 
-    @staticmethod
-    def has_choice(service: ServiceInfo) -> bool:
-        groups = service.rules.resource_groups
-        return bool(groups) and len(groups[0]) > 1
-
     async def _free_times(
-        self, service: ServiceInfo, first: date, last: date
+        self, service: Service, first: date, last: date
     ) -> availability_service.Availability:
         """Free times of the chosen resource from ``first`` to ``last`` (days in the shown zone)."""
         return await availability_service.get_availability(
@@ -252,7 +245,7 @@ class Page:
     # -- steps
 
     async def services_view(
-        self, message: str | None = None, services: Sequence[ServiceInfo] | None = None
+        self, message: str | None = None, services: Sequence[Service] | None = None
     ) -> View:
         if services is None:
             _, services = await availability_service.list_services(self.site.slug)
@@ -288,7 +281,7 @@ class Page:
             },
         )
 
-    async def _next_session(self, service: ServiceInfo) -> str | None:
+    async def _next_session(self, service: Service) -> str | None:
         today = self.now.astimezone(self.zone).date()
         try:
             result = await availability_service.get_availability(
@@ -342,7 +335,7 @@ class Page:
         key = self.state.resource_key
         if key and key in offer.resources:
             return offer.resources[key].name
-        if self.has_choice(offer.service):
+        if offer.service.offers_choice:
             return self._("Anyone available")
         return None
 
@@ -419,7 +412,7 @@ class Page:
                 "There are no free times in %(month)s.", month=self.fmt.month(month)
             ),
         }
-        if self.has_choice(service):
+        if service.offers_choice:
             back_url, back_text = (
                 self._here(resource=None, month=None, day=None),
                 self._("Choose someone else"),
@@ -445,7 +438,7 @@ class Page:
         )
 
     def day_view(
-        self, day: date, slots: Sequence[AvailableSlot], service: ServiceInfo
+        self, day: date, slots: Sequence[AvailableSlot], service: Service
     ) -> dict[str, Any]:
         label = self.fmt.day(day)
         return {
@@ -466,7 +459,7 @@ class Page:
         *,
         hold: str | None,
         until: datetime | None,
-        resources: Sequence[ResourceInfo] = (),
+        resources: Sequence[Resource] = (),
         values: Mapping[str, str] | None = None,
         problems: Sequence[FieldProblem] = (),
         form_token: str | None = None,
@@ -514,20 +507,17 @@ class Page:
             )
         questions = []
         for q in service.questions:
-            kind = q.get("type", "text")
             questions.append(
                 FieldView(
-                    f"answers.{q['key']}",
-                    "f-answers-" + _FIELD_ID.sub("-", str(q["key"])),
-                    q.get("label") or q["key"],
-                    kind
-                    if kind in ("text", "textarea", "select", "checkbox", "number")
-                    else "text",
-                    bool(q.get("required")),
-                    options=tuple(q.get("options") or ()),
-                    maxlength=q.get("max_length"),
-                    min=q.get("min"),
-                    max=q.get("max"),
+                    f"answers.{q.key}",
+                    "f-answers-" + _FIELD_ID.sub("-", q.key),
+                    q.label or q.key,
+                    str(q.type),
+                    q.required,
+                    options=q.options,
+                    maxlength=q.max_length,
+                    min=q.min,
+                    max=q.max,
                 )
             )
         for f in (*contact, *questions):
@@ -608,7 +598,7 @@ class Page:
 
     def taken_view(
         self,
-        service: ServiceInfo,
+        service: Service,
         start: datetime,
         alternatives: Sequence[AvailableSlot],
         carried: Sequence[tuple[str, str]],
@@ -635,7 +625,7 @@ class Page:
         )
 
     async def expired_view(
-        self, service: ServiceInfo, start: datetime, carried: Sequence[tuple[str, str]]
+        self, service: Service, start: datetime, carried: Sequence[tuple[str, str]]
     ) -> View:
         day = start.astimezone(self.zone).date()
         result = await self._free_times(service, day, day)
@@ -652,16 +642,16 @@ class Page:
         )
 
     def answer_rows(
-        self, service: ServiceInfo, answers: Mapping[str, Any]
+        self, service: Service, answers: Mapping[str, Any]
     ) -> list[tuple[str, str]]:
         """The booked answers as (label, answer) rows, in the service's order; Yes/No for ticks."""
         rows = []
         for q in service.questions:
-            if q["key"] in answers:
-                value = answers[q["key"]]
+            if q.key in answers:
+                value = answers[q.key]
                 if isinstance(value, bool):
                     value = self._("Yes") if value else self._("No")
-                rows.append((q.get("label") or q["key"], str(value)))
+                rows.append((q.label or q.key, str(value)))
         return rows
 
     def booked_rows(
@@ -669,7 +659,7 @@ class Page:
         service_name: str,
         start: datetime,
         end: datetime,
-        resources: Sequence[tuple[str, str, str]],
+        resources: Sequence[ResourceRef],
         *,
         price: str | None,
         customer: Mapping[str, str | None] | None = None,
@@ -689,7 +679,7 @@ class Page:
         if self.site.address:
             rows.append((self._("Where"), self.site.address))
         if resources:
-            rows.append((self._("With"), ", ".join(r[1] for r in resources)))
+            rows.append((self._("With"), ", ".join(r.name for r in resources)))
         if price:
             rows.append((self._("Price"), price))
         if customer:
@@ -717,8 +707,8 @@ class Page:
             {
                 "rows": service_rows,
                 "customer": customer,
-                "manage_url": f"{base}/manage/{summary.manage_token}",
-                "ics_url": f"{base}/api/v1/manage/{summary.manage_token}/booking.ics",
+                "manage_url": links.manage_url(base, summary.manage_token),
+                "ics_url": links.manage_calendar_url(base, summary.manage_token),
                 "again_url": self.state.view_only().url(),
                 "announce": self._("Your booking is confirmed."),
             },

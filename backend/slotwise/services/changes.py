@@ -1,0 +1,79 @@
+"""The one hook every booking change runs, inside the change's own transaction.
+
+Whoever changes a booking (a customer through the widget, the API or a manage
+link; staff; the system) and however (book, move, cancel), the change ends
+here: its history entry is written, reminders that no longer apply are
+dropped, and the messages it causes are queued in the outbox. Webhooks will be
+queued here too. Because it runs in the same transaction, a change and what it
+announces exist together or not at all, and nothing is sent before commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from slotwise.domain.actors import Actor
+from slotwise.domain.model import Booking, Service, Site
+from slotwise.persistence import history, outbox
+from slotwise.services.config import ServiceConfig
+from slotwise.services.notifications import SiteMessaging, queue_booking_messages
+
+
+class ChangeKind(StrEnum):
+    BOOKED = "booked"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+
+
+# The message event each change announces to the customer (docs/messages.md).
+MESSAGE_EVENT = {
+    ChangeKind.BOOKED: "confirmed",
+    ChangeKind.RESCHEDULED: "rescheduled",
+    ChangeKind.CANCELLED: "cancelled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BookingChange:
+    """What happened: ``booking`` as it is after the change.
+
+    ``previous_start`` is the start before a move; ``reason`` why it was
+    cancelled. ``notify`` False keeps the customer's messages back (staff
+    moving a booking they already agreed on the phone); the history is
+    written all the same.
+    """
+
+    kind: ChangeKind
+    booking: Booking
+    actor: Actor
+    previous_start: datetime | None = None
+    reason: str | None = None
+    notify: bool = True
+
+    def history_data(self) -> dict[str, Any]:
+        if self.kind is ChangeKind.RESCHEDULED:
+            assert self.previous_start is not None
+            return {"from": self.previous_start.isoformat(), "to": self.booking.start.isoformat()}
+        if self.kind is ChangeKind.CANCELLED:
+            return {"reason": self.reason or ""}
+        return {"start": self.booking.start.isoformat()}
+
+
+async def after_change(
+    change: BookingChange, *, site: Site, service: Service, config: ServiceConfig, now: datetime,
+) -> None:
+    """Record and announce ``change``. Call inside the transaction that made it."""
+    booking = change.booking
+    await history.add_entry(booking.id, str(change.kind), change.history_data(), at=now)
+    if change.kind is not ChangeKind.BOOKED:
+        # Reminders were queued for the old time (or for a booking now cancelled);
+        # a move queues new ones below.
+        await outbox.drop_queued(booking.id, events=("reminder",))
+    if change.notify:
+        await queue_booking_messages(
+            booking, event=MESSAGE_EVENT[change.kind], site=SiteMessaging.of(site, service),
+            messaging=config.messaging, now=now,
+        )

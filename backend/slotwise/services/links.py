@@ -1,0 +1,13 @@
+"""The public URLs a booking is reached by: one place, for messages and pages alike."""
+
+from __future__ import annotations
+
+
+def manage_url(base_url: str, token: str) -> str:
+    """The customer's private link: see, move or cancel the booking."""
+    return f"{base_url}/manage/{token}"
+
+
+def manage_calendar_url(base_url: str, token: str) -> str:
+    """The booking as an iCalendar file, behind the same secret."""
+    return f"{base_url}/api/v1/manage/{token}/booking.ics"

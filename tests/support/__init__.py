@@ -1,0 +1,1 @@
+"""Code the tests share: factories, servers and peers they run against."""

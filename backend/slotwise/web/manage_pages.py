@@ -1,8 +1,9 @@
 """The manage link's pages: see one booking, cancel it, or move it with the booking page's picker.
 
-Handlers parse, call ``services.manage``, render. The picker is the booking
-page's own (``Page.calendar_view`` and ``widget/_calendar.html``/``_slots.html``);
-``ManagePage`` only points its links and forms at ``/manage/{token}/reschedule``.
+Handlers resolve the link to its booking, call the same verbs as anyone
+(``services.bookings``) as the link's holder, and render. The picker is the
+booking page's own calendar, built by the same step builders with links that
+point at ``/manage/{token}/reschedule`` and the booking's own time marked.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
@@ -19,18 +19,25 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from slotwise.clock import Clock
-from slotwise.domain.model import Booking as BookingRecord
+from slotwise.domain.model import Booking
 from slotwise.domain.policy import Verdict
-from slotwise.services import availability as availability_service
-from slotwise.services import bookings
+from slotwise.services import availability, bookings
 from slotwise.services.config import ServiceConfig
-from slotwise.services.errors import ActionRefused, InvalidInput, NotFound, SlotUnavailable
+from slotwise.services.errors import (
+    ActionRefused,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    SlotUnavailable,
+)
 from slotwise.services.manage_links import LINK_HOLDER, booking_for_token
 from slotwise.settings import Settings
-from slotwise.web.booking.controller import is_htmx
+from slotwise.web.booking import loading, steps
 from slotwise.web.booking.forms import form_dict, parse_start
+from slotwise.web.booking.present import Presenter
+from slotwise.web.booking.render import bare_context, is_htmx, page_context, render
 from slotwise.web.booking.state import read_state
-from slotwise.web.booking.views import Moving, Page, View, bare_context
+from slotwise.web.booking.steps import Links, View
 from slotwise.web.security import page_csp
 
 # A manage link is a bearer secret: never cached, never sent on as a referrer, never framed.
@@ -43,55 +50,47 @@ PRIVATE_HEADERS = {
 REASON_MAX = 500
 
 
-class ManagePage(Page):
-    """The booking page's views, with every link and form pointing at the manage link."""
+class _Page:
+    """One request on a manage link: the booking, its site, the presenter and the picker's links."""
 
-    def __init__(self, token: str, record: BookingRecord, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, token: str, booking: Booking, p: Presenter) -> None:
         self.token = token
-        self.moving = Moving(record.id, record.start)
+        self.booking = booking
+        self.p = p
+        self.home = f"/manage/{token}"
+        self.links = Links.moving(p.state, self.home)
 
     @property
-    def home(self) -> str:
-        return f"/manage/{self.token}"
+    def moving(self) -> tuple[int, datetime]:
+        """The booking being moved: its own time counts as free and is shown marked."""
+        return self.booking.id, self.booking.start
 
-    @property
-    def base(self) -> str:  # the calendar's form action
-        return f"{self.home}/reschedule"
-
-    def _here(self, **changes: Any) -> str:
-        return f"{self.base}?{urlencode(replace(self.state, **changes).params())}"
-
-    def common(self) -> dict[str, Any]:
-        return {**super().common(), "hold_action": self.base, "home_url": self.home}
+    def context(self) -> dict[str, Any]:
+        return {**page_context(self.p.site, self.p.state, hold_action=self.links.hold_action),
+                "home_url": self.home}
 
 
-async def _page(request: Request, token: str, record: BookingRecord, settings: Settings,
-                now: datetime, values: dict[str, str] | None = None) -> ManagePage:
-    site = await availability_service.get_site(record.site.slug)
+async def _page(request: Request, token: str, booking: Booking, settings: Settings,
+                values: dict[str, str] | None = None) -> _Page:
+    site = await availability.get_site(booking.site.slug)
     # The booking's own service, person, language and zone unless the URL says otherwise.
-    given = {k: v for k, v in (values or request.query_params).items()}
-    state_values = {"locale": record.locale, "tz": record.timezone, **given,
-                    "service": record.service.slug,
-                    "resource": record.resources[0].key if record.resources else ""}
+    given = dict((values or request.query_params).items())
+    state_values = {"locale": booking.locale, "tz": booking.timezone, **given,
+                    "service": booking.service.slug,
+                    "resource": booking.resources[0].key if booking.resources else ""}
     state = read_state(site, state_values, accept_language=request.headers.get("accept-language"),
                        settings=settings)
     if state.month is None:
         # Moving is mostly "a little earlier or later": the picker opens on the booked day.
         zone = ZoneInfo(site.timezone if state.times == "site" else state.tz)
-        day = record.start.astimezone(zone).date()
+        day = booking.start.astimezone(zone).date()
         state = replace(state, month=day.replace(day=1), day=day)
-    return ManagePage(token, record, site, state, settings, now)
+    return _Page(token, booking, Presenter(site, state))
 
 
-def _render(request: Request, page: ManagePage | None, view: View) -> Template:
-    context = {**(page.common() if page else bare_context(request)), **view.context,
-               "step_template": view.template}
-    headers = dict(PRIVATE_HEADERS)
-    if request.method == "POST":
-        headers["HX-Push-Url"] = "false"
-    return Template(template_name=view.template if is_htmx(request) else "manage/page.html",
-                    context=context, status_code=view.status, headers=headers, media_type="text/html")
+def _render(request: Request, page: _Page | None, view: View) -> Template:
+    context = page.context() if page else bare_context(request)
+    return render(request, context, view, page_template="manage/page.html", headers=PRIVATE_HEADERS)
 
 
 def _not_found(request: Request, _: NotFound) -> Template:
@@ -99,68 +98,78 @@ def _not_found(request: Request, _: NotFound) -> Template:
     return _render(request, None, View("manage/_notfound.html", {}, status=404))
 
 
-def _refusal(page: ManagePage, verdict: Verdict) -> dict[str, Any] | None:
+def _refusal(p: Presenter, verdict: Verdict) -> dict[str, Any] | None:
     """Why an action is not offered, for the template to put into words; None when it is."""
     if verdict.allowed:
         return None
-    deadline = verdict.deadline.astimezone(page.customer_zone) if verdict.deadline else None
-    return {"reason": verdict.reason, "until": page.fmt.moment(deadline) if deadline else None}
+    deadline = verdict.deadline.astimezone(p.customer_zone) if verdict.deadline else None
+    return {"reason": verdict.reason, "until": p.fmt.moment(deadline) if deadline else None}
 
 
-async def _booking_view(page: ManagePage, record: BookingRecord, *, viewing: bool,
+async def _booking_view(page: _Page, booking: Booking, now: datetime, *, viewing: bool,
                         notice: str | None = None, status: int | None = None) -> View:
-    seen = await bookings.options_for(record, actor=LINK_HOLDER, now=page.now)
-    cancelled = record.cancelled
-    rows = page.booked_rows(
-        record.service.name, record.start, record.end, record.resources,
-        price=page.fmt.price(record.price_minor, record.currency),
-        customer={"name": record.customer.name, "email": record.customer.email,
-                  "phone": record.customer.phone},
-        answers=page.answer_rows(seen.service, record.answers),
-        status=page._("Cancelled") if cancelled else page._("Confirmed"),
+    """The booking with what may still be done with it; 410 when viewing a cancelled one."""
+    p = page.p
+    options = await bookings.options_for(booking, actor=LINK_HOLDER, now=now)
+    rows = p.booked_rows(
+        booking.service.name, booking.start, booking.end, booking.resources,
+        price=p.fmt.price(booking.price_minor, booking.currency),
+        customer={"name": booking.customer.name, "email": booking.customer.email,
+                  "phone": booking.customer.phone},
+        answers=p.answer_rows(options.service, booking.answers),
+        status=p._("Cancelled") if booking.cancelled else p._("Confirmed"),
     )
     history = []
-    for entry in await bookings.history(record):
-        item: dict[str, Any] = {"kind": entry.kind, "at": page.fmt.moment(entry.at.astimezone(page.customer_zone))}
+    for entry in await bookings.history(booking):
+        item: dict[str, Any] = {"kind": entry.kind, "at": p.fmt.moment(entry.at.astimezone(p.customer_zone))}
         if entry.kind == "rescheduled":
-            item["from"] = page.when(datetime.fromisoformat(entry.data["from"]), page.customer_zone)
-            item["to"] = page.when(datetime.fromisoformat(entry.data["to"]), page.customer_zone)
+            item["from"] = p.when(datetime.fromisoformat(entry.data["from"]), p.customer_zone)
+            item["to"] = p.when(datetime.fromisoformat(entry.data["to"]), p.customer_zone)
         elif entry.kind == "cancelled":
             item["reason"] = entry.data.get("reason") or ""
         history.append(item)
     return View("manage/_booking.html", {
-        "record": record,
+        "record": booking,
         "rows": rows,
         "history": history,
-        "cancelled": cancelled,
-        "cancel_refused": _refusal(page, seen.cancel),
-        "reschedule_refused": _refusal(page, seen.reschedule),
+        "cancelled": booking.cancelled,
+        "cancel_refused": _refusal(p, options.cancel),
+        "reschedule_refused": _refusal(p, options.reschedule),
         "notice": notice,
-        "contact_phone": page.site.contact_phone,
-        "contact_email": page.site.contact_email,
-        "again_url": f"/book/{record.site.slug}",
-    }, status=status or (410 if cancelled and viewing else 200))
+        "contact_phone": p.site.contact_phone,
+        "contact_email": p.site.contact_email,
+        "again_url": f"/book/{booking.site.slug}",
+    }, status=status or (410 if booking.cancelled and viewing else 200))
 
 
-async def _refused_view(page: ManagePage, refused: ActionRefused, record: BookingRecord) -> View:
-    """The booking as it is now, saying why the change was refused: 410 once cancelled, else 409."""
-    record = await bookings.get_booking(record.id)
-    return await _booking_view(page, record, viewing=True, status=410 if refused.gone else 409)
-
-
-async def _picker_view(request: Request, page: ManagePage, record: BookingRecord,
-                       message: str | None = None) -> View:
-    """The booking page's calendar for the booked service and person; the reason when moving is refused."""
-    options = await bookings.options_for(record, actor=LINK_HOLDER, now=page.now)
+async def _picker_view(request: Request, page: _Page, now: datetime, message: str | None = None) -> View:
+    """The booking page's calendar for the booked service and person; the booking when moving is refused."""
+    options = await bookings.options_for(page.booking, actor=LINK_HOLDER, now=now)
     if not options.reschedule:
-        return await _booking_view(page, record, viewing=True)
-    offer = await availability_service.load_offer(record.site.slug, record.service.slug,
-                                                  resource=page.state.resource_key)
-    view = await page.calendar_view(offer, message)
-    view.context.update(back_url=page.home, back_text=page._("Back to your booking"))
+        return await _booking_view(page, page.booking, now, viewing=True)
+    offer = await availability.load_offer(page.booking.site.slug, page.booking.service.slug,
+                                          resource=page.p.state.resource_key)
+    view = await loading.calendar_view(page.p, page.links, offer, now, message=message,
+                                       back=(page.home, page.p._("Back to your booking")),
+                                       moving=page.moving)
     if is_htmx(request) and request.headers.get("hx-target") == "sw-slots":
         view = replace(view, template="widget/_slots.html")
     return view
+
+
+async def _failed(request: Request, page: _Page, exc: ServiceError, now: datetime,
+                  start: datetime | None = None) -> View:
+    """A change refused: the one place that turns the reason into what the page shows."""
+    if isinstance(exc, ActionRefused):
+        # The booking as it is now, saying why: 410 once cancelled, else 409.
+        booking = await bookings.get_booking(page.booking.id)
+        return await _booking_view(page, booking, now, viewing=True, status=410 if exc.gone else 409)
+    if isinstance(exc, InvalidInput):  # the time it already has: nothing to move
+        return await _picker_view(request, page, now, page.p._("Please choose a time other than your current one."))
+    if isinstance(exc, SlotUnavailable) and start is not None:
+        options = await bookings.options_for(page.booking, actor=LINK_HOLDER, now=now)
+        return steps.taken_step(page.p, page.links, options.service, start, exc.alternatives, [])
+    raise exc
 
 
 class ManagePages(Controller):
@@ -172,66 +181,62 @@ class ManagePages(Controller):
     async def show(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
                    settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
-        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
-        page = await _page(request, token, record, settings, now)
-        return _render(request, page, await _booking_view(page, record, viewing=True))
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        page = await _page(request, token, booking, settings)
+        return _render(request, page, await _booking_view(page, booking, now, viewing=True))
 
     @get("/cancel", name="manage-cancel-confirm")
     async def cancel_step(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
-                          settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
+                          settings: NamedDependency[Settings],
+                          config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
-        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
-        page = await _page(request, token, record, settings, now)
-        options = await bookings.options_for(record, actor=LINK_HOLDER, now=now)
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        page = await _page(request, token, booking, settings)
+        options = await bookings.options_for(booking, actor=LINK_HOLDER, now=now)
         if not options.cancel:
-            return _render(request, page, await _booking_view(page, record, viewing=True))
+            return _render(request, page, await _booking_view(page, booking, now, viewing=True))
         return _render(request, page, View("manage/_cancel.html", {
-            "when": page.when(record.start, page.customer_zone), "service_name": record.service.name,
+            "when": page.p.when(booking.start, page.p.customer_zone), "service_name": booking.service.name,
             "action": f"{page.home}/cancel", "back_url": page.home, "reason_max": REASON_MAX,
-            "form_hidden": [("locale", page.state.locale), ("tz", page.state.tz)]}))
+            "form_hidden": [("locale", page.p.state.locale), ("tz", page.p.state.tz)]}))
 
     @post("/cancel", name="manage-cancel")
     async def cancel(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
                      settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
         form = form_dict(await request.form())
-        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
-        page = await _page(request, token, record, settings, now, form)
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        page = await _page(request, token, booking, settings, form)
         reason = (form.get("reason") or "").strip()[:REASON_MAX] or None
         try:
-            record = await bookings.cancel_booking(record.id, reason=reason, actor=LINK_HOLDER,
-                                                   now=now, config=config)
-        except ActionRefused as refused:
-            return _render(request, page, await _refused_view(page, refused, record))
-        return _render(request, page, await _booking_view(page, record, viewing=False))
+            booking = await bookings.cancel_booking(booking.id, reason=reason, actor=LINK_HOLDER, now=now,
+                                                    config=config)
+        except ServiceError as exc:
+            return _render(request, page, await _failed(request, page, exc, now))
+        return _render(request, page, await _booking_view(page, booking, now, viewing=False))
 
     @get("/reschedule", name="manage-reschedule-picker")
     async def picker(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
                      settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
-        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
-        page = await _page(request, token, record, settings, now)
-        return _render(request, page, await _picker_view(request, page, record))
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        page = await _page(request, token, booking, settings)
+        return _render(request, page, await _picker_view(request, page, now))
 
     @post("/reschedule", name="manage-reschedule")
     async def reschedule(self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
-                         settings: NamedDependency[Settings], config: NamedDependency[ServiceConfig]) -> Template:
+                         settings: NamedDependency[Settings],
+                         config: NamedDependency[ServiceConfig]) -> Template:
         now = clock()
         form = form_dict(await request.form())
-        record = await booking_for_token(token, secret_key=config.secret_key, now=now)
-        page = await _page(request, token, record, settings, now, form)
+        booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
+        page = await _page(request, token, booking, settings, form)
         start = parse_start(form.get("start"))
         if start is None:
-            return _render(request, page, await _picker_view(request, page, record))
+            return _render(request, page, await _picker_view(request, page, now))
         try:
-            record = await bookings.move_booking(record.id, start=start, actor=LINK_HOLDER, now=now,
-                                                 config=config)
-        except ActionRefused as refused:
-            return _render(request, page, await _refused_view(page, refused, record))
-        except InvalidInput:  # the time it already has: nothing to move
-            return _render(request, page, await _picker_view(
-                request, page, record, page._("Please choose a time other than your current one.")))
-        except SlotUnavailable as exc:
-            options = await bookings.options_for(record, actor=LINK_HOLDER, now=now)
-            return _render(request, page, page.taken_view(options.service, start, exc.alternatives, []))
-        return _render(request, page, await _booking_view(page, record, viewing=False, notice="moved"))
+            booking = await bookings.move_booking(booking.id, start=start, actor=LINK_HOLDER, now=now,
+                                                  config=config)
+        except ServiceError as exc:
+            return _render(request, page, await _failed(request, page, exc, now, start))
+        return _render(request, page, await _booking_view(page, booking, now, viewing=False, notice="moved"))

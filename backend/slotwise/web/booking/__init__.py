@@ -32,6 +32,6 @@ the accent colour (immutable; one request for all CSS).
 """
 
 from slotwise.web.booking.assets import static_files_router, template_config
-from slotwise.web.booking.controller import BookingPages
+from slotwise.web.booking.handlers import BookingPages
 
 __all__ = ["BookingPages", "static_files_router", "template_config"]

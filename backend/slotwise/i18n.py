@@ -25,7 +25,7 @@ from __future__ import annotations
 import gettext as gettext_module
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -255,58 +255,3 @@ def _date_text(value: date, pattern: str, babel_locale: str) -> str:
 def _time_text(hour: int, minute: int, babel_locale: str) -> str:
     # The "short" time pattern has no zone in it (en_GB and de_DE: "HH:mm").
     return format_time(time(hour, minute), "short", locale=babel_locale)
-
-
-# --- validation messages -------------------------------------------------------
-
-# services/validation.py reports problems as English sentences. They are
-# translated here by matching the sentence; numbers in it are carried over.
-# A sentence that matches nothing is shown as it is (English), never dropped.
-_VALIDATION_MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Please enter your name\.$"), N_("Please enter your name.")),
-    (re.compile(r"^Please enter your email address\.$"), N_("Please enter your email address.")),
-    # email-validator's explanation after the colon is English only; it is dropped.
-    (
-        re.compile(r"^This email address is not valid: .*$", re.DOTALL),
-        N_("This email address is not valid."),
-    ),
-    (re.compile(r"^Please enter your phone number\.$"), N_("Please enter your phone number.")),
-    (
-        re.compile(
-            r"^This phone number is not valid\. Please include the country code, e\.g\. (?P<example>\S+)\.$"
-        ),
-        N_("This phone number is not valid. Please include the country code, e.g. %(example)s."),
-    ),
-    (re.compile(r"^This phone number is not valid\.$"), N_("This phone number is not valid.")),
-    (
-        re.compile(r"^Please use at most (?P<limit>\d+) characters\.$"),
-        N_("Please use at most %(limit)s characters."),
-    ),
-    (re.compile(r"^Please confirm this to continue\.$"), N_("Please confirm this to continue.")),
-    (re.compile(r"^Please answer this question\.$"), N_("Please answer this question.")),
-    (re.compile(r"^Please enter a number\.$"), N_("Please enter a number.")),
-    (
-        re.compile(r"^Please enter (?P<low>-?[\d.]+) or more\.$"),
-        N_("Please enter %(low)s or more."),
-    ),
-    (
-        re.compile(r"^Please enter (?P<high>-?[\d.]+) or less\.$"),
-        N_("Please enter %(high)s or less."),
-    ),
-    (re.compile(r"^Please choose one of the options\.$"), N_("Please choose one of the options.")),
-    (re.compile(r"^Please enter text\.$"), N_("Please enter text.")),
-]
-
-
-def translate_problem(message: str, locale: str) -> str:
-    """A validation sentence from services/validation.py in ``locale``."""
-    for pattern, msgid in _VALIDATION_MESSAGES:
-        match = pattern.match(message)
-        if match:
-            return translations(locale).gettext(msgid) % match.groupdict()
-    return message
-
-
-def known_problem_messages() -> Iterable[str]:
-    """The msgids above, for tests that check every one is translated."""
-    return [msgid for _, msgid in _VALIDATION_MESSAGES]

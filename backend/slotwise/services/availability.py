@@ -76,20 +76,20 @@ def parse_availability_query(
     """Check raw request parameters; every problem is reported with its parameter name."""
     problems: list[FieldProblem] = []
     if not service:
-        problems.append(FieldProblem("service", "is required"))
+        problems.append(FieldProblem("service", "required"))
     start_date = _parse_date("start", start, problems)
     end_date = _parse_date("end", end, problems)
     zone = None
     if tz:
         zone = parse_zone(tz)
         if zone is None:
-            problems.append(FieldProblem("tz", f"unknown time zone {tz!r}; use an IANA name such as Europe/Berlin"))
+            problems.append(FieldProblem("tz", "zone-unknown", {"value": repr(tz)}))
     if start_date and end_date:
         if end_date < start_date:
-            problems.append(FieldProblem("end", "must not be before start"))
+            problems.append(FieldProblem("end", "end-before-start"))
         elif (end_date - start_date).days + 1 > MAX_RANGE_DAYS:
             problems.append(
-                FieldProblem("end", f"the range may span at most {MAX_RANGE_DAYS} days, start and end included")
+                FieldProblem("end", "range-too-long", {"days": MAX_RANGE_DAYS})
             )
     if problems:
         raise InvalidInput(problems)
@@ -100,12 +100,12 @@ def parse_availability_query(
 
 def _parse_date(name: str, raw: str | None, problems: list[FieldProblem]) -> date | None:
     if not raw:
-        problems.append(FieldProblem(name, "is required (YYYY-MM-DD)"))
+        problems.append(FieldProblem(name, "required"))
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        problems.append(FieldProblem(name, f"must be a date as YYYY-MM-DD, got {raw!r}"))
+        problems.append(FieldProblem(name, "date-expected", {"value": repr(raw)}))
         return None
 
 
@@ -155,7 +155,7 @@ async def load_offer(site_slug: str, service_slug: str, *, resource: str | None 
         raise NotFound("service", service_slug)
     keys = [key for group in service.rules.resource_groups for key in group]
     if resource is not None and resource not in keys:
-        raise InvalidInput([FieldProblem("resource", f"{resource!r} does not offer this service")])
+        raise InvalidInput([FieldProblem("resource", "resource-not-offering", {"value": repr(resource)})])
     return Offer(site=site, service=service, resources=await queries.load_resources(site, keys))
 
 

@@ -364,7 +364,7 @@ async def move_booking(
             raise ActionRefused("reschedule", verdict, site.contact)
         if start == booking.start and keep in {r.key for r in booking.resources}:
             # Checked after the replay: repeating a move that succeeded replays it.
-            raise InvalidInput([FieldProblem("start", "is the booking's current time; choose another")])
+            raise InvalidInput([FieldProblem("start", "current-time")])
         busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now,
                               except_booking=booking.id)
         slot = check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
@@ -462,10 +462,10 @@ def _validated(offer: Offer, request: BookingRequest):
     problems += answer_problems
     locale = request.locale or offer.site.locale
     if locale not in SUPPORTED_LOCALES:
-        problems.append(FieldProblem("locale", f"must be one of {', '.join(SUPPORTED_LOCALES)}"))
+        problems.append(FieldProblem("locale", "locale-unsupported", {"choices": ", ".join(SUPPORTED_LOCALES)}))
     zone = parse_zone(request.timezone) if request.timezone else ZoneInfo(offer.site.timezone)
     if zone is None:
-        problems.append(FieldProblem("timezone", f"unknown time zone {request.timezone!r}"))
+        problems.append(FieldProblem("timezone", "zone-unknown", {"value": repr(request.timezone)}))
     if problems:
         raise InvalidInput(problems)
     return customer, answers, locale, zone

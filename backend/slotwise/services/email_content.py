@@ -54,10 +54,6 @@ ICS_METHODS: dict[str, str | None] = {
 PARTS = ("subject.txt", "txt", "html")
 SUBJECT_LIMIT = 200
 
-# The business's time, added to ``booking.when`` when its wall clock differs from the customer's.
-_SITE_TIME_LABELS = {"en": "local time at {site}: {when}", "de": "Ortszeit bei {site}: {when}"}
-
-
 # --- environments --------------------------------------------------------------
 
 
@@ -160,7 +156,8 @@ def template_variables(
         same_days = site_start.date() == start.date() and site_end.date() == site_start.date()
         short = (f"{formatter.time(site_start)}–{formatter.time(site_end)} ({site_zone})"
                  if same_days else site_when)
-        when += "; " + _SITE_TIME_LABELS[locale].format(site=site_name, when=short)
+        # The business's time, added when its wall clock differs from the customer's.
+        when += "; " + formatter.gettext("local time at %(site)s: %(when)s", site=site_name, when=short)
     return {
         "event": event,
         "manage_url": manage_url,

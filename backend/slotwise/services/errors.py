@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from slotwise.domain.policy import Verdict
+from slotwise.i18n import N_
 
 if TYPE_CHECKING:
     from slotwise.services.availability import AvailableSlot
@@ -23,12 +25,69 @@ class NotFound(ServiceError):
         self.key = key
 
 
+# Every problem with an input, by code: its English text, which is also its
+# msgid in the gettext catalogs (pages and emails show it translated; the API
+# answers in English and adds the code). ``%(name)s`` are the problem's params.
+PROBLEM_TEXTS: Mapping[str, str] = {
+    # What customers type (shown beside the field in the booking form).
+    "name-missing": N_("Please enter your name."),
+    "email-missing": N_("Please enter your email address."),
+    "email-invalid": N_("This email address is not valid."),
+    "phone-missing": N_("Please enter your phone number."),
+    "phone-invalid": N_("This phone number is not valid."),
+    "phone-needs-country": N_(
+        "This phone number is not valid. Please include the country code, e.g. %(example)s."),
+    "too-long": N_("Please use at most %(limit)s characters."),
+    "consent-missing": N_("Please confirm this to continue."),
+    "answer-missing": N_("Please answer this question."),
+    "number-expected": N_("Please enter a number."),
+    "number-too-small": N_("Please enter %(low)s or more."),
+    "number-too-large": N_("Please enter %(high)s or less."),
+    "option-unknown": N_("Please choose one of the options."),
+    "text-expected": N_("Please enter text."),
+    # Request parameters and bodies (what a program sends).
+    "required": N_("is required"),
+    "date-expected": N_("must be a date as YYYY-MM-DD, got %(value)s"),
+    "instant-expected": N_("must be an ISO-8601 time with offset such as 2026-12-01T09:00:00+01:00, "
+                           "got %(value)s"),
+    "offset-missing": N_("needs a UTC offset (e.g. +01:00 or Z)"),
+    "zone-unknown": N_("unknown time zone %(value)s; use an IANA name such as Europe/Berlin"),
+    "end-before-start": N_("must not be before start"),
+    "range-too-long": N_("the range may span at most %(days)s days, start and end included"),
+    "text-too-long": N_("must be text of at most %(limit)s characters"),
+    "string-expected": N_("must be a string"),
+    "object-expected": N_("must be an object"),
+    "resource-not-offering": N_("%(value)s does not offer this service"),
+    "locale-unsupported": N_("must be one of %(choices)s"),
+    "key-length": N_("must be 1 to %(limit)s characters"),
+    "current-time": N_("is the booking's current time; choose another"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
-    """What is wrong with one input: ``field`` is a query parameter or a JSON path."""
+    """What is wrong with one input.
+
+    ``field`` is a query parameter, header or JSON path (``customer.email``,
+    ``answers.reason``); ``code`` a key of :data:`PROBLEM_TEXTS`; ``params``
+    fill its text. ``message`` is the English text, for the API and logs.
+    """
 
     field: str
-    message: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in PROBLEM_TEXTS:
+            raise ValueError(f"unknown problem code {self.code!r}")
+
+    @property
+    def message(self) -> str:
+        return PROBLEM_TEXTS[self.code] % self.params
+
+    def text(self, gettext: Callable[..., str]) -> str:
+        """The text in a language: ``gettext(msgid, **params)`` as ``Formatter.gettext`` takes it."""
+        return gettext(PROBLEM_TEXTS[self.code], **self.params)
 
 
 class InvalidInput(ServiceError):

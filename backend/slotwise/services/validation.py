@@ -49,19 +49,19 @@ def validate_customer(
 
     clean_name = " ".join(clean_text(name).split())
     if not clean_name:
-        problems.append(FieldProblem("customer.name", "Please enter your name."))
+        problems.append(FieldProblem("customer.name", "name-missing"))
     elif len(clean_name) > NAME_MAX_LENGTH:
-        problems.append(FieldProblem("customer.name", f"Please use at most {NAME_MAX_LENGTH} characters."))
+        problems.append(FieldProblem("customer.name", "too-long", {"limit": NAME_MAX_LENGTH}))
 
     clean_email = ""
     raw_email = clean_text(email)
     if not raw_email:
-        problems.append(FieldProblem("customer.email", "Please enter your email address."))
+        problems.append(FieldProblem("customer.email", "email-missing"))
     else:
         try:
             clean_email = validate_email(raw_email, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            problems.append(FieldProblem("customer.email", f"This email address is not valid: {exc}"))
+        except EmailNotValidError:
+            problems.append(FieldProblem("customer.email", "email-invalid"))
 
     clean_phone = None
     raw_phone = clean_text(phone)
@@ -69,7 +69,7 @@ def validate_customer(
         raw_phone = ""
     if not raw_phone:
         if phone_mode == PhoneMode.REQUIRED:
-            problems.append(FieldProblem("customer.phone", "Please enter your phone number."))
+            problems.append(FieldProblem("customer.phone", "phone-missing"))
     else:
         clean_phone = _parse_phone(raw_phone, default_region, problems)
 
@@ -82,11 +82,12 @@ def _parse_phone(raw: str, region: str | None, problems: list[FieldProblem]) -> 
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        hint = "" if region else " Please include the country code, e.g. +49."
-        problems.append(FieldProblem("customer.phone", "This phone number is not valid." + hint))
+        # Without a region of the business's own, a national number cannot be read.
+        problems.append(FieldProblem("customer.phone", "phone-invalid") if region
+                        else FieldProblem("customer.phone", "phone-needs-country", {"example": "+49"}))
         return None
     if not phonenumbers.is_valid_number(number):
-        problems.append(FieldProblem("customer.phone", "This phone number is not valid."))
+        problems.append(FieldProblem("customer.phone", "phone-invalid"))
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -108,29 +109,29 @@ def validate_answers(
         if kind is QuestionType.CHECKBOX:
             checked = value is True or (isinstance(value, str) and value.lower() in {"on", "true", "1", "yes"})
             if required and not checked:
-                problems.append(FieldProblem(field, "Please confirm this to continue."))
+                problems.append(FieldProblem(field, "consent-missing"))
             clean[key] = checked
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                problems.append(FieldProblem(field, "Please answer this question."))
+                problems.append(FieldProblem(field, "answer-missing"))
             continue
         if kind is QuestionType.NUMBER:
             number = _parse_number(value)
             low, high = question.min, question.max
             if number is None:
-                problems.append(FieldProblem(field, "Please enter a number."))
+                problems.append(FieldProblem(field, "number-expected"))
             elif low is not None and number < low:
-                problems.append(FieldProblem(field, f"Please enter {low} or more."))
+                problems.append(FieldProblem(field, "number-too-small", {"low": low}))
             elif high is not None and number > high:
-                problems.append(FieldProblem(field, f"Please enter {high} or less."))
+                problems.append(FieldProblem(field, "number-too-large", {"high": high}))
             else:
                 clean[key] = number
             continue
         text = clean_text(value) if isinstance(value, str) else ""
         if kind is QuestionType.SELECT:
             if text not in question.options:
-                problems.append(FieldProblem(field, "Please choose one of the options."))
+                problems.append(FieldProblem(field, "option-unknown"))
             else:
                 clean[key] = text
             continue
@@ -139,9 +140,9 @@ def validate_answers(
         if kind is QuestionType.TEXT:
             text = " ".join(text.split())
         if not isinstance(value, str):
-            problems.append(FieldProblem(field, "Please enter text."))
+            problems.append(FieldProblem(field, "text-expected"))
         elif len(text) > limit:
-            problems.append(FieldProblem(field, f"Please use at most {limit} characters."))
+            problems.append(FieldProblem(field, "too-long", {"limit": limit}))
         else:
             clean[key] = text
     return clean, problems

@@ -62,15 +62,15 @@ class BookingOut:
 def parse_instant(name: str, raw: Any, problems: list[FieldProblem]) -> datetime | None:
     """An ISO-8601 instant with an offset; a bare local time is ambiguous and refused."""
     if not isinstance(raw, str) or not raw:
-        problems.append(FieldProblem(name, "is required: an ISO-8601 time with offset, e.g. 2026-12-01T09:00:00+01:00"))
+        problems.append(FieldProblem(name, "required"))
         return None
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        problems.append(FieldProblem(name, f"must be an ISO-8601 time with offset, got {raw!r}"))
+        problems.append(FieldProblem(name, "instant-expected", {"value": repr(raw)}))
         return None
     if value.tzinfo is None:
-        problems.append(FieldProblem(name, "needs a UTC offset (e.g. +01:00 or Z)"))
+        problems.append(FieldProblem(name, "offset-missing"))
         return None
     return value
 
@@ -80,7 +80,7 @@ def _optional_text(name: str, body: dict[str, Any], problems: list[FieldProblem]
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        problems.append(FieldProblem(name, "must be a string"))
+        problems.append(FieldProblem(name, "string-expected"))
         return None
     return value
 
@@ -88,7 +88,7 @@ def _optional_text(name: str, body: dict[str, Any], problems: list[FieldProblem]
 def _required_text(name: str, body: dict[str, Any], problems: list[FieldProblem]) -> str | None:
     value = _optional_text(name, body, problems)
     if value is None and not any(p.field == name for p in problems):
-        problems.append(FieldProblem(name, "is required"))
+        problems.append(FieldProblem(name, "required"))
     return value
 
 
@@ -96,7 +96,7 @@ def idempotency_key(request: Request) -> str | None:
     """The request's ``Idempotency-Key`` header, checked (422 when unusable)."""
     key = request.headers.get("idempotency-key")
     if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
-        raise InvalidInput([FieldProblem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")])
+        raise InvalidInput([FieldProblem("Idempotency-Key", "key-length", {"limit": MAX_IDEMPOTENCY_KEY})])
     return key
 
 
@@ -159,11 +159,11 @@ class BookingApi(Controller):
         timezone = _optional_text("timezone", data, problems)
         customer = data.get("customer")
         if not isinstance(customer, dict):
-            problems.append(FieldProblem("customer", "is required: an object with name, email and phone"))
+            problems.append(FieldProblem("customer", "object-expected"))
             customer = {}
         answers = data.get("answers", {})
         if not isinstance(answers, dict):
-            problems.append(FieldProblem("answers", "must be an object keyed by question"))
+            problems.append(FieldProblem("answers", "object-expected"))
             answers = {}
         key = idempotency_key(request)
         if problems:

@@ -74,7 +74,7 @@ class ManageApi(Controller):
     ) -> Response[ManagedBookingOut]:
         reason = data.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-            raise InvalidInput([FieldProblem("reason", "must be text of at most 500 characters")])
+            raise InvalidInput([FieldProblem("reason", "text-too-long", {"limit": 500})])
         now = clock()
         booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
         booking = await bookings.cancel_booking(booking.id, reason=reason or None, actor=LINK_HOLDER,
@@ -91,7 +91,7 @@ class ManageApi(Controller):
         start = parse_instant("start", data.get("start"), problems)
         resource = data.get("resource")
         if resource is not None and not isinstance(resource, str):
-            problems.append(FieldProblem("resource", "must be a resource key"))
+            problems.append(FieldProblem("resource", "string-expected"))
         if problems:
             raise InvalidInput(problems)
         now = clock()

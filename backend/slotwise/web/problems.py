@@ -46,7 +46,8 @@ def problem(
 
 
 def field_errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
-    return [{"name": p.field, "detail": p.message} for p in problems]
+    """One entry per problem: the field, a stable ``code`` programs can act on, the English text."""
+    return [{"name": p.field, "code": p.code, "detail": p.message} for p in problems]
 
 
 def _not_found(exc: NotFound) -> ProblemDetailsException:

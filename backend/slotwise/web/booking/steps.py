@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slotwise.domain.model import PhoneMode, Service
-from slotwise.i18n import translate_problem
 from slotwise.services import links as public_links
 from slotwise.services.availability import AvailableSlot, Offer
 from slotwise.services.errors import FieldProblem
@@ -292,7 +291,7 @@ def details_step(
     values = values or {}
     errors_by_field: dict[str, str] = {}
     for problem in problems:
-        errors_by_field.setdefault(problem.field, translate_problem(problem.message, p.state.locale))
+        errors_by_field.setdefault(problem.field, problem.text(p.fmt.gettext))
     contact = [
         FieldView("customer.name", "f-customer-name", p._("Name"), "text", True,
                   autocomplete="name", maxlength=100),

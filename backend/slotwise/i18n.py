@@ -42,8 +42,9 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from slotwise.domain.locales import SUPPORTED_LOCALES
+
 LOCALES_DIR = Path(__file__).parent / "locales"
-SUPPORTED_LOCALES = ("en", "de")
 DEFAULT_LOCALE = "en"
 
 # The Babel locale used to format dates, times and numbers for each language.

@@ -32,6 +32,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 import slotwise
 from slotwise.adapters.delivery import Attachment, OutgoingEmail
+from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.policy import Deadlines
 from slotwise.i18n import DEFAULT_LOCALE, Formatter, supported
 from slotwise.persistence.bookings import BookingRecord
@@ -42,7 +43,7 @@ log = logging.getLogger("slotwise.messages")
 TEMPLATES_DIR = Path(slotwise.__file__).resolve().parents[2] / "templates"
 EMAIL_TEMPLATES_DIR = TEMPLATES_DIR / "email"
 
-EVENTS = ("confirmed", "rescheduled", "cancelled", "reminder")
+EVENTS = MESSAGE_EVENTS
 # The calendar METHOD of the attached .ics per event; reminders carry none (the
 # event did not change, and a repeated REQUEST makes some clients ask again).
 ICS_METHODS: dict[str, str | None] = {

@@ -62,12 +62,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 import slotwise
 from slotwise.adapters.delivery import OutgoingSms
+from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.i18n import DEFAULT_LOCALE, FORMAT_LOCALES, supported
 from slotwise.persistence.bookings import BookingRecord
 
 TEMPLATES_DIR = Path(slotwise.__file__).resolve().parents[2] / "templates" / "sms"
 
-EVENTS = ("confirmed", "rescheduled", "cancelled", "reminder")
+EVENTS = MESSAGE_EVENTS
 
 # Compact day patterns (CLDR): "Tue 24 Nov" / "Di. 24. Nov."
 SHORT_DAY_PATTERNS = {"en": "EEE d MMM", "de": "EEE d. MMM"}

@@ -11,10 +11,7 @@ from litestar.datastructures import CacheControlHeader, MutableScopeHeaders
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-import slotwise
-
-REPO_ROOT = Path(slotwise.__file__).resolve().parents[2]
-STATIC_DIR = REPO_ROOT / "static"
+from slotwise.assets import STATIC_DIR
 
 
 @lru_cache(maxsize=64)
@@ -62,7 +59,7 @@ def _versioned_cache(app: ASGIApp) -> ASGIApp:
 
 
 def static_files_router() -> Router:
-    """``/static`` → the repository's ``static/`` (our CSS/JS and ``vendor/`` htmx)."""
+    """``/static`` → ``static/`` (our CSS/JS and ``vendor/`` htmx); see :mod:`slotwise.assets`."""
     return create_static_files_router(
         "/static",
         directories=[STATIC_DIR],

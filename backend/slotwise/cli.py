@@ -10,10 +10,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import slotwise.persistence  # noqa: F401  (selects the Piccolo engine before tables are used)
+from slotwise.assets import DEMO_SITE_FILE
 from slotwise.settings import Settings, SettingsError, load_settings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEMO_SITE_FILE = REPO_ROOT / "examples" / "harbour-physio.toml"
+# How the demo site file is named in output: where it lives in the repository
+# (an installed copy sits deep in site-packages).
+DEMO_SITE_NAME = Path("examples") / DEMO_SITE_FILE.name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=_worker)
 
     demo = commands.add_parser("demo", help="apply the demo site, print its snippet, serve", description=(
-        f"Migrate, apply {DEMO_SITE_FILE.relative_to(REPO_ROOT)}, print the snippet and URLs, then serve."))
+        f"Migrate, apply {DEMO_SITE_NAME}, print the snippet and URLs, then serve."))
     _add_server_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="apply and print, then exit")
     demo.set_defaults(handler=_demo)
@@ -161,7 +163,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
     spec = load_site_file(DEMO_SITE_FILE)
     report = asyncio.run(_migrate_and_apply(spec))
-    _print_report(DEMO_SITE_FILE.relative_to(REPO_ROOT), report)
+    _print_report(DEMO_SITE_NAME, report)
     base = settings.serving_at(args.host, args.port).base_url
     first = spec.services[0].slug if spec.services else ""
     print(f"""

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_time, get_day_names
@@ -42,8 +41,9 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-LOCALES_DIR = Path(__file__).parent / "locales"
-SUPPORTED_LOCALES = ("en", "de")
+from slotwise.assets import LOCALES_DIR
+from slotwise.domain.locales import SUPPORTED_LOCALES
+
 DEFAULT_LOCALE = "en"
 
 # The Babel locale used to format dates, times and numbers for each language.

@@ -14,10 +14,10 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Mapping
-from email import policy
-from email.message import EmailMessage
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 
 

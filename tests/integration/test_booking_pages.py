@@ -726,7 +726,7 @@ async def test_the_accent_colour_comes_with_a_readable_text_colour(client):
 
 
 async def test_fingerprinted_static_files_are_cached_for_a_year(client):
-    from slotwise.web.booking.assets import asset_url
+    from slotwise.web.static import asset_url
 
     versioned = await client.get(asset_url("js/booking.js"))
     plain = await client.get("/static/js/booking.js")

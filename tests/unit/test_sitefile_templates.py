@@ -1,9 +1,13 @@
 """Owner message templates in the site file."""
 
+from typing import get_args
+
 import pytest
 
+from slotwise.domain.locales import SUPPORTED_LOCALES
+from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.services import email_content, sms_content
-from slotwise.sitefile import MESSAGE_EVENTS, SiteFileError, parse_site
+from slotwise.sitefile import Locale, SiteFileError, parse_site
 
 SITE = """
 [site]
@@ -71,3 +75,7 @@ def test_a_bad_template_is_reported_with_its_path(table, path, phrase):
 
 def test_the_site_file_knows_the_same_events_as_the_message_builders():
     assert MESSAGE_EVENTS == tuple(email_content.EVENTS) == tuple(sms_content.EVENTS)
+
+
+def test_the_site_file_locale_type_lists_the_supported_locales():
+    assert get_args(Locale) == SUPPORTED_LOCALES

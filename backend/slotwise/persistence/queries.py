@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 from piccolo.engine.sqlite import SQLiteEngine
 
 from slotwise.domain import model
+from slotwise.domain.limits import MAX_BLOCK_MINUTES
 from slotwise.domain.model import Busy, ResourceCalendar, ResourceKind, ServiceRules
 from slotwise.persistence import codec
 from slotwise.persistence.engine import current_engine
 from slotwise.persistence.tables import Allocation, Resource, Service, Site
-from slotwise.sitefile import MAX_BLOCK_MINUTES
 
 
 def site_from_row(row: dict[str, Any]) -> model.Site:

@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 
 from slotwise.domain.actors import Actor, Rules, default_rules, may_use
 from slotwise.domain.availability import check_slot
+from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.model import Booking, Customer, HistoryEntry, Service, Site
 from slotwise.domain.policy import ChangePolicy, Verdict
-from slotwise.i18n import SUPPORTED_LOCALES
 from slotwise.persistence import bookings as store
 from slotwise.persistence import queries
 from slotwise.persistence.bookings import NewBooking

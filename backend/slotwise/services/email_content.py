@@ -1,6 +1,6 @@
 """The customer's emails about a booking: subject, text and HTML parts, and the ``.ics``.
 
-Templates live in ``templates/email/`` at the repository root, one file per
+Templates live in ``templates/email/`` (see :mod:`slotwise.assets`), one file per
 event, locale and part (``confirmed.de.subject.txt``, ``confirmed.de.txt``,
 ``confirmed.de.html``). They render in Jinja2's sandbox
 (:class:`~jinja2.sandbox.ImmutableSandboxedEnvironment`), with autoescaping on
@@ -23,15 +23,15 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import FileSystemLoader, StrictUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-import slotwise
 from slotwise.adapters.delivery import Attachment, OutgoingEmail
+from slotwise.assets import TEMPLATES_DIR
+from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.model import Booking
 from slotwise.domain.policy import Deadlines
 from slotwise.i18n import DEFAULT_LOCALE, Formatter, supported
@@ -39,10 +39,9 @@ from slotwise.services.calendar_files import booking_calendar
 
 log = logging.getLogger("slotwise.messages")
 
-TEMPLATES_DIR = Path(slotwise.__file__).resolve().parents[2] / "templates"
 EMAIL_TEMPLATES_DIR = TEMPLATES_DIR / "email"
 
-EVENTS = ("confirmed", "rescheduled", "cancelled", "reminder")
+EVENTS = MESSAGE_EVENTS
 # The calendar METHOD of the attached .ics per event; reminders carry none (the
 # event did not change, and a repeated REQUEST makes some clients ask again).
 ICS_METHODS: dict[str, str | None] = {

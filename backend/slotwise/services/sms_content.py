@@ -52,7 +52,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,14 +59,15 @@ from babel.dates import format_date, format_time
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-import slotwise
 from slotwise.adapters.delivery import OutgoingSms
+from slotwise.assets import TEMPLATES_DIR
+from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.model import Booking
 from slotwise.i18n import DEFAULT_LOCALE, FORMAT_LOCALES, supported
 
-TEMPLATES_DIR = Path(slotwise.__file__).resolve().parents[2] / "templates" / "sms"
+SMS_TEMPLATES_DIR = TEMPLATES_DIR / "sms"
 
-EVENTS = ("confirmed", "rescheduled", "cancelled", "reminder")
+EVENTS = MESSAGE_EVENTS
 
 # Compact day patterns (CLDR): "Tue 24 Nov" / "Di. 24. Nov."
 SHORT_DAY_PATTERNS = {"en": "EEE d MMM", "de": "EEE d. MMM"}
@@ -149,7 +149,7 @@ def plain(value: str, limit: int | None = None) -> str:
 @lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
     return ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=FileSystemLoader(SMS_TEMPLATES_DIR),
         autoescape=False,
         undefined=StrictUndefined,
         keep_trailing_newline=False,

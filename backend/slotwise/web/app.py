@@ -15,7 +15,7 @@ from slotwise.services.config import ServiceConfig
 from slotwise.services.delivery import OutboxWorker
 from slotwise.settings import Settings, load_settings
 from slotwise.web.api import PingApi, SitesApi
-from slotwise.web.booking import BookingPages, static_files_router, template_config
+from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
 from slotwise.web.health import healthz
@@ -24,6 +24,8 @@ from slotwise.web.manage_pages import ManagePages
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
 from slotwise.web.rate_limit import rate_limit_config
 from slotwise.web.security import security_headers_hook
+from slotwise.web.static import static_files_router
+from slotwise.web.templating import template_config
 from slotwise.web.widget_routes import demo_page, widget_js
 
 

@@ -13,10 +13,9 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
+from slotwise.assets import WIDGET_LOADER
 from slotwise.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-LOADER_SOURCE = REPO_ROOT / "widget" / "widget.js"
 DEMO_SITE = "harbour-physio"
 
 # The snippet URL never changes, so the loader cannot be cached "immutable":
@@ -46,7 +45,7 @@ def minify_lightly(source: str) -> str:
     return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
 
 
-def load_loader(path: Path = LOADER_SOURCE) -> Asset:
+def load_loader(path: Path = WIDGET_LOADER) -> Asset:
     return Asset.from_text(minify_lightly(path.read_text(encoding="utf-8")))
 
 

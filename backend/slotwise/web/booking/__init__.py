@@ -31,7 +31,6 @@ fresh times). ``/theme.css?accent=rrggbb&v=…`` is the page's stylesheet in
 the accent colour (immutable; one request for all CSS).
 """
 
-from slotwise.web.booking.assets import static_files_router, template_config
 from slotwise.web.booking.handlers import BookingPages
 
-__all__ = ["BookingPages", "static_files_router", "template_config"]
+__all__ = ["BookingPages"]

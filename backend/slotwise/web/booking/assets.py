@@ -1,4 +1,8 @@
-"""Static files with versioned caching, the script bundle, the theme in the accent, templates."""
+"""The booking page's own assets: the script bundle, the stylesheet in the accent, htmx's config.
+
+App-wide static files and templates are in :mod:`slotwise.web.static` and
+:mod:`slotwise.web.templating`.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,9 @@ import hashlib
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode
 
-from litestar import Router
-from litestar.datastructures import CacheControlHeader, MutableScopeHeaders
-from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
-from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-import slotwise
-from slotwise.i18n import configure_jinja
-
-REPO_ROOT = Path(slotwise.__file__).resolve().parents[2]
-TEMPLATES_DIR = REPO_ROOT / "templates"
-STATIC_DIR = REPO_ROOT / "static"
+from slotwise.web.static import read_static
 
 DEFAULT_ACCENT = "1f5fbf"
 THEME_VERSION = "1"  # bump when the generated theme CSS changes
@@ -50,77 +41,6 @@ HTMX_CONFIG = json.dumps(
     },
     separators=(",", ":"),
 )
-
-
-# --- static files and templates ----------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _read(path: str, mtime_ns: int, size: int) -> tuple[bytes, str]:
-    """A file's bytes and content hash; the key changes when the file does."""
-    body = Path(path).read_bytes()
-    return body, hashlib.sha256(body).hexdigest()[:12]
-
-
-def _static(relative: str) -> tuple[bytes, str] | None:
-    file = STATIC_DIR / relative
-    try:
-        stat = file.stat()
-    except OSError:
-        return None
-    return _read(str(file), stat.st_mtime_ns, stat.st_size)
-
-
-def asset_url(relative: str) -> str:
-    """``/static/<relative>?v=<content hash>``: a changed file gets a new URL, so it can be cached for good."""
-    found = _static(relative)
-    return f"/static/{relative}?v={found[1]}" if found else f"/static/{relative}"
-
-
-IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-def _versioned_cache(app: ASGIApp) -> ASGIApp:
-    """Cache ``/static/…?v=…`` (fingerprinted, see asset_url) for a year; others revalidate."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        versioned = any(
-            part.startswith(b"v=") for part in scope.get("query_string", b"").split(b"&")
-        )
-
-        async def send_with_cache(message: Message) -> None:
-            if versioned and message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message)["Cache-Control"] = IMMUTABLE
-            await send(message)
-
-        await app(scope, receive, send_with_cache if versioned else send)
-
-    return middleware
-
-
-def static_files_router() -> Router:
-    """``/static`` → the repository's ``static/`` (our CSS/JS and ``vendor/`` htmx)."""
-    return create_static_files_router(
-        "/static",
-        directories=[STATIC_DIR],
-        cache_control=CacheControlHeader(no_cache=True),
-        middleware=[_versioned_cache],
-    )
-
-
-def template_config() -> TemplateConfig:
-    """Jinja templates from the repository's ``templates/``, autoescaped, with gettext and ``asset()``."""
-
-    def configure(engine: JinjaTemplateEngine) -> None:
-        configure_jinja(engine.engine)
-        engine.engine.globals["asset"] = asset_url
-        # Block tags leave no blank lines behind: smaller pages, same markup.
-        engine.engine.trim_blocks = True
-        engine.engine.lstrip_blocks = True
-
-    return TemplateConfig(
-        directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure
-    )
 
 
 # --- accent colour -------------------------------------------------------------
@@ -175,7 +95,7 @@ def strip_comments(source: str) -> str:
 
 def script_bundle() -> str:
     """htmx and booking.js as one file: one request fewer on the way to the first times."""
-    return _bundle(tuple(_static(relative) for relative in SCRIPTS))
+    return _bundle(tuple(read_static(relative) for relative in SCRIPTS))
 
 
 @lru_cache(maxsize=4)
@@ -189,7 +109,7 @@ def _bundle(files: tuple[tuple[bytes, str] | None, ...]) -> str:
 
 
 def script_url(site_slug: str) -> str:
-    hashes = "".join((_static(r) or (b"", "0"))[1] for r in SCRIPTS)
+    hashes = "".join((read_static(r) or (b"", "0"))[1] for r in SCRIPTS)
     version = hashlib.sha256(hashes.encode()).hexdigest()[:12]
     return f"/book/{site_slug}/app.js?v={version}"
 
@@ -201,7 +121,7 @@ def theme_css(accent: str) -> str:
     this, which keeps "script tag to first slots" within five requests.
     """
     c = theme_colours(accent)
-    found = _static(STYLESHEET)
+    found = read_static(STYLESHEET)
     base = found[0].decode() if found else ""
     return (
         f"{base}:root{{--sw-accent:#{c['accent']};--sw-on-accent:#{c['on_accent']};"
@@ -211,7 +131,7 @@ def theme_css(accent: str) -> str:
 
 def theme_url(site_slug: str, accent: str) -> str:
     """Immutable URL of the stylesheet: the accent and the stylesheet's hash are in it."""
-    found = _static(STYLESHEET)
+    found = read_static(STYLESHEET)
     version = f"{THEME_VERSION}.{found[1] if found else '0'}"
     return f"/book/{site_slug}/theme.css?{urlencode({'accent': accent, 'v': version})}"
 

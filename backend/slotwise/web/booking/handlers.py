@@ -37,7 +37,6 @@ from slotwise.settings import Settings
 from slotwise.web.booking import loading, steps
 from slotwise.web.booking.assets import (
     DEFAULT_ACCENT,
-    IMMUTABLE,
     parse_accent,
     script_bundle,
     theme_css,
@@ -65,6 +64,7 @@ from slotwise.web.booking.state import (
 )
 from slotwise.web.booking.steps import Hold, Links, View
 from slotwise.web.security import page_csp
+from slotwise.web.static import IMMUTABLE
 
 # Who books through the booking page (in the widget or standalone).
 WIDGET_CUSTOMER = Actor.customer("widget")

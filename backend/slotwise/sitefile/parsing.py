@@ -1,28 +1,8 @@
-"""The site file: one TOML file that describes one business.
+"""Reading a site file: TOML in, a :class:`~slotwise.sitefile.schema.SiteSpec` out,
+or a :class:`~slotwise.sitefile.errors.SiteFileError` listing every problem.
 
-``parse_site(text, source=...)`` turns the text into a :class:`SiteSpec`, a tree
-of frozen, plain-data objects; ``load_site_file(path)`` reads the file first.
-Nothing else here does I/O: no database, no clock, no environment.
-
-Validation runs in two passes and reports every problem it finds:
-
-1. Structure and values, one table at a time, with pydantic models in strict
-   mode that reject unknown keys. Times, dates, durations, prices, origins and
-   the like are parsed by the small functions below, which raise
-   plain-English errors.
-2. Checks across tables: keys that must be unique, resource keys a service
-   names, and the shape of a service's resource groups.
-
-Every problem is a :class:`Problem` whose ``path`` follows the shape of the
-TOML with 0-based indices (``services[2].duration``,
-``resources[1].hours.mon[0]``). When the problem lies inside a resource,
-service or question whose key is readable, ``subject`` names it, and the
-problem prints as::
-
-    services[2].duration (service "assessment"): must be a multiple of 5 minutes, got 47
-
-The full schema is in ``docs/site-file.md``; ``examples/harbour-physio.toml``
-is an annotated example.
+Pass 1 checks each table with a strict pydantic model whose fields use the
+value parsers below; pass 2 checks across tables. See the package docstring.
 """
 
 from __future__ import annotations
@@ -36,10 +16,10 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, NoReturn, TypeVar, get_args
+from typing import Annotated, Any, NoReturn, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from babel.numbers import get_currency_precision, is_currency
@@ -56,66 +36,46 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from slotwise.domain.limits import (
+    DEFAULT_HOLD_MINUTES,
+    DEFAULT_MAX_ADVANCE_MINUTES,
+    DEFAULT_MAX_RESCHEDULES,
+    DEFAULT_REMINDERS,
+    GRID_MINUTES,
+    HOLD_MINUTES_RANGE,
+    MAX_ANY_MINUTES,
+    MAX_REMINDERS,
+    MAX_RESCHEDULES_LIMIT,
+    MAX_SEATS,
+    MAX_SERVICE_MINUTES,
+)
+from slotwise.domain.locales import SUPPORTED_LOCALES
+from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.model import ResourceKind, TimeRange
-
-__all__ = [
-    "Locale",
-    "PhoneMode",
-    "Problem",
-    "QuestionSpec",
-    "QuestionType",
-    "ResourceSpec",
-    "ServiceSpec",
-    "SiteFileError",
-    "SiteSpec",
-    "load_site_file",
-    "parse_site",
-]
+from slotwise.sitefile.errors import Problem, SiteFileError
+from slotwise.sitefile.schema import (
+    NO_HOURS,
+    PHONE_MODES,
+    QUESTION_TYPES,
+    WEEKDAYS,
+    Locale,
+    PhoneMode,
+    QuestionSpec,
+    QuestionType,
+    ReadOnlyWeeklyHours,
+    ResourceSpec,
+    ServiceSpec,
+    SiteSpec,
+)
 
 # --------------------------------------------------------------------------
-# Limits and defaults
+# Limits of the file's own text (the domain's limits are in domain.limits)
 # --------------------------------------------------------------------------
 
 # Slugs and keys end up in URLs (/book/{site}), HTML data attributes and
 # answer names. The DNS label rule (RFC 1035: letters, digits, inner hyphens,
 # at most 63 characters) is safe in all of them.
 SLUG_MAX_LENGTH = 63
-
-# The locales the widget and the message templates ship in.
-SUPPORTED_LOCALES = ("en", "de")
-
-# Service lengths, steps and buffers sit on a 5-minute grid, so slot starts
-# read like 09:05, never 09:07, and a typo such as 47 is caught early.
-GRID_MINUTES = 5
-
-# A week. Slots step through opening hours; bookings longer than that are
-# rentals, which the slot engine is not built for.
-MAX_SERVICE_MINUTES = 7 * 24 * 60
-
-# Longest duration anywhere (max_advance, notice, cut-offs, reminders): five
-# years. Keeps ``now + max_advance`` far from datetime's limits and catches
-# typos such as "6000d".
-MAX_ANY_MINUTES = 5 * 365 * 24 * 60
-
-# PRODUCT.md §2: a hold lasts 10 minutes by default. Beyond an hour a hold
-# stops being "while they type" and starts hiding free slots from others.
-DEFAULT_HOLD_MINUTES = 10
-HOLD_MINUTES_RANGE = (1, 60)
-
-DEFAULT_MAX_RESCHEDULES = 3
-# A typo guard; "unlimited" in practice.
-MAX_RESCHEDULES_LIMIT = 100
-
-# PRODUCT.md §7: reminders 24 h and 2 h before the start, by default. Each
-# reminder is an email and maybe an SMS; more than a few reads as spam.
-DEFAULT_REMINDERS = (24 * 60, 2 * 60)
-MAX_REMINDERS = 5
-
-# Matches ServiceRules' default horizon in the domain model: one year.
-DEFAULT_MAX_ADVANCE_MINUTES = 365 * 24 * 60
-
-# A group session, not a stadium; catches typos like 8000 for 80.
-MAX_SEATS = 1000
 
 # Names show in the widget header, email subjects and SMS; descriptions in
 # the widget. Limits keep a runaway paste out of every message.
@@ -132,181 +92,6 @@ MAX_DATE_RANGE_DAYS = 2 * 366
 
 # E.164 numbers have at most 15 digits; a short local number has 5 or more.
 PHONE_DIGITS_RANGE = (5, 15)
-
-QuestionType = Literal["text", "textarea", "select", "checkbox", "number"]
-PhoneMode = Literal["required", "optional", "hidden"]
-Locale = Literal["en", "de"]
-
-QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
-PHONE_MODES: tuple[str, ...] = get_args(PhoneMode)
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
-
-# Read-only weekly hours: weekday (0 = Monday) -> sorted, non-overlapping
-# ranges. Only weekdays with at least one range appear. ``dict(hours)`` gives
-# the domain's ``WeeklyHours``.
-ReadOnlyWeeklyHours = Mapping[int, tuple[TimeRange, ...]]
-# Read-only extra openings: local date -> sorted, non-overlapping ranges.
-ExtraOpen = Mapping[date, tuple[TimeRange, ...]]
-
-_NO_HOURS: ReadOnlyWeeklyHours = MappingProxyType({})
-_NO_EXTRA_OPEN: ExtraOpen = MappingProxyType({})
-
-
-# --------------------------------------------------------------------------
-# The spec objects (the public result)
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionSpec:
-    """An extra question the customer answers when booking.
-
-    ``options`` is non-empty for ``select`` questions only. ``min``/``max``
-    bound a ``number`` answer (inclusive). ``max_length`` (characters) is set
-    for ``text`` (default 200) and ``textarea`` (default 2000), else None. A
-    required ``checkbox`` must be ticked (e.g. consent).
-    """
-
-    key: str
-    label: str
-    type: QuestionType
-    required: bool = False
-    options: tuple[str, ...] = ()
-    min: int | float | None = None
-    max: int | float | None = None
-    max_length: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceSpec:
-    """What a customer books. Every duration is a whole number of minutes.
-
-    ``duration``, ``step``, ``buffer_before`` and ``buffer_after`` are
-    multiples of 5. ``min_notice`` and ``max_advance`` bound a start relative
-    to now; ``cancel_until`` and ``reschedule_until`` are how long before the
-    start a customer may still cancel or move it (0 = until the start).
-    ``price_minor`` is in the currency's minor unit (cents for EUR);
-    ``price_minor is None`` (and ``currency is None``) means free.
-    ``step`` is the distance between slot starts (the file's default is the
-    duration). ``reminders`` are minutes before the start, longest first.
-
-    ``resource_groups``: the booking takes one resource from each group, e.g.
-    ``(("anna", "ben"), ("room-1", "room-2"))`` = any therapist and any room.
-    """
-
-    slug: str
-    name: str
-    duration: int
-    step: int
-    resource_groups: tuple[tuple[str, ...], ...]
-    description: str = ""
-    buffer_before: int = 0
-    buffer_after: int = 0
-    min_notice: int = 0
-    max_advance: int = DEFAULT_MAX_ADVANCE_MINUTES
-    cancel_until: int = 0
-    reschedule_until: int = 0
-    seats: int = 1
-    price_minor: int | None = None
-    currency: str | None = None
-    phone: PhoneMode = "optional"
-    reminders: tuple[int, ...] = DEFAULT_REMINDERS
-    questions: tuple[QuestionSpec, ...] = ()
-    enabled: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceSpec:
-    """Anything bookable: a person, a room, a court...
-
-    ``timezone`` and ``hours`` are None when the resource inherits the
-    site's. ``hours`` maps weekday (0 = Monday) to wall-clock ranges in the
-    resource's zone; an empty mapping means closed every weekday (only
-    ``extra_open`` dates then). ``closed`` holds local dates on which the
-    weekly hours do not apply; ``extra_open`` maps local dates to extra
-    ranges, which apply even on a closed date. Both mappings are read-only
-    (``types.MappingProxyType``); ``dict(...)`` gives a plain dict.
-    """
-
-    key: str
-    name: str
-    kind: ResourceKind
-    timezone: str | None = None
-    hours: ReadOnlyWeeklyHours | None = None
-    closed: frozenset[date] = frozenset()
-    extra_open: ExtraOpen = field(default_factory=lambda: _NO_EXTRA_OPEN)
-
-
-@dataclass(frozen=True, slots=True)
-class SiteSpec:
-    """One business, as described by its site file.
-
-    ``timezone`` is an IANA name. ``allowed_origins`` are normalised
-    ``scheme://host[:port]`` strings (lower case, default port dropped).
-    ``accent`` is ``#rrggbb`` in lower case. ``hours`` are the default weekly
-    hours (read-only, see :class:`ResourceSpec`; possibly empty), ``closed``
-    the dates the whole site is closed. ``hold_minutes`` is how long a picked
-    slot is held.
-    """
-
-    slug: str
-    name: str
-    timezone: str
-    locale: Locale = "en"
-    allowed_origins: tuple[str, ...] = ()
-    accent: str | None = None
-    contact_email: str | None = None
-    contact_phone: str | None = None
-    address: str | None = None  # one line: "Hafenstraße 12, 20457 Hamburg"
-    hours: ReadOnlyWeeklyHours = field(default_factory=lambda: _NO_HOURS)
-    closed: frozenset[date] = frozenset()
-    hold_minutes: int = DEFAULT_HOLD_MINUTES
-    max_reschedules: int = DEFAULT_MAX_RESCHEDULES
-    sms_enabled: bool = False
-    notify_email: str | None = None
-    resources: tuple[ResourceSpec, ...] = ()
-    services: tuple[ServiceSpec, ...] = ()
-    # Owner templates by name (see docs/messages.md): email names like
-    # "confirmed.de.txt", SMS names like "confirmed.de"; read-only mappings.
-    email_templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    sms_templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a site file.
-
-    ``path`` is where, in TOML's shape with 0-based indices
-    (``services[2].duration``); it is ``"line L, column C"`` for a syntax
-    error and empty for a problem with the whole file. ``subject`` names the
-    resource/service/question the path runs through, when it has a readable
-    key: ``service "assessment", question "reason"``.
-    """
-
-    path: str
-    message: str
-    subject: str | None = None
-
-    def __str__(self) -> str:
-        where = self.path
-        if self.subject:
-            where = f"{where} ({self.subject})"
-        return f"{where}: {self.message}" if where else self.message
-
-
-class SiteFileError(Exception):
-    """A site file could not be used; ``problems`` lists everything wrong.
-
-    ``str(error)`` has one line per problem: ``{source}: {problem}``.
-    """
-
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
-        super().__init__(source, list(problems))
-        self.source = source
-        self.problems: list[Problem] = list(problems)
-
-    def __str__(self) -> str:
-        return "\n".join(f"{self.source}: {problem}" for problem in self.problems)
 
 
 # --------------------------------------------------------------------------
@@ -385,7 +170,7 @@ def parse_site(text: str, *, source: str) -> SiteSpec:
         contact_email=raw_site.contact_email,
         contact_phone=raw_site.contact_phone,
         address=raw_site.address,
-        hours=_weekly(raw_site.hours) or _NO_HOURS,
+        hours=_weekly(raw_site.hours) or NO_HOURS,
         closed=_expand(raw_site.closed),
         hold_minutes=raw_site.hold_minutes,
         max_reschedules=raw_site.max_reschedules,
@@ -402,8 +187,6 @@ def parse_site(text: str, *, source: str) -> SiteSpec:
     )
 
 
-# The events messages are sent for; the same list as services.email_content.EVENTS.
-MESSAGE_EVENTS = ("confirmed", "rescheduled", "cancelled", "reminder")
 _EVENT = "|".join(MESSAGE_EVENTS)
 _LOCALE = "|".join(SUPPORTED_LOCALES)
 # "confirmed.txt" (any language) or "confirmed.de.txt"; parts: subject, text, HTML.
@@ -917,8 +700,6 @@ ServiceMinutes = Annotated[
 # A buffer: on the grid, at most a week like a service, so a booking's blocked
 # time (duration + buffers) is bounded: the busy-time query relies on it.
 BufferMinutes = Annotated[GridMinutes, AfterValidator(_minutes_between(0, MAX_SERVICE_MINUTES))]
-# The longest time one booking can block a resource, in minutes.
-MAX_BLOCK_MINUTES = 3 * MAX_SERVICE_MINUTES
 # One day's ranges: sorted, checked for overlaps, touching ranges joined.
 DayRanges = Annotated[
     list[Annotated[TimeRange, PlainValidator(_time_range)]], AfterValidator(_day_ranges)

@@ -1,0 +1,25 @@
+"""The app's Jinja templates: autoescaped, with gettext and ``asset()`` for static URLs."""
+
+from __future__ import annotations
+
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from slotwise.assets import TEMPLATES_DIR
+from slotwise.i18n import configure_jinja
+from slotwise.web.static import asset_url
+
+
+def template_config() -> TemplateConfig:
+    """Jinja templates from ``templates/``, autoescaped, with gettext and ``asset()``."""
+
+    def configure(engine: JinjaTemplateEngine) -> None:
+        configure_jinja(engine.engine)
+        engine.engine.globals["asset"] = asset_url
+        # Block tags leave no blank lines behind: smaller pages, same markup.
+        engine.engine.trim_blocks = True
+        engine.engine.lstrip_blocks = True
+
+    return TemplateConfig(
+        directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure
+    )

@@ -1,7 +1,7 @@
 """Benchmarks for availability (PRODUCT §10).
 
 Run: ``python bench/availability.py`` (with the package installed, or from the
-repository root: the script puts ``backend/`` on ``sys.path`` itself).
+repository root: the script puts the root, for ``tests.support``, and ``backend/`` on ``sys.path``).
 
 Engine part — the bar "slots for one service, 31 days, 10 resources, 15-min
 step, 5,000 existing bookings, engine only: median <= 10 ms". The scenario is
@@ -33,14 +33,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-try:
-    import slotwise  # noqa: F401
-except ImportError:  # not installed: run from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+# Run from a checkout (`python bench/x.py`): the repository root holds tests.support,
+# and backend/ the package when it is not installed.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
 from slotwise.domain.availability import find_slots
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, TimeRange
-from slotwise.testing import ServerProcess
+from tests.support.servers import ServerProcess
 
 ENGINE_BAR_MS = 10.0
 SEED = 20260311

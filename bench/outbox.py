@@ -21,10 +21,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-try:
-    import slotwise  # noqa: F401
-except ImportError:  # not installed: run from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+# Run from a checkout (`python bench/x.py`): the repository root holds tests.support,
+# and backend/ the package when it is not installed.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
 MESSAGES = 1_000
 DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
@@ -110,7 +110,7 @@ async def send_raw(url: str, emails: list) -> float:
 def main() -> int:
     from aiosmtpd.controller import Controller
 
-    from slotwise.testing import free_port
+    from tests.support.servers import free_port
 
     workdir = Path(tempfile.mkdtemp(prefix="slotwise-outbox-"))
     os.environ.update({"SLOTWISE_DATA_DIR": str(workdir),

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 # Importing the harness reads no settings; it only knows how to make databases.
-from slotwise.testing import create_postgres_database, drop_postgres_database
+from tests.support.postgres import create_postgres_database, drop_postgres_database
 
 DATABASE_KIND = os.environ.get("SLOTWISE_TEST_DATABASE", "sqlite")
 POSTGRES_SERVER = os.environ.get("SLOTWISE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")

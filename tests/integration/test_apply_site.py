@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from factories import add_booking
-from sitefiles import TEST_SITE, parse_test_site, write
 from slotwise.persistence.tables import Allocation, Booking, Resource, Service, Site
 from slotwise.services.sites import apply_site
+
+from tests.support.factories import add_booking
+from tests.support.sitefiles import TEST_SITE, parse_test_site, write
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbour-physio.toml"
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from factories import add_booking, add_hold
-from sitefiles import parse_test_site
 from slotwise.services.sites import apply_site
+
+from tests.support.factories import add_booking, add_hold
+from tests.support.sitefiles import parse_test_site
 
 TUESDAY = "2026-11-24"
 BASE = "/api/v1/sites/test-physio"

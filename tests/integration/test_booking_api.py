@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.persistence.tables import Allocation, Booking, Hold
 from slotwise.services.sites import apply_site
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
 
 BASE = "/api/v1/sites/test-physio"
 NINE = "2026-11-24T09:00:00+01:00"  # Tuesday, Anna's first quick slot

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.services.sites import apply_site
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
 
 
 @pytest.fixture

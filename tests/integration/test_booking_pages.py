@@ -17,9 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.persistence.tables import Booking, Hold
 from slotwise.services.sites import apply_site
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
 
 PAGE = "/book/test-physio"
 HTMX = {"HX-Request": "true"}

@@ -16,8 +16,9 @@ import pytest
 from slotwise.persistence.tables import Allocation, Booking, BookingEvent, Hold, IdempotencyRecord
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import load_site_file
-from slotwise.testing import ServerProcess, race, race_requests, tomorrow_at
-from sweep import capacity_violations
+
+from tests.support.servers import ServerProcess, race, race_requests, tomorrow_at
+from tests.support.sweep import capacity_violations
 
 SQUASH_CLUB = Path(__file__).resolve().parents[2] / "examples" / "squash-24-7.toml"
 BOOKINGS = "/api/v1/sites/night-owl-squash/bookings"

@@ -7,13 +7,14 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from sitefiles import parse_test_site
 from slotwise.adapters.dev_outbox import DevEmailSender, DevSmsSender
 from slotwise.persistence.tables import OutboxMessage
 from slotwise.services.delivery import Deliverer
 from slotwise.services.sites import apply_site
 from slotwise.settings import load_settings
 from slotwise.web.app import create_app
+
+from tests.support.sitefiles import parse_test_site
 
 SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.persistence.tables import TABLES, Booking, BookingEvent, OutboxMessage
 from slotwise.services.delivery import email_from_json
 from slotwise.services.sites import apply_site
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
-from sweep import capacity_violations
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
+from tests.support.sweep import capacity_violations
 
 BASE = "/api/v1/sites/test-physio"
 NINE, TEN = "2026-11-24T09:00:00+01:00", "2026-11-24T10:00:00+01:00"

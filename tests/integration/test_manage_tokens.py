@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from sitefiles import parse_test_site
 from slotwise.services import manage
 from slotwise.services.errors import NotFound
 from slotwise.services.sites import apply_site
 from slotwise.settings import load_settings
 from slotwise.web.app import create_app
+
+from tests.support.sitefiles import parse_test_site
 
 
 @pytest.fixture(autouse=True)

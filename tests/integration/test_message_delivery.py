@@ -8,8 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fake_twilio import FakeTwilio
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.adapters.dev_outbox import DevEmailSender
 from slotwise.adapters.twilio_sms import TwilioTexter
 from slotwise.clock import system_clock
@@ -18,7 +16,11 @@ from slotwise.services.delivery import Deliverer
 from slotwise.settings import load_settings
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import parse_site
-from slotwise.testing import ServerProcess, SmtpServer, tomorrow_at
+
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.servers import ServerProcess, tomorrow_at
+from tests.support.sitefiles import TEST_SITE, parse_test_site
+from tests.support.smtp import SmtpServer
 
 SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"

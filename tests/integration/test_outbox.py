@@ -9,7 +9,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.adapters.dev_outbox import DevSmsSender
 from slotwise.adapters.smtp import SmtpMailer
 from slotwise.persistence import outbox
@@ -17,7 +16,10 @@ from slotwise.persistence.tables import Booking, DeliveryAttempt, OutboxMessage
 from slotwise.services.delivery import Deliverer
 from slotwise.settings import load_settings
 from slotwise.services.sites import apply_site
-from slotwise.testing import SmtpServer, free_port
+
+from tests.support.servers import free_port
+from tests.support.sitefiles import TEST_SITE, parse_test_site
+from tests.support.smtp import SmtpServer
 
 SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"

@@ -7,10 +7,11 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from sitefiles import parse_test_site
 from slotwise.services.sites import apply_site
 from slotwise.settings import load_settings
 from slotwise.web.app import create_app
+
+from tests.support.sitefiles import parse_test_site
 
 LIMIT = 3
 

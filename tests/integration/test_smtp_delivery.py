@@ -16,7 +16,8 @@ from slotwise.adapters.delivery import PermanentDeliveryError, TransientDelivery
 from slotwise.adapters.smtp import SmtpMailer, email_message, parse_smtp_url
 from slotwise.persistence.bookings import BookingRecord
 from slotwise.services.email_content import build_booking_email
-from slotwise.testing import free_port
+
+from tests.support.servers import free_port
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

@@ -22,7 +22,6 @@ sequential requests for one day of availability against ``GET /api/v1/ping``.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import shutil
 import statistics
@@ -193,7 +192,7 @@ HTTP_BAR_RATIO = 3.0
 DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
 
 
-async def _seed(bookings: int, now: datetime) -> None:
+async def _seed(env: dict[str, str], bookings: int, now: datetime) -> None:
     """The demo site plus ``bookings`` assessments: about two and a half years of history up to the next weeks.
 
     Bookings fill the therapists' days back to back at 09:00, 10:00, ... so
@@ -201,12 +200,20 @@ async def _seed(bookings: int, now: datetime) -> None:
     """
     import uuid
 
+    from slotwise.persistence.engine import Database
     from slotwise.persistence.migrate import migrate
+    from slotwise.settings import Settings
+
+    async with Database(Settings.from_env(env)) as database:
+        await migrate(database.engine)
+        await _seed_rows(bookings, now)
+
+
+async def _seed_rows(bookings: int, now: datetime) -> None:
     from slotwise.persistence.tables import Allocation, Booking, Resource, Service, Site
     from slotwise.services.sites import apply_site
     from slotwise.sitefile import load_site_file
 
-    await migrate()
     await apply_site(load_site_file(DEMO_SITE), now=now)
     site = await Site.select().where(Site.slug == "harbour-physio").first()
     service = await Service.select().where(
@@ -262,10 +269,8 @@ def http_benchmark() -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="slotwise-bench-"))
     env = {"SLOTWISE_DATA_DIR": str(workdir),
            "SLOTWISE_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}"}
-    # Settings are read once per process: set them before Slotwise's persistence loads.
-    os.environ.update(env)
     now = datetime.now(UTC)
-    asyncio.run(_seed(HTTP_BOOKINGS, now))
+    asyncio.run(_seed(env, HTTP_BOOKINGS, now))
 
     try:
         with ServerProcess(env) as server, httpx.Client(base_url=server.url, timeout=10) as client:

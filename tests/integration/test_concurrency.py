@@ -26,9 +26,9 @@ CONTENDERS = 50
 
 
 @pytest.fixture(scope="module")
-async def servers(schema):
+async def servers(schema, server_environment):
     """Two independent server processes on the database of this run."""
-    first, second = ServerProcess(), ServerProcess()
+    first, second = ServerProcess(server_environment), ServerProcess(server_environment)
     with first, second:
         yield [first.url, second.url]
 

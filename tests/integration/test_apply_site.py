@@ -104,17 +104,6 @@ def test_the_apply_command_applies_and_reports_a_second_run_as_unchanged(tmp_pat
     assert "nothing changed" in second.stdout
 
 
-def test_check_validates_without_writing(tmp_path, slotwise):
-    path = write(tmp_path, TEST_SITE)
-
-    result = slotwise("apply", "--check", str(path))
-
-    assert result.returncode == 0, result.stderr
-    assert "ok" in result.stdout
-    listing = slotwise("apply", "--check", str(path))  # still nothing to compare against
-    assert listing.returncode == 0
-
-
 async def test_check_leaves_the_database_empty(tmp_path, slotwise):
     path = write(tmp_path, TEST_SITE)
 
@@ -153,13 +142,6 @@ async def test_a_bad_file_exits_nonzero_naming_file_and_path_and_changes_nothing
     assert "bad-site.toml" in result.stderr
     assert f": {path}" in result.stderr
     assert await snapshot() == before
-
-
-def test_the_demo_site_file_passes_its_own_check(slotwise):
-    result = slotwise("apply", "--check", str(EXAMPLE))
-
-    assert result.returncode == 0, result.stderr
-    assert "harbour-physio" in result.stdout
 
 
 async def test_the_demo_site_offers_assessments_with_a_therapist_and_a_room(client, slotwise):

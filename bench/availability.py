@@ -198,8 +198,6 @@ async def _seed(env: dict[str, str], bookings: int, now: datetime) -> None:
     Bookings fill the therapists' days back to back at 09:00, 10:00, ... so
     every day in range is busy, as in a practice that has run for a while.
     """
-    import uuid
-
     from slotwise.persistence.engine import Database
     from slotwise.persistence.migrate import migrate
     from slotwise.settings import Settings
@@ -210,6 +208,8 @@ async def _seed(env: dict[str, str], bookings: int, now: datetime) -> None:
 
 
 async def _seed_rows(bookings: int, now: datetime) -> None:
+    import uuid
+
     from slotwise.persistence.tables import Allocation, Booking, Resource, Service, Site
     from slotwise.services.sites import apply_site
     from slotwise.sitefile import load_site_file

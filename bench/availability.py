@@ -1,7 +1,7 @@
 """Benchmarks for availability (PRODUCT §10).
 
 Run: ``python bench/availability.py`` (with the package installed, or from the
-repository root: the script puts ``backend/`` on ``sys.path`` itself).
+repository root: the script puts the root, for ``tests.support``, and ``backend/`` on ``sys.path``).
 
 Engine part — the bar "slots for one service, 31 days, 10 resources, 15-min
 step, 5,000 existing bookings, engine only: median <= 10 ms". The scenario is
@@ -22,7 +22,6 @@ sequential requests for one day of availability against ``GET /api/v1/ping``.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import shutil
 import statistics
@@ -33,15 +32,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-try:
-    import slotwise  # noqa: F401
-except ImportError:  # not installed: run from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+# Run from a checkout (`python bench/x.py`): the repository root holds tests.support,
+# and backend/ the package when it is not installed.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
 from slotwise.domain.actors import Actor
 from slotwise.domain.availability import find_slots
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, TimeRange
-from slotwise.testing import ServerProcess
+from tests.support.servers import ServerProcess
 
 APPLIER = Actor.system("bench")
 
@@ -196,20 +195,28 @@ HTTP_BAR_RATIO = 3.0
 DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
 
 
-async def _seed(bookings: int, now: datetime) -> None:
+async def _seed(env: dict[str, str], bookings: int, now: datetime) -> None:
     """The demo site plus ``bookings`` assessments: about two and a half years of history up to the next weeks.
 
     Bookings fill the therapists' days back to back at 09:00, 10:00, ... so
     every day in range is busy, as in a practice that has run for a while.
     """
+    from slotwise.persistence.engine import Database
+    from slotwise.persistence.migrate import migrate
+    from slotwise.settings import Settings
+
+    async with Database(Settings.from_env(env)) as database:
+        await migrate(database.engine)
+        await _seed_rows(bookings, now)
+
+
+async def _seed_rows(bookings: int, now: datetime) -> None:
     import uuid
 
-    from slotwise.persistence.migrate import migrate
     from slotwise.persistence.tables import Allocation, Booking, Resource, Service, Site
     from slotwise.services.sites import apply_site
     from slotwise.sitefile import load_site_file
 
-    await migrate()
     await apply_site(load_site_file(DEMO_SITE), actor=APPLIER, now=now)
     site = await Site.select().where(Site.slug == "harbour-physio").first()
     service = await Service.select().where(
@@ -265,10 +272,8 @@ def http_benchmark() -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="slotwise-bench-"))
     env = {"SLOTWISE_DATA_DIR": str(workdir),
            "SLOTWISE_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}"}
-    # Settings are read once per process: set them before Slotwise's persistence loads.
-    os.environ.update(env)
     now = datetime.now(UTC)
-    asyncio.run(_seed(HTTP_BOOKINGS, now))
+    asyncio.run(_seed(env, HTTP_BOOKINGS, now))
 
     try:
         with ServerProcess(env) as server, httpx.Client(base_url=server.url, timeout=10) as client:

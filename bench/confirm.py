@@ -18,14 +18,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-try:
-    import slotwise  # noqa: F401
-except ImportError:  # not installed: run from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+# Run from a checkout (`python bench/x.py`): the repository root holds tests.support,
+# and backend/ the package when it is not installed.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
 import httpx
 
-from slotwise.testing import ServerProcess, create_postgres_database, drop_postgres_database
+from tests.support.postgres import create_postgres_database, drop_postgres_database
+from tests.support.servers import ServerProcess
 
 SITE_FILE = Path(__file__).resolve().parents[1] / "examples" / "squash-24-7.toml"
 BOOKINGS = "/api/v1/sites/night-owl-squash/bookings"

@@ -18,12 +18,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-try:
-    import slotwise  # noqa: F401
-except ImportError:  # not installed: run from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+# Run from a checkout (`python bench/x.py`): the repository root holds tests.support,
+# and backend/ the package when it is not installed.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
-from slotwise.testing import ServerProcess, book_first_free
+from tests.support.servers import ServerProcess, book_first_free
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

@@ -11,7 +11,6 @@ their ratio, and the duplicate count at the server (bar: 0).
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sys
 import tempfile
@@ -21,10 +20,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-try:
-    import slotwise  # noqa: F401
-except ImportError:  # not installed: run from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+# Run from a checkout (`python bench/x.py`): the repository root holds tests.support,
+# and backend/ the package when it is not installed.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
 MESSAGES = 1_000
 DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
@@ -45,7 +44,6 @@ class Inbox:
 async def queue_messages(now: datetime) -> list:
     """One real booking, then MESSAGES copies of its confirmation in the outbox."""
     from slotwise.persistence import outbox
-    from slotwise.persistence.migrate import migrate
     from slotwise.persistence.outbox import QueuedMessage
     from slotwise.persistence.tables import Booking, Site
     from slotwise.services import bookings
@@ -54,7 +52,6 @@ async def queue_messages(now: datetime) -> list:
     from slotwise.services.sites import apply_site
     from slotwise.sitefile import load_site_file
 
-    await migrate()
     from slotwise.domain.actors import Actor
     from slotwise.services.availability import get_availability, parse_availability_query
     from slotwise.services.config import ServiceConfig
@@ -115,11 +112,16 @@ async def send_raw(url: str, emails: list) -> float:
 
 def main() -> int:
     from aiosmtpd.controller import Controller
-    from slotwise.testing import free_port
+
+    from tests.support.servers import free_port
+
+    from slotwise.persistence.engine import Database
+    from slotwise.persistence.migrate import migrate
+    from slotwise.settings import Settings
 
     workdir = Path(tempfile.mkdtemp(prefix="slotwise-outbox-"))
-    os.environ.update({"SLOTWISE_DATA_DIR": str(workdir),
-                       "SLOTWISE_DATABASE_URL": f"sqlite:///{workdir / 'outbox.sqlite'}"})
+    settings = Settings.from_env({"SLOTWISE_DATA_DIR": str(workdir),
+                                  "SLOTWISE_DATABASE_URL": f"sqlite:///{workdir / 'outbox.sqlite'}"})
     inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -128,8 +130,10 @@ def main() -> int:
         now = datetime.now(UTC)
 
         async def run() -> tuple[float, float, list]:
-            emails = await queue_messages(now)
-            worker_seconds = await drain_with_worker(f"smtp://127.0.0.1:{port}", now)
+            async with Database(settings) as database:
+                await migrate(database.engine)
+                emails = await queue_messages(now)
+                worker_seconds = await drain_with_worker(f"smtp://127.0.0.1:{port}", now)
             worker_ids = Counter(inbox.message_ids)
             raw_seconds = await send_raw(f"smtp://127.0.0.1:{port}", emails)
             return worker_seconds, raw_seconds, worker_ids

@@ -26,7 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from slotwise.testing import ServerProcess, free_port
+from tests.support.servers import ServerProcess, free_port
+
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_SITE_FILE = REPO / "examples" / "harbour-physio.toml"

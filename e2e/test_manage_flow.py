@@ -23,7 +23,9 @@ from playwright.sync_api import Page, expect
 
 from e2e.harness import SITE, RunningSlotwise, demo_slotwise
 from e2e.pages import KeyboardSteps, assert_accessible
-from slotwise.testing import SmtpServer, book_first_free
+
+from tests.support.servers import book_first_free
+from tests.support.smtp import SmtpServer
 
 # Customer text that would run or render as markup if it were not escaped.
 NAME = '<img src=x onerror="window.__injected=1">Erika <b>Mustermann</b>'

@@ -9,7 +9,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import slotwise.persistence  # noqa: F401  (selects the Piccolo engine before tables are used)
 from slotwise.assets import DEMO_SITE_FILE
 from slotwise.settings import Settings, SettingsError, load_settings
 
@@ -29,7 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"slotwise: {exc}", file=sys.stderr)
         return 2
-    return args.handler(args, settings)
+    from slotwise.persistence.migrate import MigrationError
+
+    try:
+        return args.handler(args, settings)
+    except MigrationError as exc:
+        print(f"slotwise: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,10 +77,17 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_migrate_database(settings, report=print))
+    return 0
+
+
+async def _migrate_database(settings: Settings, report=None) -> None:
+    """Open the database of ``settings`` in this event loop, migrate it, close it."""
+    from slotwise.persistence.engine import Database
     from slotwise.persistence.migrate import migrate
 
-    asyncio.run(migrate(verbose=True))
-    return 0
+    async with Database(settings) as database:
+        await migrate(database.engine, report=report)
 
 
 def _apply(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,19 +102,21 @@ def _apply(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.file}: ok — site {spec.slug!r}, {len(spec.resources)} resources, "
               f"{len(spec.services)} services")
         return 0
-    report = asyncio.run(_migrate_and_apply(spec))
+    report = asyncio.run(_migrate_and_apply(settings, spec))
     _print_report(args.file, report)
     return 0
 
 
-async def _migrate_and_apply(spec):
+async def _migrate_and_apply(settings: Settings, spec):
     from slotwise.clock import system_clock
     from slotwise.domain.actors import Actor
+    from slotwise.persistence.engine import Database
     from slotwise.persistence.migrate import migrate
     from slotwise.services.sites import apply_site
 
-    await migrate()
-    return await apply_site(spec, actor=Actor.system("command"), now=system_clock())
+    async with Database(settings) as database:
+        await migrate(database.engine)
+        return await apply_site(spec, actor=Actor.system("command"), now=system_clock())
 
 
 def _print_report(path: Path, report) -> None:
@@ -119,10 +133,10 @@ def _print_report(path: Path, report) -> None:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from slotwise.persistence.migrate import migrate
     from slotwise.web.app import create_app
 
-    asyncio.run(migrate())
+    # Its own event loop: the server's pool is opened by the app, in uvicorn's loop.
+    asyncio.run(_migrate_database(settings))
     settings = settings.serving_at(args.host, args.port)
     uvicorn.run(create_app(settings, run_worker=True), host=args.host, port=args.port, log_level="info")
     return 0
@@ -130,26 +144,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from slotwise.clock import system_clock
-    from slotwise.persistence.engine import current_engine
+    from slotwise.persistence.engine import Database
     from slotwise.persistence.migrate import migrate
     from slotwise.services.delivery import OutboxWorker
 
     async def run() -> None:
-        await migrate()
-        engine = current_engine()
-        if hasattr(engine, "start_connection_pool"):
-            await engine.start_connection_pool()
-        worker = OutboxWorker(settings, system_clock)
-        stopped = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signal_number, stopped.set)
-        await worker.start()
-        print("slotwise worker: delivering the outbox (Ctrl-C to stop)", flush=True)
-        await stopped.wait()
-        await worker.stop()
-        if hasattr(engine, "close_connection_pool"):
-            await engine.close_connection_pool()
+        async with Database(settings) as database:
+            await migrate(database.engine)
+            worker = OutboxWorker(settings, system_clock)
+            stopped = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signal_number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signal_number, stopped.set)
+            await worker.start()
+            print("slotwise worker: delivering the outbox (Ctrl-C to stop)", flush=True)
+            await stopped.wait()
+            await worker.stop()
 
     asyncio.run(run())
     return 0
@@ -162,7 +172,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     settings = replace(settings, dev_outbox=True)
 
     spec = load_site_file(DEMO_SITE_FILE)
-    report = asyncio.run(_migrate_and_apply(spec))
+    report = asyncio.run(_migrate_and_apply(settings, spec))
     _print_report(DEMO_SITE_NAME, report)
     base = settings.serving_at(args.host, args.port).base_url
     first = spec.services[0].slug if spec.services else ""

@@ -2,8 +2,10 @@
 
 ``SLOTWISE_TEST_DATABASE=sqlite`` (default) uses a file in a temporary folder;
 ``=postgres`` creates a throwaway database ``slotwise_test_<random>`` on
-127.0.0.1:5432 and drops it at the end. The choice is made here, before any
-Slotwise module reads its settings, exactly as a deployment would make it.
+127.0.0.1:5432 (``SLOTWISE_TEST_POSTGRES`` names another server) and drops it
+at the end. The choice becomes ``Settings`` for the in-process app and its
+``Database``, and ``SLOTWISE_*`` variables for server processes
+(``server_environment``), exactly as a deployment would be configured.
 """
 
 from __future__ import annotations
@@ -15,51 +17,41 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
+from slotwise.clock import FixedClock
+from slotwise.persistence.engine import Database
+from slotwise.persistence.migrate import migrate
+from slotwise.persistence.tables import TABLES
+from slotwise.services.availability import forget_offers
+from slotwise.settings import Settings
+from slotwise.web.app import create_app
 
-# Importing the harness reads no settings; it only knows how to make databases.
-from slotwise.testing import create_postgres_database, drop_postgres_database
+from tests.support.config import environment
+from tests.support.postgres import create_postgres_database, drop_postgres_database
 
 DATABASE_KIND = os.environ.get("SLOTWISE_TEST_DATABASE", "sqlite")
 POSTGRES_SERVER = os.environ.get("SLOTWISE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
-_data_dir = Path(tempfile.mkdtemp(prefix="slotwise-test-"))
-os.environ["SLOTWISE_DATA_DIR"] = str(_data_dir)
-os.environ["SLOTWISE_SECRET_KEY"] = "integration-tests-" + "k" * 32
-os.environ["SLOTWISE_BASE_URL"] = "http://testserver.local"
-# The suite's one app serves hundreds of writes from one client address; the
-# limit itself is tested with an app of its own (test_rate_limit.py).
-os.environ["SLOTWISE_RATE_LIMIT"] = "0"
-
-
-if DATABASE_KIND == "postgres":
-    _postgres_url: str | None = create_postgres_database(POSTGRES_SERVER)
-    os.environ["SLOTWISE_DATABASE_URL"] = _postgres_url
-elif DATABASE_KIND == "sqlite":
-    _postgres_url = None
-    os.environ["SLOTWISE_DATABASE_URL"] = f"sqlite:///{_data_dir / 'test.sqlite'}"
-else:
-    raise RuntimeError(f"SLOTWISE_TEST_DATABASE must be sqlite or postgres, not {DATABASE_KIND!r}")
-
-# Only now may Slotwise read its settings.
-import slotwise.persistence  # noqa: E402,F401
-import httpx  # noqa: E402
-from piccolo.engine.postgres import PostgresEngine  # noqa: E402
-
-from slotwise.clock import FixedClock  # noqa: E402
-from slotwise.persistence.engine import current_engine  # noqa: E402
-from slotwise.persistence.migrate import migrate  # noqa: E402
-from slotwise.persistence.tables import TABLES  # noqa: E402
-from slotwise.services.availability import forget_offers  # noqa: E402
-from slotwise.settings import load_settings  # noqa: E402
-from slotwise.web.app import create_app  # noqa: E402
-
 # A Monday morning in Berlin winter time: 2026-11-23 08:00 CET.
 DEFAULT_NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
+_data_dir = Path(tempfile.mkdtemp(prefix="slotwise-test-"))
+if DATABASE_KIND == "postgres":
+    _postgres_url: str | None = create_postgres_database(POSTGRES_SERVER)
+    _database_url = _postgres_url
+elif DATABASE_KIND == "sqlite":
+    _postgres_url = None
+    _database_url = f"sqlite:///{_data_dir / 'test.sqlite'}"
+else:
+    raise RuntimeError(f"SLOTWISE_TEST_DATABASE must be sqlite or postgres, not {DATABASE_KIND!r}")
+
+ENVIRONMENT = environment(_database_url, _data_dir)
+SETTINGS = Settings.from_env(ENVIRONMENT)
+
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"slotwise database: {DATABASE_KIND} ({os.environ['SLOTWISE_DATABASE_URL']})"
+    return f"slotwise database: {DATABASE_KIND} ({SETTINGS.database_url})"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -82,19 +74,32 @@ def database_kind() -> str:
 
 
 @pytest.fixture(scope="session")
-async def schema() -> AsyncIterator[None]:
-    """Migrated schema; on PostgreSQL also the connection pool, owned by the test loop.
+def settings() -> Settings:
+    """The settings of this run's in-process app."""
+    return SETTINGS
+
+
+@pytest.fixture(scope="session")
+def server_environment() -> dict[str, str]:
+    """The ``SLOTWISE_*`` variables that point a server process or command at this run's database."""
+    return dict(ENVIRONMENT)
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """This run's database, open (tables bound; on PostgreSQL the pool, owned by the test loop).
 
     The app is driven in the same event loop as the tests (see ``client``), so
     one pool serves both, as it does in a server process.
     """
-    await migrate()
-    engine = current_engine()
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool()
-    yield
-    if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
+    async with Database(settings) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+async def schema(database: Database) -> None:
+    """The database, migrated."""
+    await migrate(database.engine)
 
 
 @pytest.fixture(autouse=True)
@@ -116,13 +121,10 @@ def reset_clock(clock: FixedClock) -> None:
 
 
 @pytest.fixture(scope="session")
-async def client(schema: None, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(), clock=clock)
+async def client(schema: None, settings: Settings, database: Database,
+                 clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+    # httpx's transport runs no lifespan: the app uses the database opened above.
+    app = create_app(settings, database=database, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
         yield http
-
-
-@pytest.fixture(scope="session")
-def engine():
-    return current_engine()

@@ -9,23 +9,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from factories import add_booking
-from sitefiles import TEST_SITE, parse_test_site, write
 from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import Allocation, Booking, Resource, Service, Site
 from slotwise.services.sites import apply_site
+
+from tests.support.factories import add_booking
+from tests.support.sitefiles import TEST_SITE, parse_test_site, write
 
 APPLIER = Actor.system("tests")
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbour-physio.toml"
 
 
-def slotwise(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the installed command against the database this suite uses."""
-    return subprocess.run(
-        [sys.executable, "-m", "slotwise.cli", *args],
-        capture_output=True, text=True, timeout=120, env=os.environ.copy(),
-    )
+@pytest.fixture
+def slotwise(server_environment):
+    """Runs the installed command against the database this suite uses."""
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "slotwise.cli", *args],
+            capture_output=True, text=True, timeout=120, env={**os.environ, **server_environment},
+        )
+    return run
 
 
 async def snapshot() -> dict[str, list[dict]]:
@@ -90,7 +94,7 @@ async def test_removed_resources_and_services_are_retired_not_deleted(clock):
     assert klass["enabled"] is False
 
 
-def test_the_apply_command_applies_and_reports_a_second_run_as_unchanged(tmp_path):
+def test_the_apply_command_applies_and_reports_a_second_run_as_unchanged(tmp_path, slotwise):
     path = write(tmp_path, TEST_SITE)
 
     first = slotwise("apply", str(path))
@@ -102,18 +106,7 @@ def test_the_apply_command_applies_and_reports_a_second_run_as_unchanged(tmp_pat
     assert "nothing changed" in second.stdout
 
 
-def test_check_validates_without_writing(tmp_path):
-    path = write(tmp_path, TEST_SITE)
-
-    result = slotwise("apply", "--check", str(path))
-
-    assert result.returncode == 0, result.stderr
-    assert "ok" in result.stdout
-    listing = slotwise("apply", "--check", str(path))  # still nothing to compare against
-    assert listing.returncode == 0
-
-
-async def test_check_leaves_the_database_empty(tmp_path):
+async def test_check_leaves_the_database_empty(tmp_path, slotwise):
     path = write(tmp_path, TEST_SITE)
 
     result = slotwise("apply", "--check", str(path))
@@ -137,7 +130,7 @@ BAD_EDITS = [
 
 @pytest.mark.parametrize(("old", "new", "path"), BAD_EDITS)
 async def test_a_bad_file_exits_nonzero_naming_file_and_path_and_changes_nothing(
-    tmp_path, clock, old, new, path
+    tmp_path, clock, old, new, path, slotwise
 ):
     await apply_site(parse_test_site(), actor=APPLIER, now=clock())
     before = await snapshot()
@@ -153,14 +146,7 @@ async def test_a_bad_file_exits_nonzero_naming_file_and_path_and_changes_nothing
     assert await snapshot() == before
 
 
-def test_the_demo_site_file_passes_its_own_check():
-    result = slotwise("apply", "--check", str(EXAMPLE))
-
-    assert result.returncode == 0, result.stderr
-    assert "harbour-physio" in result.stdout
-
-
-async def test_the_demo_site_offers_assessments_with_a_therapist_and_a_room(client):
+async def test_the_demo_site_offers_assessments_with_a_therapist_and_a_room(client, slotwise):
     assert slotwise("apply", str(EXAMPLE)).returncode == 0
 
     response = await client.get(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import add_booking, add_hold
-from sitefiles import parse_test_site
 from slotwise.domain.actors import Actor
 from slotwise.services.sites import apply_site
+
+from tests.support.factories import add_booking, add_hold
+from tests.support.sitefiles import parse_test_site
 
 APPLIER = Actor.system("tests")
 

@@ -6,10 +6,11 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import Allocation, Booking, Hold
 from slotwise.services.sites import apply_site
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
 
 APPLIER = Actor.system("tests")
 

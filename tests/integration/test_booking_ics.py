@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.domain.actors import Actor
 from slotwise.services.sites import apply_site
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
 
 APPLIER = Actor.system("tests")
 

@@ -16,8 +16,9 @@ from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import Allocation, Booking, BookingEvent, Hold, IdempotencyRecord
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import load_site_file
-from slotwise.testing import ServerProcess, race, race_requests, tomorrow_at
-from sweep import capacity_violations
+
+from tests.support.servers import ServerProcess, race, race_requests, tomorrow_at
+from tests.support.sweep import capacity_violations
 
 APPLIER = Actor.system("tests")
 
@@ -27,9 +28,9 @@ CONTENDERS = 50
 
 
 @pytest.fixture(scope="module")
-async def servers(schema):
+async def servers(schema, server_environment):
     """Two independent server processes on the database of this run."""
-    first, second = ServerProcess(), ServerProcess()
+    first, second = ServerProcess(server_environment), ServerProcess(server_environment)
     with first, second:
         yield [first.url, second.url]
 

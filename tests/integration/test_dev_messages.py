@@ -6,23 +6,23 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from sitefiles import parse_test_site
 from slotwise.adapters.dev_outbox import DevEmailSender, DevSmsSender
 from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import OutboxMessage
 from slotwise.services.delivery import Deliverer
 from slotwise.services.sites import apply_site
-from slotwise.settings import load_settings
 from slotwise.web.app import create_app
+
+from tests.support.config import SECRET_KEY
+from tests.support.sitefiles import parse_test_site
 
 APPLIER = Actor.system("tests")
 
-SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 
 @pytest.fixture
-async def dev_client(clock, schema):
+async def dev_client(clock, schema, settings, database):
     await apply_site(parse_test_site(), actor=APPLIER, now=clock())
-    app = create_app(replace(load_settings(), dev_outbox=True), clock=clock)
+    app = create_app(replace(settings, dev_outbox=True), database=database, clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://testserver.local") as http:
         yield http
@@ -33,7 +33,7 @@ async def test_a_booking_shows_up_in_the_development_outbox_with_its_manage_link
         "service": "quick", "start": "2026-11-24T09:00:00+01:00",
         "customer": {"name": "<script>alert(1)</script> Erika", "email": "erika@example.com"}})
     assert booked.status_code == 201
-    await Deliverer(secret_key=SECRET, email=DevEmailSender(), sms=DevSmsSender(), clock=clock).deliver_due()
+    await Deliverer(secret_key=SECRET_KEY, email=DevEmailSender(), sms=DevSmsSender(), clock=clock).deliver_due()
 
     page = await dev_client.get("/dev/messages/")
 

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import TABLES, Booking, BookingEvent, OutboxMessage
 from slotwise.services.delivery import email_from_json
 from slotwise.services.sites import apply_site
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
-from sweep import capacity_violations
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
+from tests.support.sweep import capacity_violations
 
 APPLIER = Actor.system("tests")
 
@@ -85,20 +86,6 @@ async def test_a_cancelled_booking_still_says_whom_it_was_with(client):
     assert [r["key"] for r in (await client.get(manage(token))).json()["booking"]["resources"]] == ["anna"]
     row = await OutboxMessage.select().where(OutboxMessage.event == "cancelled").first().output(load_json=True)
     assert "Anna Berg" in email_from_json(row["content"]).text
-
-
-async def test_the_migration_fills_in_the_resources_of_bookings_made_before_it(client):
-    from importlib import import_module
-
-    migration = import_module("slotwise.persistence.migrations.slotwise_2026_12_01t04_28_00_000000")
-    token = await book(client)
-    await Booking.update({Booking.resource_ids: []}, force=True)  # as stored before the column existed
-
-    manager = await migration.forwards()
-    for step in manager.raw:
-        await step()
-
-    assert [r["key"] for r in (await client.get(manage(token))).json()["booking"]["resources"]] == ["anna"]
 
 
 async def test_cancelling_twice_is_harmless(client):

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from html import unescape
 
 import pytest
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.domain.actors import Actor
 from slotwise.services.sites import apply_site
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
 
 APPLIER = Actor.system("tests")
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sitefiles import parse_test_site
 from slotwise.domain.actors import Actor
 from slotwise.services import manage_links as manage
 from slotwise.services.errors import NotFound
 from slotwise.services.sites import apply_site
-from slotwise.settings import load_settings
 from slotwise.web.app import create_app
+
+from tests.support.sitefiles import parse_test_site
 
 APPLIER = Actor.system("tests")
 
@@ -28,8 +28,8 @@ async def booked(client, clock) -> str:
     return response.json()["manage_url"].rsplit("/", 1)[1]
 
 
-async def test_ten_thousand_random_tokens_find_no_booking(booked, clock):
-    secret = load_settings().secret_key
+async def test_ten_thousand_random_tokens_find_no_booking(booked, clock, settings):
+    secret = settings.secret_key
     hits = 0
     for _ in range(10_000):
         try:
@@ -52,8 +52,9 @@ async def test_a_token_of_any_characters_is_just_unknown(client, path):
     assert (response.status_code, posted.status_code) == (404, 404)
 
 
-async def test_guessing_over_http_is_stopped_by_the_rate_limit_long_before(booked, clock, schema):
-    app = create_app(replace(load_settings(), rate_limit_per_minute=60), clock=clock)
+async def test_guessing_over_http_is_stopped_by_the_rate_limit_long_before(booked, clock, schema, settings,
+                                                                           database):
+    app = create_app(replace(settings, rate_limit_per_minute=60), database=database, clock=clock)
     statuses = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as http:
         for _ in range(100):
@@ -64,8 +65,8 @@ async def test_guessing_over_http_is_stopped_by_the_rate_limit_long_before(booke
     assert set(statuses[60:]) == {429}
 
 
-async def test_a_known_token_stops_working_thirty_days_after_the_booking_ends(booked, clock):
-    secret = load_settings().secret_key
+async def test_a_known_token_stops_working_thirty_days_after_the_booking_ends(booked, clock, settings):
+    secret = settings.secret_key
     clock.now = datetime(2026, 12, 24, 8, 29, tzinfo=UTC)  # ends 08:30 on 24 Nov, + 30 days
     assert await manage.booking_for_token(booked, secret_key=secret, now=clock())
     clock.now = datetime(2026, 12, 24, 8, 31, tzinfo=UTC)

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fake_twilio import FakeTwilio
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.adapters.dev_outbox import DevEmailSender
 from slotwise.adapters.twilio_sms import TwilioTexter
 from slotwise.clock import system_clock
@@ -16,13 +14,16 @@ from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import OptOut, OutboxMessage
 from slotwise.services.delivery import Deliverer
 from slotwise.services.sites import apply_site
-from slotwise.settings import load_settings
 from slotwise.sitefile import parse_site
-from slotwise.testing import ServerProcess, SmtpServer, tomorrow_at
+
+from tests.support.config import SECRET_KEY
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.servers import ServerProcess, tomorrow_at
+from tests.support.sitefiles import TEST_SITE, parse_test_site
+from tests.support.smtp import SmtpServer
 
 APPLIER = Actor.system("tests")
 
-SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"
 SID, TOKEN = "AC" + "1" * 32, "test-token"
 SMS_SITE = TEST_SITE.replace('contact_phone = "+49 40 1111111"',
@@ -53,7 +54,7 @@ async def test_confirmation_sms_reach_twilio_and_each_error_is_handled_as_its_ki
     failures = {OPTED_OUT: (400, 21610), INVALID: (400, 21211), THROTTLED: (429, 20429)}
     async with FakeTwilio(failures=failures) as peer:
         texter = TwilioTexter(SID, TOKEN, api_base=peer.base_url)
-        deliverer = Deliverer(secret_key=SECRET, email=DevEmailSender(), sms=texter, clock=clock, jitter=lambda: 0.0)
+        deliverer = Deliverer(secret_key=SECRET_KEY, email=DevEmailSender(), sms=texter, clock=clock, jitter=lambda: 0.0)
         await book(client, "2026-11-24T09:00:00+01:00", "+4915199999999", 0)
         await book(client, "2026-11-24T09:30:00+01:00", OPTED_OUT, 1)
         await book(client, "2026-11-24T10:00:00+01:00", INVALID, 2)
@@ -80,10 +81,13 @@ async def test_confirmation_sms_reach_twilio_and_each_error_is_handled_as_its_ki
         await texter.aclose()
 
 
-async def test_a_server_process_delivers_to_the_smtp_and_twilio_peers_it_is_pointed_at(schema):
+async def test_a_server_process_delivers_to_the_smtp_and_twilio_peers_it_is_pointed_at(
+    schema, server_environment
+):
     with SmtpServer() as smtp:
         async with FakeTwilio() as peer:
-            env = {"SLOTWISE_SMTP_URL": smtp.url,
+            env = {**server_environment,
+                   "SLOTWISE_SMTP_URL": smtp.url,
                    "SLOTWISE_MAIL_FROM": "bookings@night-owl.example",
                    "SLOTWISE_TWILIO_ACCOUNT_SID": SID, "SLOTWISE_TWILIO_AUTH_TOKEN": TOKEN,
                    "SLOTWISE_TWILIO_FROM": "+15005550006", "SLOTWISE_TWILIO_API_BASE": peer.base_url}

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.adapters.dev_outbox import DevSmsSender
 from slotwise.adapters.smtp import SmtpMailer
 from slotwise.domain.actors import Actor
@@ -16,12 +15,14 @@ from slotwise.persistence import outbox
 from slotwise.persistence.tables import Booking, DeliveryAttempt, OutboxMessage
 from slotwise.services.delivery import Deliverer
 from slotwise.services.sites import apply_site
-from slotwise.settings import load_settings
-from slotwise.testing import SmtpServer, free_port
+
+from tests.support.config import SECRET_KEY
+from tests.support.servers import free_port
+from tests.support.sitefiles import TEST_SITE, parse_test_site
+from tests.support.smtp import SmtpServer
 
 APPLIER = Actor.system("tests")
 
-SECRET = load_settings().secret_key  # the key the app signs manage tokens with
 BASE = "/api/v1/sites/test-physio"
 NOTIFY_SITE = TEST_SITE.replace(
     'contact_phone = "+49 40 1111111"',
@@ -44,7 +45,7 @@ async def site(clock) -> None:
 
 @pytest.fixture
 def deliverer(smtp, clock) -> Deliverer:
-    return Deliverer(secret_key=SECRET, email=SmtpMailer(smtp.url), sms=DevSmsSender(), clock=clock, jitter=lambda: 0.0)
+    return Deliverer(secret_key=SECRET_KEY, email=SmtpMailer(smtp.url), sms=DevSmsSender(), clock=clock, jitter=lambda: 0.0)
 
 
 def booking_body(start: str, n: int = 0) -> dict:
@@ -162,7 +163,7 @@ async def test_two_workers_at_once_send_each_message_once(client, smtp, clock):
     for n, start in enumerate(["2026-11-24T09:00:00+01:00", "2026-11-24T10:00:00+01:00",
                                "2026-11-24T11:00:00+01:00", "2026-11-24T13:00:00+01:00"]):
         await book(client, start, n)
-    workers = [Deliverer(secret_key=SECRET, email=SmtpMailer(smtp.url), sms=DevSmsSender(), clock=clock) for _ in range(2)]
+    workers = [Deliverer(secret_key=SECRET_KEY, email=SmtpMailer(smtp.url), sms=DevSmsSender(), clock=clock) for _ in range(2)]
 
     await asyncio.gather(*(w.deliver_due(limit=1) for w in workers for _ in range(3)))
     while await workers[0].deliver_due():
@@ -184,7 +185,7 @@ async def test_a_permanent_refusal_fails_the_message_at_once(client, clock):
     controller.start()
     try:
         await book(client)
-        deliverer = Deliverer(secret_key=SECRET, email=SmtpMailer(f"smtp://127.0.0.1:{port}"), sms=DevSmsSender(), clock=clock)
+        deliverer = Deliverer(secret_key=SECRET_KEY, email=SmtpMailer(f"smtp://127.0.0.1:{port}"), sms=DevSmsSender(), clock=clock)
         await deliverer.deliver_due()
     finally:
         controller.stop()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sitefiles import TEST_SITE, parse_test_site
 from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import OutboxMessage
 from slotwise.services.delivery import email_from_json, sms_from_json
 from slotwise.services.sites import apply_site
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
 
 APPLIER = Actor.system("tests")
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from sitefiles import parse_test_site
 from slotwise.domain.actors import Actor
 from slotwise.services.sites import apply_site
-from slotwise.settings import load_settings
 from slotwise.web.app import create_app
+
+from tests.support.sitefiles import parse_test_site
 
 APPLIER = Actor.system("tests")
 
@@ -18,9 +18,9 @@ LIMIT = 3
 
 
 @pytest.fixture
-async def limited_client(clock, schema):
+async def limited_client(clock, schema, settings, database):
     await apply_site(parse_test_site(), actor=APPLIER, now=clock())
-    app = create_app(replace(load_settings(), rate_limit_per_minute=LIMIT), clock=clock)
+    app = create_app(replace(settings, rate_limit_per_minute=LIMIT), database=database, clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://testserver.local") as http:
         yield http

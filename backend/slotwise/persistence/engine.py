@@ -1,4 +1,11 @@
-"""Database engines for the two supported back ends."""
+"""Database engines for the two supported back ends, and the one place the tables learn theirs.
+
+The engine is built from ``Settings`` (``create_engine``) and handed to the
+tables by ``bind``, which only ``Database.open`` calls: the app factory opens
+its ``Database`` on startup and closes it on shutdown, every command opens one
+around its work, and the tests open one for their database. Nothing reads an
+environment variable or a Piccolo conf module to find the engine.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +30,65 @@ def create_engine(settings: Settings) -> Engine:
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     return SQLiteEngine(path=str(path), timeout=SQLITE_LOCK_TIMEOUT)
+
+
+_bound: Engine | None = None
+
+
+def bind(engine: Engine) -> None:
+    """Point every table at ``engine``: from here on queries on the tables run there.
+
+    The tables are module-level classes, so there is one bound engine per
+    process. Only ``Database.open`` calls this.
+    """
+    global _bound
+    from slotwise.persistence.tables import TABLES
+
+    for table in TABLES:
+        table._meta.db = engine
+    _bound = engine
+
+
+def current_engine() -> Engine:
+    """The engine the tables are bound to (by the last ``Database.open``)."""
+    if _bound is None:
+        raise RuntimeError("no database is open: open a slotwise.persistence.engine.Database first")
+    return _bound
+
+
+class Database:
+    """The database of one process: its engine, and the one place its connections open and close.
+
+    ``open`` binds the tables to the engine, starts PostgreSQL's connection
+    pool (without one every query would open a connection) and turns on
+    SQLite's write-ahead log; ``close`` stops the pool. Use it as
+    ``async with Database(settings) as db:`` or call ``open``/``close`` from
+    an app's startup and shutdown. A pool belongs to the event loop that
+    started it, so open and close in the same loop.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = create_engine(settings)
+
+    async def open(self) -> Database:
+        bind(self.engine)
+        if isinstance(self.engine, PostgresEngine):
+            await self.engine.start_connection_pool()
+        elif isinstance(self.engine, SQLiteEngine):
+            # Write-ahead logging lets the availability reads go on while a
+            # booking holds the write lock; the file keeps the setting.
+            await self.engine.run_ddl("PRAGMA journal_mode=WAL")
+        return self
+
+    async def close(self) -> None:
+        if isinstance(self.engine, PostgresEngine):
+            await self.engine.close_connection_pool()
+
+    async def __aenter__(self) -> Database:
+        return await self.open()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 # SQLite writers of one process queue here before asking SQLite for its lock.
@@ -57,13 +123,6 @@ def read_transaction(db: Engine):
     from the pool per query on PostgreSQL); one answer's reads share one.
     """
     return db.transaction()
-
-
-def current_engine() -> Engine:
-    """The engine the tables are bound to (chosen by ``PICCOLO_CONF``)."""
-    from slotwise.persistence.tables import Site
-
-    return Site._meta.db
 
 
 def is_unique_violation(exc: BaseException) -> bool:

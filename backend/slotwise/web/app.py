@@ -7,10 +7,9 @@ from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from piccolo.engine.postgres import PostgresEngine
 
 from slotwise.clock import Clock, system_clock
-from slotwise.persistence.engine import current_engine
+from slotwise.persistence.engine import Database
 from slotwise.services.config import ServiceConfig
 from slotwise.services.delivery import OutboxWorker
 from slotwise.settings import Settings, load_settings
@@ -30,22 +29,22 @@ from slotwise.web.widget_routes import demo_page, widget_js
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock = system_clock, run_worker: bool = False
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Clock = system_clock,
+    run_worker: bool = False,
 ) -> Litestar:
-    """The app; with ``run_worker`` it also delivers the outbox in the background."""
+    """The app; with ``run_worker`` it also delivers the outbox in the background.
+
+    The database is built from ``settings`` unless one is given, and opened on
+    startup (binding the tables to it) and closed on shutdown. Tests that
+    drive the app without its lifespan open their ``Database`` themselves.
+    """
     settings = settings or load_settings()
     config = ServiceConfig.from_settings(settings)
+    database = database or Database(settings)
     worker = OutboxWorker(settings, clock) if run_worker else None
-
-    async def start_pool() -> None:
-        engine = current_engine()
-        if isinstance(engine, PostgresEngine):
-            await engine.start_connection_pool()
-
-    async def close_pool() -> None:
-        engine = current_engine()
-        if isinstance(engine, PostgresEngine):
-            await engine.close_connection_pool()
 
     return Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi, widget_js, demo_page,
@@ -63,8 +62,8 @@ def create_app(
         # Pages, fragments and JSON shrink 4-6x; the widget's byte budget counts gzipped.
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         middleware=[limit.middleware for limit in [rate_limit_config(settings.rate_limit_per_minute)] if limit],
-        on_startup=[start_pool, *([worker.start] if worker else [])],
-        on_shutdown=[*([worker.stop] if worker else []), close_pool],
+        on_startup=[database.open, *([worker.start] if worker else [])],
+        on_shutdown=[*([worker.stop] if worker else []), database.close],
         openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
     )

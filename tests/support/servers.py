@@ -1,23 +1,19 @@
-"""Helpers for running Slotwise as real server processes (tests, browser tests, benchmarks)."""
+"""Slotwise as real server processes, and clients that race them (tests, browser tests, benchmarks)."""
 
 from __future__ import annotations
 
 import asyncio
-import email
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
 
@@ -86,70 +82,6 @@ class ServerProcess:
         self.stop()
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts, parsed.
-
-    The server runs in its own thread; ``wait_for`` lets another thread (a
-    browser test, say) block until the message it expects has arrived.
-    """
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self._arrived = threading.Condition()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        with self._arrived:
-            self.messages.append(message)
-            self._arrived.notify_all()
-        return "250 Message accepted"
-
-    def wait_for(self, wanted: Callable[[EmailMessage], bool], count: int = 1,
-                 timeout: float = 30) -> list[EmailMessage]:
-        """The first ``count`` messages that are ``wanted``, once that many have arrived."""
-        def found() -> list[EmailMessage] | None:
-            hits = [m for m in self.messages if wanted(m)]
-            return hits[:count] if len(hits) >= count else None
-
-        with self._arrived:
-            hits = self._arrived.wait_for(found, timeout)
-        if hits is None:
-            raise TimeoutError(f"{count} wanted message(s) did not arrive within {timeout} s "
-                               f"({len(self.messages)} other(s) did)")
-        return hits
-
-
-class SmtpServer:
-    """A real SMTP server (aiosmtpd) on loopback that can be taken down and brought back on its port."""
-
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.controller = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def up(self) -> SmtpServer:
-        from aiosmtpd.controller import Controller  # a test dependency, not the app's
-
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        return self
-
-    def down(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def __enter__(self) -> SmtpServer:
-        return self.up()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.down()
-
-
 def book_first_free(base: str, site: str, service: str, booking: Mapping[str, object], *,
                     from_days: int = 3, within_days: int = 40) -> dict:
     """Books the first free start of ``service`` on a running server; returns the 201 answer.
@@ -206,30 +138,3 @@ async def race_requests(urls: list[str], requests: list[tuple[str, dict]]) -> Ra
         await asyncio.gather(*(one(http, urls[i % len(urls)], path, body)
                                for i, (path, body) in enumerate(requests)))
     return outcome
-
-
-POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
-
-
-async def _postgres_admin(server: str, statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(f"{server}/postgres", timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def create_postgres_database(server: str = POSTGRES_SERVER, prefix: str = "slotwise_test") -> str:
-    """A new empty database ``{prefix}_<random>`` on ``server``; returns its URL."""
-    import secrets
-
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    asyncio.run(_postgres_admin(server, f'CREATE DATABASE "{name}"'))
-    return f"{server}/{name}"
-
-
-def drop_postgres_database(url: str) -> None:
-    server, name = url.rsplit("/", 1)
-    asyncio.run(_postgres_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from fake_twilio import FakeTwilio
 
 from slotwise.adapters.delivery import (
     OutgoingSms,
@@ -15,7 +14,9 @@ from slotwise.adapters.delivery import (
     TransientDeliveryError,
 )
 from slotwise.adapters.twilio_sms import RebasedAsyncHttpClient, TwilioTexter
-from slotwise.testing import free_port
+
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.servers import free_port
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token"

@@ -23,7 +23,8 @@ from slotwise.domain.model import (
     SiteRef,
 )
 from slotwise.services.email_content import build_booking_email
-from slotwise.testing import free_port
+
+from tests.support.servers import free_port
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from slotwise.testing import free_port
+from tests.support.servers import free_port
 
 API_VERSION = "2010-04-01"
 

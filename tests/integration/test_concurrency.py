@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from slotwise.domain.actors import Actor
-from slotwise.persistence.tables import Allocation, Booking, BookingEvent, Hold, IdempotencyRecord
+from slotwise.persistence.tables import Allocation, Booking, BookingEvent, Hold, IdempotencyKey
 from slotwise.services.sites import apply_site
 from slotwise.sitefile import load_site_file
 
@@ -43,7 +43,7 @@ async def empty_database(schema):
     couple of seconds; deleting and re-creating the site under it (new ids on
     PostgreSQL) is nothing a deployment does, so these tests don't either.
     """
-    for table in (IdempotencyRecord, BookingEvent, Allocation, Hold, Booking):
+    for table in (IdempotencyKey, BookingEvent, Allocation, Hold, Booking):
         await table.delete(force=True)
 
 

@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slotwise.domain.actors import Actor
+
 
 class ResourceKind(StrEnum):
     PERSON = "person"
@@ -328,3 +330,4 @@ class HistoryEntry:
     kind: str
     data: Mapping[str, Any]
     at: datetime  # UTC
+    actor: Actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -17,7 +17,6 @@ from slotwise.persistence.tables import (
     Allocation,
     Booking,
     Hold,
-    IdempotencyRecord,
     Resource,
 )
 
@@ -143,34 +142,6 @@ async def insert_booking(new: NewBooking, *, manage_token_hash: str, uid: uuid.U
     await Allocation.insert(*_allocations(new.rules, new.service_id, new.resource_ids, new.start,
                                           booking=booking_id))
     return booking_id
-
-
-async def find_idempotency(site_id: int, scope: str, key: str, now: datetime) -> dict[str, Any] | None:
-    return await (
-        IdempotencyRecord.select()
-        .where(
-            (IdempotencyRecord.site == site_id)
-            & (IdempotencyRecord.scope == scope)
-            & (IdempotencyRecord.key == key)
-            & (IdempotencyRecord.expires_at > now)
-        )
-        .first()
-    )
-
-
-async def record_idempotency(
-    *, site_id: int, scope: str, key: str, request_hash: str, booking_id: int, now: datetime,
-    keep: timedelta,
-) -> None:
-    # An expired record of the same key is replaced, so a key can be reused after it lapses.
-    await IdempotencyRecord.delete().where(
-        (IdempotencyRecord.site == site_id) & (IdempotencyRecord.scope == scope)
-        & (IdempotencyRecord.key == key)
-    )
-    await IdempotencyRecord.insert(
-        IdempotencyRecord(site=site_id, scope=scope, key=key, request_hash=request_hash,
-                          booking=booking_id, created_at=now, expires_at=now + keep)
-    )
 
 
 async def load_booking(booking_id: int) -> model.Booking:

@@ -30,6 +30,8 @@ EMAIL_LENGTH = 254  # RFC 5321 path limit
 PHONE_LENGTH = 32  # E.164 is 15 digits; leave room for the "+" and extensions
 # Stripe and the IETF Idempotency-Key draft use opaque keys; 255 holds any UUID or ULID form.
 IDEMPOTENCY_KEY_LENGTH = 255
+# "booking:<id>:cancel:customer:manage-link" and the like; room for long actor refs.
+IDEMPOTENCY_SCOPE_LENGTH = 160
 
 
 class Site(Table, tablename="site", help_text="A tenant: one business."):
@@ -98,7 +100,7 @@ class Booking(Table, tablename="booking", help_text="A customer's confirmed time
     uid = UUID(unique=True, help_text="public id; also the stable iCalendar UID")
     site = ForeignKey(references=Site, index=True)
     service = ForeignKey(references=Service)
-    status = Varchar(length=16, default="confirmed", help_text="confirmed | cancelled | pending")
+    status = Varchar(length=16, default="confirmed", help_text="confirmed | cancelled")
     start_at = Timestamptz(index=True)
     end_at = Timestamptz()
     customer_name = Varchar(length=NAME_LENGTH)
@@ -129,6 +131,9 @@ class BookingEvent(Table, tablename="booking_event", help_text="History of one b
     booking = ForeignKey(references=Booking, index=True)
     kind = Varchar(length=32, help_text="booked | rescheduled | cancelled | ...")
     data = JSON(default={})
+    actor_kind = Varchar(length=16, default="system", help_text="customer | account | api_key | system")
+    actor_ref = Varchar(length=255, null=True, default=None, help_text="who within the kind (how a customer came)")
+    actor_label = Varchar(length=NAME_LENGTH, null=True, default=None, help_text="as the history shows them")
     created_at = Timestamptz()
 
 
@@ -166,16 +171,23 @@ class Allocation(
     expires_at = Timestamptz(null=True, default=None, help_text="holds only")
 
 
-class IdempotencyRecord(
+class IdempotencyKey(
     Table,
-    tablename="idempotency_record",
-    help_text="The first answer to a request sent with an idempotency key, replayed on repeats.",
+    tablename="idempotency_key",
+    help_text="The first outcome of a write sent with an idempotency key, replayed on repeats.",
 ):
-    site = ForeignKey(references=Site)
-    scope = Varchar(length=32, help_text="api-booking | widget-booking | ...")
+    """One row per (scope, key), for any write that honours ``Idempotency-Key``.
+
+    ``scope`` says which write and for whom (``site:3:booking:customer:api``,
+    ``booking:17:cancel:customer:manage-link``), so keys chosen by different
+    clients or for different writes never meet. ``result`` is what the write
+    needs to answer the repeat the same way (``{"booking": 17}``).
+    """
+
+    scope = Varchar(length=IDEMPOTENCY_SCOPE_LENGTH)
     key = Varchar(length=IDEMPOTENCY_KEY_LENGTH)
     request_hash = Varchar(length=64, help_text="SHA-256 of the canonical request body")
-    booking = ForeignKey(references=Booking, null=True, default=None)
+    result = JSON(default={})
     created_at = Timestamptz()
     expires_at = Timestamptz(index=True)
 
@@ -218,6 +230,6 @@ class OptOut(Table, tablename="opt_out", help_text="Addresses that must not be m
 
 
 TABLES: list[type[Table]] = [
-    Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyRecord,
+    Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
     OutboxMessage, DeliveryAttempt, OptOut,
 ]

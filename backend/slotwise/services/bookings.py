@@ -18,8 +18,6 @@ number of requests or processes.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,11 +51,11 @@ from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import (
     ActionRefused,
     FieldProblem,
-    IdempotencyConflict,
     InvalidInput,
     NotFound,
     SlotUnavailable,
 )
+from slotwise.services.idempotency import IdempotentWrite, fingerprint, scope
 from slotwise.services.validation import phone_region, validate_answers, validate_customer
 
 # How far ahead alternatives to a taken slot are looked for, and how many.
@@ -66,9 +64,6 @@ ALTERNATIVES_COUNT = 3
 # Expired holds block nothing (the busy query skips them) but their rows stay
 # until a later hold on the site sweeps them, this long after they expired.
 EXPIRED_HOLD_RETENTION = timedelta(hours=1)
-# How long an idempotency key is remembered: a client retrying a request it
-# never got an answer to does so within minutes; a day covers a night's outage.
-IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +88,7 @@ class BookingRequest:
 
     def fingerprint(self) -> str:
         """SHA-256 of the request's content, to tell a replay from a different request."""
-        return _fingerprint(
+        return fingerprint(
             service=self.service, start=self.start.isoformat(), customer=dict(self.customer),
             answers=dict(self.answers), resource=self.resource, hold=self.hold,
             locale=self.locale, timezone=self.timezone,
@@ -107,21 +102,11 @@ class BookingResult:
     replayed: bool = False
 
 
-def _fingerprint(**request: object) -> str:
-    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _rules(actor: Actor, rules: Rules | None) -> Rules:
     chosen = rules or default_rules(actor)
     if not may_use(actor, chosen):
         raise PermissionError(f"{actor.kind} may not act under {chosen} rules")
     return chosen
-
-
-def _idempotency_scope(action: str, actor: Actor) -> str:
-    """Keys are remembered per action and per way of asking: a widget's form
-    nonce can never collide with a key an API client chose."""
-    return f"{action}:{actor.kind}:{actor.ref or ''}"
 
 
 # --- holds ------------------------------------------------------------------------
@@ -200,23 +185,20 @@ class _BookingAttempt:
 
     async def run(self) -> BookingResult:
         offer, request, now = self.offer, self.request, self.now
-        fingerprint = request.fingerprint()
-        scope = _idempotency_scope("booking", self.actor)
+        write = IdempotentWrite(scope(f"site:{offer.site.id}", "booking", self.actor), self.key,
+                                request.fingerprint())
         salt = tokens.new_salt()
         uid = uuid.uuid4()
         async with write_transaction(current_engine()):
             # The lock comes first: a concurrent request with the same key then
             # finds this one's record instead of racing it for the slot.
             await store.lock_resources(offer.resource_ids())
-            if self.key is not None:
-                previous = await store.find_idempotency(offer.site.id, scope, self.key, now)
-                if previous is not None:
-                    if previous["request_hash"] != fingerprint:
-                        raise IdempotencyConflict()
-                    booking = await store.load_booking(previous["booking"])
-                    token = tokens.manage_token(self.config.secret_key, booking.uid,
-                                                booking.manage_token_salt)
-                    return BookingResult(booking=booking, manage_token=token, replayed=True)
+            previous = await write.replay(now)
+            if previous is not None:
+                booking = await store.load_booking(previous["booking"])
+                token = tokens.manage_token(self.config.secret_key, booking.uid,
+                                            booking.manage_token_salt)
+                return BookingResult(booking=booking, manage_token=token, replayed=True)
             hold = None
             if request.hold:
                 # A hold that expired or is unknown is no error: the slot may still
@@ -242,11 +224,7 @@ class _BookingAttempt:
                 )
                 if hold is not None:
                     await store.delete_hold(hold["id"])
-                if self.key is not None:
-                    await store.record_idempotency(
-                        site_id=offer.site.id, scope=scope, key=self.key, request_hash=fingerprint,
-                        booking_id=booking_id, now=now, keep=IDEMPOTENCY_TTL,
-                    )
+                await write.remember({"booking": booking_id}, now)
                 booking = await store.load_booking(booking_id)
                 await after_change(
                     BookingChange(ChangeKind.BOOKED, booking, self.actor, notify=self.notify),
@@ -315,18 +293,18 @@ async def cancel_booking(
     rules = _rules(actor, rules)
     booking = await get_booking(booking_id)
     site, service = await _catalog_of(booking)
-    scope = f"{_idempotency_scope('cancel', actor)}:{booking.id}"
-    fingerprint = _fingerprint(reason=reason)
+    write = IdempotentWrite(scope(f"booking:{booking.id}", "cancel", actor), idempotency_key,
+                            fingerprint(reason=reason))
     async with write_transaction(current_engine()):
         await store.lock_resources(await store.resource_ids_of(booking.id))
         booking = await store.load_booking(booking.id)  # as it is now, under the lock
-        if await _replayed(site, scope, idempotency_key, fingerprint, now) or booking.cancelled:
+        if await write.replay(now) is not None or booking.cancelled:
             return booking
         verdict = _options(booking, site, service, now, rules).cancel
         if not verdict:
             raise ActionRefused("cancel", verdict, site.contact)
         await store.cancel(booking.id, reason=reason, now=now)
-        await _remember(site, booking, scope, idempotency_key, fingerprint, now)
+        await write.remember({"booking": booking.id}, now)
         booking = await store.load_booking(booking.id)
         await after_change(
             BookingChange(ChangeKind.CANCELLED, booking, actor, reason=reason, notify=notify),
@@ -352,12 +330,12 @@ async def move_booking(
     site, _ = await _catalog_of(booking)
     offer = await load_offer(booking.site.slug, booking.service.slug, resource=resource)
     keep = resource or (booking.resources[0].key if booking.resources else None)
-    scope = f"{_idempotency_scope('move', actor)}:{booking.id}"
-    fingerprint = _fingerprint(start=start.isoformat(), resource=resource)
+    write = IdempotentWrite(scope(f"booking:{booking.id}", "move", actor), idempotency_key,
+                            fingerprint(start=start.isoformat(), resource=resource))
     async with write_transaction(current_engine()):
         await store.lock_resources(offer.resource_ids())
         booking = await store.load_booking(booking.id)
-        if await _replayed(site, scope, idempotency_key, fingerprint, now):
+        if await write.replay(now) is not None:
             return booking
         verdict = _options(booking, offer.site, offer.service, now, rules).reschedule
         if not verdict:
@@ -374,7 +352,7 @@ async def move_booking(
             await store.move(booking.id, rules=offer.service.rules, service_id=offer.service.id,
                              resource_ids=offer.resource_ids(slot.resources), new_start=slot.start,
                              now=now)
-            await _remember(site, booking, scope, idempotency_key, fingerprint, now)
+            await write.remember({"booking": booking.id}, now)
             booking = await store.load_booking(booking.id)
             await after_change(
                 BookingChange(ChangeKind.RESCHEDULED, booking, actor, previous_start=previous_start,
@@ -384,25 +362,6 @@ async def move_booking(
     if slot is None:
         raise SlotUnavailable(await alternatives(offer, start, now=now, resource=keep, moving=booking))
     return booking
-
-
-async def _replayed(site: Site, scope: str, key: str | None, fingerprint: str, now: datetime) -> bool:
-    """True when ``key`` already did this request (replay); a different request raises."""
-    if key is None:
-        return False
-    previous = await store.find_idempotency(site.id, scope, key, now)
-    if previous is None:
-        return False
-    if previous["request_hash"] != fingerprint:
-        raise IdempotencyConflict()
-    return True
-
-
-async def _remember(site: Site, booking: Booking, scope: str, key: str | None, fingerprint: str,
-                    now: datetime) -> None:
-    if key is not None:
-        await store.record_idempotency(site_id=site.id, scope=scope, key=key, request_hash=fingerprint,
-                                       booking_id=booking.id, now=now, keep=IDEMPOTENCY_TTL)
 
 
 # --- shared ---------------------------------------------------------------------------

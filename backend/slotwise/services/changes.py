@@ -67,7 +67,7 @@ async def after_change(
 ) -> None:
     """Record and announce ``change``. Call inside the transaction that made it."""
     booking = change.booking
-    await history.add_entry(booking.id, str(change.kind), change.history_data(), at=now)
+    await history.add_entry(booking.id, str(change.kind), change.history_data(), actor=change.actor, at=now)
     if change.kind is not ChangeKind.BOOKED:
         # Reminders were queued for the old time (or for a booking now cancelled);
         # a move queues new ones below.

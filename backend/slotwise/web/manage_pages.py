@@ -121,7 +121,9 @@ async def _booking_view(page: _Page, booking: Booking, now: datetime, *, viewing
     )
     history = []
     for entry in await bookings.history(booking):
-        item: dict[str, Any] = {"kind": entry.kind, "at": p.fmt.moment(entry.at.astimezone(p.customer_zone))}
+        item: dict[str, Any] = {"kind": entry.kind, "at": p.fmt.moment(entry.at.astimezone(p.customer_zone)),
+                                # A change the business made for the customer says so.
+                                "by": None if entry.actor.is_customer else p.site.name}
         if entry.kind == "rescheduled":
             item["from"] = p.when(datetime.fromisoformat(entry.data["from"]), p.customer_zone)
             item["to"] = p.when(datetime.fromisoformat(entry.data["to"]), p.customer_zone)

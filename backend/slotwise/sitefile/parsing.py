@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import ipaddress
 import json
 import os
 import re
@@ -20,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Annotated, Any, NoReturn, TypeVar, get_args
-from urllib.parse import urlsplit
 
 from babel.numbers import get_currency_precision, is_currency
 from email_validator import EmailNotValidError, validate_email
@@ -52,6 +50,7 @@ from slotwise.domain.limits import (
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.model import ResourceKind, TimeRange
+from slotwise.domain.origins import OriginError, normalize_origin
 from slotwise.sitefile.errors import Problem, SiteFileError
 from slotwise.sitefile.schema import (
     NO_HOURS,
@@ -609,57 +608,12 @@ def _accent(value: str) -> str:
     return value.lower()
 
 
-_HOST_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_ORIGIN_HINT = (
-    'must be an origin like "https://example.com" or "http://localhost:8000" '
-    "(http or https, a host, an optional port, no path)"
-)
-
-
 def _origin(value: str) -> str:
-    """A web origin, normalised to ``scheme://host[:port]``: lower case, the
-    default port dropped, a lone trailing "/" dropped, IDN hosts in punycode.
-
-    These are what browsers send and what CSP ``frame-ancestors`` matches.
-    """
-    text = value.strip()
+    """A web origin, normalised as browsers send it (see ``domain.origins``)."""
     try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        _fail(f"{_ORIGIN_HINT}, got {_show(value)}")
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.netloc:
-        _fail(f"{_ORIGIN_HINT}, got {_show(value)}")
-    if parts.username is not None or parts.password is not None:
-        _fail(f"must not contain a user name or password, got {_show(value)}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
-        _fail(
-            f"{_show(value)} has a path; an origin is only scheme://host[:port], "
-            f'e.g. "{scheme}://{parts.netloc.lower()}"'
-        )
-    host = _origin_host(parts.hostname or "", value)
-    port_part = "" if port is None or port == _DEFAULT_PORTS[scheme] else f":{port}"
-    return f"{scheme}://{host}{port_part}"
-
-
-def _origin_host(host: str, value: str) -> str:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return f"[{address.compressed}]" if address.version == 6 else address.compressed
-    if "*" in host:
-        _fail(f"wildcards are not supported; list each origin, got {_show(value)}")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        _fail(f"{_ORIGIN_HINT}, got {_show(value)}")
-    if not all(_HOST_LABEL_RE.fullmatch(label) for label in host.split(".")):
-        _fail(f"{_ORIGIN_HINT}, got {_show(value)}")
-    return host
+        return normalize_origin(value)
+    except OriginError as error:
+        _fail(str(error))
 
 
 def _distinct_origins(origins: list[str]) -> list[str]:

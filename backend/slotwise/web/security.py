@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable
-from urllib.parse import urlsplit
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
+
+from slotwise.domain.origins import is_origin
 
 # The policy of any response that does not bring its own: nothing may load,
 # nothing may frame it. Pages that render HTML set their own (see page_csp).
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 BASELINE = {
     "X-Content-Type-Options": "nosniff",
@@ -24,12 +23,6 @@ BASELINE = {
 }
 
 
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL: "https://example.com/path?q" → "https://example.com"."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def page_csp(frame_ancestors: Iterable[str]) -> str:
     """The Content-Security-Policy of a page we render.
 
@@ -38,7 +31,7 @@ def page_csp(frame_ancestors: Iterable[str]) -> str:
     page in a frame; none → ``'none'``, the page cannot be framed at all.
     """
     # Only well-formed origins: a stray ";" must never start a directive of its own.
-    origins = (a for a in frame_ancestors if _ORIGIN.match(a or ""))
+    origins = (a for a in frame_ancestors if is_origin(a))
     ancestors = " ".join(dict.fromkeys(origins)) or "'none'"
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

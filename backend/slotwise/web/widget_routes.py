@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -14,6 +13,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from slotwise.assets import WIDGET_LOADER
+from slotwise.domain.origins import is_origin, origin_of
 from slotwise.settings import Settings
 
 DEMO_SITE = "harbour-physio"
@@ -101,17 +101,9 @@ def widget_base_for(page_origin: str, base_url: str) -> str:
     return urlunsplit((base.scheme, netloc, base.path, "", "")).rstrip("/")
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-_SAFE_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
-
-
 def demo_csp(widget_origin: str) -> str:
     """The demo page's own policy: our stylesheet and script, the widget's origin for the loader and frame."""
-    if not _SAFE_ORIGIN.match(widget_origin):  # never let a header value break the policy
+    if not is_origin(widget_origin):  # never let a header value break the policy
         raise ValueError(f"not an origin: {widget_origin!r}")
     return (
         "default-src 'none'; "
@@ -125,7 +117,7 @@ def demo_csp(widget_origin: str) -> str:
 
 @get("/demo", include_in_schema=False, sync_to_thread=False)
 def demo_page(request: Request, settings: NamedDependency[Settings]) -> Template:
-    page_origin = _origin(str(request.base_url))
+    page_origin = origin_of(str(request.base_url))
     widget_base = widget_base_for(page_origin, settings.base_url)
     snippet = f'<script async src="{widget_base}/widget.js" data-site="{DEMO_SITE}"></script>'
     return Template(
@@ -136,6 +128,6 @@ def demo_page(request: Request, settings: NamedDependency[Settings]) -> Template
             "snippet": snippet,
             "booking_url": f"{widget_base}/book/{DEMO_SITE}",
         },
-        headers={"Content-Security-Policy": demo_csp(_origin(widget_base))},
+        headers={"Content-Security-Policy": demo_csp(origin_of(widget_base))},
     )
 

@@ -11,17 +11,16 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.model import Resource, Site
+from slotwise.domain.origins import is_origin, origin_of
 from slotwise.i18n import negotiate
 from slotwise.services import availability as availability_service
 from slotwise.services import bookings as booking_service
 from slotwise.services.availability import AvailableSlot, parse_zone
 from slotwise.settings import Settings
 from slotwise.web.booking.assets import parse_accent
-from slotwise.web.security import origin_of
 
 _WID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 _HELD = re.compile(
     r"^([A-Za-z0-9_-]{16,64})\.(\d{9,11})\.(\d{9,11})(?:\.([A-Za-z0-9_,-]{1,200}))?$"
 )
@@ -112,7 +111,7 @@ def accepted_host(raw: str | None, site: Site, settings: Settings) -> str | None
     if not raw:
         return None
     host = raw.strip().rstrip("/").lower()
-    if not _ORIGIN.match(host):
+    if not is_origin(host):
         return None
     allowed = {o.rstrip("/").lower() for o in site.allowed_origins} | {
         origin_of(settings.base_url).lower()

@@ -13,17 +13,12 @@ from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import ActionRefused, SlotUnavailable
 from slotwise.services.sites import apply_site
 
-from tests.support.sitefiles import TEST_SITE, parse_test_site
+from tests.support.sitefiles import POLICY_SITE, parse_test_site
 
 APPLIER = Actor.system("tests")
 OWNER = Actor(ActorKind.ACCOUNT, "acc_1", "Olga Owner")
 BASE = "/api/v1/sites/test-physio"
 NINE, TEN = "2026-11-24T09:00:00+01:00", "2026-11-24T10:00:00+01:00"
-# Cancel until 24 h and move until 12 h before; at most two moves.
-POLICY_SITE = TEST_SITE.replace(
-    'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"',
-    'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"\ncancel_until = "24h"\nreschedule_until = "12h"',
-).replace('contact_phone = "+49 40 1111111"', 'contact_phone = "+49 40 1111111"\nmax_reschedules = 2')
 # Monday 23 November 10:00 in Berlin: past the 24 h cancel cut-off of a Tuesday 09:00 booking.
 PAST_CANCEL_CUT_OFF = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -13,17 +13,13 @@ from slotwise.services.delivery import email_from_json
 from slotwise.services.sites import apply_site
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
 
-from tests.support.sitefiles import TEST_SITE, parse_test_site
+from tests.support.sitefiles import POLICY_SITE, parse_test_site
 from tests.support.sweep import capacity_violations
 
 APPLIER = Actor.system("tests")
 
 BASE = "/api/v1/sites/test-physio"
 NINE, TEN = "2026-11-24T09:00:00+01:00", "2026-11-24T10:00:00+01:00"
-POLICY_SITE = TEST_SITE.replace(
-    'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"',
-    'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"\ncancel_until = "24h"\nreschedule_until = "12h"',
-).replace('contact_phone = "+49 40 1111111"', 'contact_phone = "+49 40 1111111"\nmax_reschedules = 2')
 
 
 @pytest.fixture(autouse=True)

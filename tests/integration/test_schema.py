@@ -12,7 +12,6 @@ key), indexes and unique constraints, foreign keys. A column added to
 from __future__ import annotations
 
 import re
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace

@@ -16,8 +16,8 @@ import asyncio
 import base64
 import secrets
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from aiohttp import web
 

@@ -77,6 +77,14 @@ resources = ["studio"]
 """
 
 
+# The test site with a change policy: "quick" may be cancelled until 24 h and
+# moved until 12 h before its start, and a booking at most twice.
+POLICY_SITE = TEST_SITE.replace(
+    'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"',
+    'min_notice = "2h"\nmax_advance = "180d"\nprice = "25.00 EUR"\ncancel_until = "24h"\nreschedule_until = "12h"',
+).replace('contact_phone = "+49 40 1111111"', 'contact_phone = "+49 40 1111111"\nmax_reschedules = 2')
+
+
 def parse_test_site(text: str = TEST_SITE) -> SiteSpec:
     return parse_site(text, source="test-physio.toml")
 

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from slotwise.domain.availability import check_slot, find_slots
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, Slot, TimeRange
 

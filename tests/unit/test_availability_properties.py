@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from slotwise.domain.availability import check_slot, find_slots
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, Slot, TimeRange
 

@@ -7,41 +7,19 @@ from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
-from slotwise.domain.model import (
-    Booking,
-    BookingStatus,
-    Customer,
-    ResourceKind,
-    ResourceRef,
-    ServiceRef,
-    SiteRef,
-)
+from slotwise.domain.model import Booking
 from slotwise.domain.policy import Deadlines
 from slotwise.services.email_content import EVENTS, build_booking_email
 
-from tests.support.bookings import booking_like
+from tests.support.bookings import sample_booking
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 MANAGE_URL = "https://book.example/manage/tok3n?a=1&b=2"
 XSS = "<script>alert(1)</script>"
 
 
-BASE = Booking(
-    id=7, uid="5f0c1c7e-8d3b-4c49-9d1e-0a6b7c8d9e10", status=BookingStatus.CONFIRMED, sequence=0,
-    site=SiteRef(id=1, slug="studio", name="Studio Müller", timezone="Europe/Berlin",
-                 contact_email="hello@studio.example", address="Marktplatz 1, 10115 Berlin"),
-    service=ServiceRef(slug="consult", name="Consultation"),
-    start=datetime(2026, 11, 24, 8, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
-    resources=(ResourceRef("anna", "Anna Berg", ResourceKind.PERSON),
-               ResourceRef("room-1", "Room 1", ResourceKind.ROOM)),
-    customer=Customer(name="Jo Smith", email="jo@example.com", phone="+491701234567"),
-    answers={}, price_minor=2500, currency="EUR", locale="en", timezone="Europe/Berlin",
-    manage_token_salt="salt", created_at=NOW,
-)
-
-
 def record(**changes) -> Booking:
-    return booking_like(BASE, **changes)
+    return sample_booking(**changes)
 
 
 # The start is Tuesday 24 November 09:00 in Berlin; cancel until 24 h and move until 12 h before.

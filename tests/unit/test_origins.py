@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from slotwise.domain.origins import OriginError, is_origin, normalize_origin, origin_of
 
 

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from slotwise.domain.policy import ChangePolicy, Deadlines, may_cancel, may_reschedule
 
 START = datetime(2026, 11, 24, 9, tzinfo=UTC)

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from slotwise.domain.retry import GIVE_UP_AFTER, gives_up, retry_delay
 
 

@@ -3,7 +3,6 @@
 from typing import get_args
 
 import pytest
-
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.services import email_content, sms_content

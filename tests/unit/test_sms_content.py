@@ -7,15 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from jinja2.exceptions import SecurityError
 from slotwise.adapters.delivery import OutgoingSms
-from slotwise.domain.model import (
-    Booking,
-    BookingStatus,
-    Customer,
-    ResourceKind,
-    ResourceRef,
-    ServiceRef,
-    SiteRef,
-)
+from slotwise.domain.model import Booking
 from slotwise.services.sms_content import (
     EVENTS,
     GSM7_BASIC,
@@ -27,29 +19,24 @@ from slotwise.services.sms_content import (
     sms_segments,
 )
 
-from tests.support.bookings import booking_like
+from tests.support.bookings import sample_booking
 
 MANAGE_URL = "https://book.example.com/manage/" + "Ab3_-x" * 7 + "Z"  # a 43-character token
 FROM = "+15005550006"
 
 
-BASE = Booking(
-    id=7, uid="0d7c2b1e-5a4f-4b9e-9a57-3f1b2c4d5e6f", status=BookingStatus.CONFIRMED, sequence=0,
-    site=SiteRef(id=1, slug="lindenhof", name="Salon Lindenhof", timezone="Europe/Berlin",
-                 contact_email="hallo@lindenhof.example"),
-    service=ServiceRef(slug="cut", name="Haircut"),
-    # 08:00 UTC = 09:00 in Berlin (CET) on Tuesday 24 November 2026
-    start=datetime(2026, 11, 24, 8, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
-    resources=(ResourceRef("anna", "Anna", ResourceKind.PERSON),),
-    customer=Customer(name="Jane <script>alert(1)</script>", email="jane@example.com",
-                      phone="+4915112345678"),
-    answers={}, price_minor=2500, currency="EUR", locale="en", timezone="Europe/Berlin",
-    manage_token_salt="salt", created_at=datetime(2026, 11, 20, tzinfo=UTC),
+# A haircut at a salon, booked by a customer whose name is markup (08:00 UTC = 09:00 in Berlin).
+SALON = dict(
+    uid="0d7c2b1e-5a4f-4b9e-9a57-3f1b2c4d5e6f", site_slug="lindenhof", site_name="Salon Lindenhof",
+    site_contact_email="hallo@lindenhof.example", site_address=None, service_slug="cut",
+    service_name="Haircut", resources=(("anna", "Anna", "person"),),
+    customer_name="Jane <script>alert(1)</script>", customer_email="jane@example.com",
+    customer_phone="+4915112345678", created_at=datetime(2026, 11, 20, tzinfo=UTC),
 )
 
 
 def booking(**changes: object) -> Booking:
-    return booking_like(BASE, **changes)
+    return sample_booking(**{**SALON, **changes})
 
 
 # --- segments ------------------------------------------------------------------------

@@ -13,17 +13,10 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from slotwise.adapters.delivery import PermanentDeliveryError, TransientDeliveryError
 from slotwise.adapters.smtp import SmtpMailer, email_message, parse_smtp_url
-from slotwise.domain.model import (
-    Booking,
-    BookingStatus,
-    Customer,
-    ResourceKind,
-    ResourceRef,
-    ServiceRef,
-    SiteRef,
-)
+from slotwise.domain.model import Booking
 from slotwise.services.email_content import build_booking_email
 
+from tests.support.bookings import sample_booking
 from tests.support.servers import free_port
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -34,16 +27,11 @@ XSS = "<script>alert(1)</script>"
 
 
 def booking_record() -> Booking:
-    return Booking(
-        id=1, uid=UID, status=BookingStatus.CONFIRMED, sequence=0,
-        site=SiteRef(id=1, slug="studio", name="Studio Müller, Köln", timezone="Europe/Berlin",
-                     contact_email="hello@studio.example"),
-        service=ServiceRef(slug="cut", name="Haircut"),
-        start=START, end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
-        resources=(ResourceRef("anna", "Anna", ResourceKind.PERSON),),
-        customer=Customer(name=XSS, email="customer@example.com"), answers={},
-        price_minor=None, currency=None, locale="de", timezone="Europe/Berlin",
-        manage_token_salt="salt", created_at=NOW,
+    return sample_booking(
+        id=1, uid=UID, site_name="Studio Müller, Köln", site_address=None, service_slug="cut",
+        service_name="Haircut", start=START, end=datetime(2026, 11, 24, 8, 45, tzinfo=UTC),
+        resources=(("anna", "Anna", "person"),), customer_name=XSS, customer_email="customer@example.com",
+        customer_phone=None, price_minor=None, currency=None, locale="de", created_at=NOW,
     )
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 def test_every_customer_visible_string_has_a_german_translation():
     from babel.messages.extract import extract_from_dir
-
     from slotwise import i18n
 
     root = Path(__file__).resolve().parents[2]

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-
 from slotwise.adapters.delivery import (
     OutgoingSms,
     PermanentDeliveryError,

@@ -14,7 +14,6 @@ from typing import Any
 
 from piccolo.table import Table
 
-from slotwise.domain.model import Question, QuestionType
 from slotwise.persistence import codec
 from slotwise.persistence.tables import Resource, Service, Site
 from slotwise.sitefile import ResourceSpec, ServiceSpec, SiteSpec
@@ -86,17 +85,11 @@ def _service_values(spec: ServiceSpec, position: int) -> dict[str, Any]:
         "reschedule_until_minutes": spec.reschedule_until,
         "phone": spec.phone,
         "reminders": list(spec.reminders),
-        "questions": [codec.encode_question(_question(q)) for q in spec.questions],
+        "questions": [codec.encode_question(q) for q in spec.questions],
         "resource_groups": [list(group) for group in spec.resource_groups],
         "position": position,
         "enabled": spec.enabled,
     }
-
-
-def _question(spec: Any) -> Question:
-    return Question(key=spec.key, label=spec.label, type=QuestionType(spec.type), required=spec.required,
-                    options=tuple(spec.options), min=spec.min, max=spec.max,
-                    max_length=spec.max_length)
 
 
 async def _upsert(

@@ -35,8 +35,6 @@ from slotwise.sitefile.parsing import load_site_file, parse_site
 from slotwise.sitefile.schema import (
     Locale,
     PhoneMode,
-    QuestionSpec,
-    QuestionType,
     ResourceSpec,
     ServiceSpec,
     SiteSpec,
@@ -46,8 +44,6 @@ __all__ = [
     "Locale",
     "PhoneMode",
     "Problem",
-    "QuestionSpec",
-    "QuestionType",
     "ResourceSpec",
     "ServiceSpec",
     "SiteFileError",

@@ -49,7 +49,7 @@ from slotwise.domain.limits import (
 )
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.messages import MESSAGE_EVENTS
-from slotwise.domain.model import ResourceKind, TimeRange
+from slotwise.domain.model import Question, QuestionType, ResourceKind, TimeRange
 from slotwise.domain.origins import OriginError, normalize_origin
 from slotwise.sitefile.errors import Problem, SiteFileError
 from slotwise.sitefile.schema import (
@@ -59,8 +59,6 @@ from slotwise.sitefile.schema import (
     WEEKDAYS,
     Locale,
     PhoneMode,
-    QuestionSpec,
-    QuestionType,
     ReadOnlyWeeklyHours,
     ResourceSpec,
     ServiceSpec,
@@ -736,7 +734,7 @@ class _RawResource(_Table):
 class _RawQuestion(_Table):
     key: Slug
     label: Name
-    type: Annotated[QuestionType, PlainValidator(_choice("question type", QUESTION_TYPES))]
+    type: Annotated[str, PlainValidator(_choice("question type", QUESTION_TYPES))]
     required: bool = False
     options: list[Annotated[str, AfterValidator(_text(NAME_MAX_LENGTH))]] | None = None
     min: Annotated[int | float, PlainValidator(_number)] | None = None
@@ -1047,14 +1045,14 @@ def _resource_spec(raw: _RawResource) -> ResourceSpec:
     )
 
 
-def _question_spec(raw: _RawQuestion) -> QuestionSpec:
+def _question_spec(raw: _RawQuestion) -> Question:
     max_length = raw.max_length
     if max_length is None:
         max_length = DEFAULT_MAX_LENGTH.get(raw.type)
-    return QuestionSpec(
+    return Question(
         key=raw.key,
         label=raw.label,
-        type=raw.type,
+        type=QuestionType(raw.type),
         required=raw.required,
         options=tuple(raw.options or ()),
         min=raw.min,

@@ -18,15 +18,14 @@ from slotwise.domain.limits import (
     DEFAULT_MAX_RESCHEDULES,
     DEFAULT_REMINDERS,
 )
-from slotwise.domain.model import ResourceKind, TimeRange
+from slotwise.domain.model import Question, QuestionType, ResourceKind, TimeRange
 
-QuestionType = Literal["text", "textarea", "select", "checkbox", "number"]
 PhoneMode = Literal["required", "optional", "hidden"]
 # The type checker's copy of domain.locales.SUPPORTED_LOCALES (a Literal cannot
 # be built from a tuple); a unit test keeps the two equal.
 Locale = Literal["en", "de"]
 
-QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
+QUESTION_TYPES: tuple[str, ...] = tuple(str(kind) for kind in QuestionType)
 PHONE_MODES: tuple[str, ...] = get_args(PhoneMode)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 
@@ -39,26 +38,6 @@ ExtraOpen = Mapping[date, tuple[TimeRange, ...]]
 
 NO_HOURS: ReadOnlyWeeklyHours = MappingProxyType({})
 _NO_EXTRA_OPEN: ExtraOpen = MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionSpec:
-    """An extra question the customer answers when booking.
-
-    ``options`` is non-empty for ``select`` questions only. ``min``/``max``
-    bound a ``number`` answer (inclusive). ``max_length`` (characters) is set
-    for ``text`` (default 200) and ``textarea`` (default 2000), else None. A
-    required ``checkbox`` must be ticked (e.g. consent).
-    """
-
-    key: str
-    label: str
-    type: QuestionType
-    required: bool = False
-    options: tuple[str, ...] = ()
-    min: int | float | None = None
-    max: int | float | None = None
-    max_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +74,7 @@ class ServiceSpec:
     currency: str | None = None
     phone: PhoneMode = "optional"
     reminders: tuple[int, ...] = DEFAULT_REMINDERS
-    questions: tuple[QuestionSpec, ...] = ()
+    questions: tuple[Question, ...] = ()  # the domain's own type: a file's question is the booking form's
     enabled: bool = True
 
 

@@ -119,9 +119,9 @@ async def take_hold(
     """Reserve a slot for the site's hold time while the customer types.
 
     A hold keeps the bookable rules (hours, notice, advance) whoever takes it:
-    it is a promise that the booking can follow.
+    it is a promise that the booking can follow. Holds have no history, so
+    ``actor`` is not stored; it is taken so that every verb reads alike.
     """
-    _rules(actor, None)
     offer = await cached_offer(site_slug, service_slug, resource=resource)
     token = tokens.new_token()
     expires_at = now + timedelta(minutes=offer.site.hold_minutes)
@@ -152,9 +152,10 @@ async def create_booking(
     Two requests with one key normally meet at the resource lock and the second
     replays the first. Over different resources they don't share a lock; then
     the unique index on the key lets one win, and the other, retried once,
-    finds its record and replays it (or learns the bodies differ).
+    finds its record and replays it (or learns the bodies differ). A new
+    booking keeps the bookable rules for everyone; ``actor`` is recorded in
+    its history and scopes its idempotency key.
     """
-    _rules(actor, None)
     offer = await cached_offer(site_slug, request.service, resource=request.resource)
     customer, answers, locale, zone = _validated(offer, request)
     attempt = _BookingAttempt(offer, request, customer, answers, locale, zone, actor=actor, now=now,

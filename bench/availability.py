@@ -1,4 +1,4 @@
-"""Benchmarks for availability (PRODUCT §10).
+"""Benchmarks for availability (docs/product.md#bars).
 
 Run: ``python bench/availability.py`` (with the package installed, or from the
 repository root: the script puts the root, for ``tests.support``, and ``backend/`` on ``sys.path``).

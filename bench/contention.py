@@ -1,4 +1,4 @@
-"""50 concurrent confirms for one slot, on SQLite and on PostgreSQL (PRODUCT §10).
+"""50 concurrent confirms for one slot, on SQLite and on PostgreSQL (docs/product.md#bars).
 
 Run: ``python bench/contention.py``. For each database: a fresh database with
 the 24/7 example site (examples/squash-24-7.toml), two ``slotwise serve``

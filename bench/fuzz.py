@@ -1,4 +1,4 @@
-"""Fuzz the public API from its own OpenAPI schema: zero 5xx (PRODUCT §10).
+"""Fuzz the public API from its own OpenAPI schema: zero 5xx (docs/product.md#bars).
 
 Run: ``python bench/fuzz.py [--max-examples N]``. Starts ``slotwise serve`` on a
 fresh SQLite file with the demo site, pins the ``{site}`` path parameter to it

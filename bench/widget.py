@@ -24,7 +24,7 @@ before B: bodies raw, as sent (Content-Encoding, if the server compresses),
 and gzip-equivalent (each body gzip-compressed at level 6 here), which is what
 the 25 KB bar is judged on when the server does not compress itself.
 
-Bars (PRODUCT §10): median ≤ 300 ms; ≤ 25 KB (25,000 bytes) gzipped; ≤ 5 requests.
+Bars (docs/product.md#bars): median ≤ 300 ms; ≤ 25 KB (25,000 bytes) gzipped; ≤ 5 requests.
 
     .venv/bin/python bench/widget.py [--runs 15] [--warmup 2]
 """

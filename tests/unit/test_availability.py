@@ -1,4 +1,4 @@
-"""The availability engine, by tables of cases (PRODUCT §3).
+"""The availability engine, by tables of cases (docs/product.md#availability).
 
 Times in the tables are local wall-clock times in the resource's zone unless
 they end in ``Z`` (UTC). Every case builds its inputs from the small helpers

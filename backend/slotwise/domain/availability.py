@@ -6,8 +6,8 @@ environment, no framework. The same code answers "show me the slots"
 transaction (:func:`check_slot`, a :func:`find_slots` over a one-instant
 window), so the server never accepts a start it would not show.
 
-How a slot is found (PRODUCT §3), with the decisions we took where it is silent
----------------------------------------------------------------------------------
+How a slot is found (docs/product.md#availability), with the decisions we took where it is silent
+-------------------------------------------------------------------------------------------------
 
 Open time
     Opening hours are wall-clock minutes in the resource's own zone. For a local
@@ -99,8 +99,8 @@ Units and precision
     inwards to whole seconds. Busy entries with ``blocked_until <=
     blocked_from`` block nothing.
 
-Speed (PRODUCT §10: 31 days, 10 resources, 15-min step, 5,000 busy entries,
-median <= 10 ms)
+Speed (docs/product.md#bars: 31 days, 10 resources, 15-min step, 5,000 busy
+entries, median <= 10 ms)
     * Busy entries are indexed once per resource as two independently sorted
       lists, block starts and block ends (epoch seconds). Blocks may overlap.
       Start ``s`` is forbidden iff more blocks begin before ``s + duration +

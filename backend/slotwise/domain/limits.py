@@ -25,7 +25,7 @@ MAX_BLOCK_MINUTES = 3 * MAX_SERVICE_MINUTES
 # typos such as "6000d".
 MAX_ANY_MINUTES = 5 * 365 * 24 * 60
 
-# PRODUCT.md §2: a hold lasts 10 minutes by default. Beyond an hour a hold
+# docs/product.md#concepts: a hold lasts 10 minutes by default. Beyond an hour a hold
 # stops being "while they type" and starts hiding free slots from others.
 DEFAULT_HOLD_MINUTES = 10
 HOLD_MINUTES_RANGE = (1, 60)
@@ -34,7 +34,7 @@ DEFAULT_MAX_RESCHEDULES = 3
 # A typo guard; "unlimited" in practice.
 MAX_RESCHEDULES_LIMIT = 100
 
-# PRODUCT.md §7: reminders 24 h and 2 h before the start, by default. Each
+# docs/product.md#messages: reminders 24 h and 2 h before the start, by default. Each
 # reminder is an email and maybe an SMS; more than a few reads as spam.
 DEFAULT_REMINDERS = (24 * 60, 2 * 60)
 MAX_REMINDERS = 5

@@ -14,7 +14,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from slotwise.domain.model import Booking
 
-PRODUCT_ID = "-//Slotwise//Booking//EN"
+PRODID = "-//Slotwise//Booking//EN"
 
 
 def booking_uid(record: Booking) -> str:
@@ -24,7 +24,7 @@ def booking_uid(record: Booking) -> str:
 def booking_calendar(record: Booking, *, manage_url: str, now: datetime, method: str = "PUBLISH") -> bytes:
     """One VEVENT for the booking. ``method``: PUBLISH (download), REQUEST or CANCEL (email)."""
     calendar = Calendar()
-    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", method)
 

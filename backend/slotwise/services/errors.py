@@ -1,5 +1,6 @@
-"""Errors services raise on purpose. The web layer turns each into one answer, in one place
-(``web/problems.py`` for the JSON API, ``web/pages.py`` for HTML pages)."""
+"""Errors services raise on purpose. The web layer turns each into one answer: in
+``web/problems.py`` for the JSON API, and in one method per page family for HTML pages
+(``BookingPages._failed`` in ``web/booking/handlers.py``, ``_failed`` in ``web/manage_pages.py``)."""
 
 from __future__ import annotations
 

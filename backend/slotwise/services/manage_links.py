@@ -16,7 +16,7 @@ from slotwise.persistence import bookings as store
 from slotwise.services import tokens
 from slotwise.services.errors import NotFound
 
-# A manage link stops working 30 days after the booking ends (docs/product.md).
+# A manage link stops working 30 days after the booking ends (docs/product.md#manage-links).
 LINK_LIFETIME_AFTER_END = timedelta(days=30)
 
 # Who acts through a manage link.

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 
-TOKEN_BYTES = 24  # 192 bits; PRODUCT §8 asks for at least 128
+TOKEN_BYTES = 24  # 192 bits; docs/product.md#security asks for at least 128
 SALT_BYTES = 16
 
 

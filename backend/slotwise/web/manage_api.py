@@ -49,7 +49,7 @@ async def _managed(booking: Booking, token: str, config: ServiceConfig, now) -> 
 
 
 def _respond(body: ManagedBookingOut, *, viewing: bool = False) -> Response[ManagedBookingOut]:
-    # Viewing a cancelled booking still shows its state, with 410 Gone (PRODUCT §8);
+    # Viewing a cancelled booking shows it with 410 Gone (docs/product.md#manage-links);
     # the cancel request itself succeeded and answers 200.
     gone = viewing and body.booking.status == "cancelled"
     return Response(body, status_code=HTTP_410_GONE if gone else HTTP_200_OK, headers=PRIVATE_HEADERS)

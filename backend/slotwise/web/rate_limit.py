@@ -1,7 +1,7 @@
 """Per-client rate limits on the routes that write or reveal a booking.
 
 Counted per client address in each process's memory: right for one process.
-Several processes behind a load balancer need a shared store (PRODUCT §9),
+Several processes behind a load balancer need a shared store (docs/product.md#scaling-out),
 which Litestar's RateLimitConfig accepts by store name.
 """
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from slotwise.assets import DEMO_SITE_FILE
+from slotwise.cli_keys import add_key_commands
 from slotwise.settings import Settings, SettingsError, load_settings
 
 # How the demo site file is named in output: where it lives in the repository
@@ -68,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_server_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="apply and print, then exit")
     demo.set_defaults(handler=_demo)
+
+    add_key_commands(commands)
     return parser
 
 

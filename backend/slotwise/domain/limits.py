@@ -44,3 +44,8 @@ DEFAULT_MAX_ADVANCE_MINUTES = 365 * 24 * 60
 
 # A group session, not a stadium; catches typos like 8000 for 80.
 MAX_SEATS = 1000
+
+# Names of things owners name (a site, a resource, a service, a key): long
+# enough for "Physiotherapie Praxis am Hafen – Zweigstelle Altona", short
+# enough for a calendar title and an SMS.
+NAME_MAX_LENGTH = 200

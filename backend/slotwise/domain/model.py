@@ -310,6 +310,7 @@ class Booking:
     locale: str
     timezone: str  # the customer's IANA zone
     created_at: datetime
+    updated_at: datetime | None = None
     sequence: int = 0
     reschedule_count: int = 0
     manage_token_salt: str = ""

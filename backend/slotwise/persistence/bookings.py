@@ -144,35 +144,94 @@ async def insert_booking(new: NewBooking, *, manage_token_hash: str, uid: uuid.U
     return booking_id
 
 
+_BOOKING_COLUMNS = (
+    Booking.all_columns(),
+    Booking.site.slug.as_alias("site_slug"),
+    Booking.site.name.as_alias("site_name"),
+    Booking.site.timezone.as_alias("site_timezone"),
+    Booking.site.contact_email.as_alias("site_contact_email"),
+    Booking.site.address.as_alias("site_address"),
+    Booking.service.slug.as_alias("service_slug"),
+    Booking.service.name.as_alias("service_name"),
+    Booking.service.resource_groups.as_alias("resource_groups"),
+)
+
+
 async def load_booking(booking_id: int) -> model.Booking:
-    row = await (
-        Booking.select(
-            Booking.all_columns(),
-            Booking.site.slug.as_alias("site_slug"),
-            Booking.site.name.as_alias("site_name"),
-            Booking.site.timezone.as_alias("site_timezone"),
-            Booking.site.contact_email.as_alias("site_contact_email"),
-            Booking.site.address.as_alias("site_address"),
-            Booking.service.slug.as_alias("service_slug"),
-            Booking.service.name.as_alias("service_name"),
-            Booking.service.resource_groups.as_alias("resource_groups"),
-        )
-        .where(Booking.id == booking_id)
-        .first()
-        .output(load_json=True)
-    )
-    if row is None:
+    found = await _bookings(Booking.id == booking_id)
+    if not found:
         raise LookupError(f"no booking with id {booking_id}")
+    return found[0]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFilter:
+    """Which bookings of a site a list shows. Instants in UTC; None: no bound."""
+
+    site_id: int
+    start_from: datetime | None = None  # the booking starts at or after
+    start_before: datetime | None = None  # ... and before
+    resource_ids: Sequence[int] | None = None  # takes any of these resources now (so: confirmed)
+    service_id: int | None = None
+    status: str | None = None
+    text: str | None = None  # in the customer's name or email, case-insensitively
+    updated_since: datetime | None = None
+
+
+async def list_bookings(where: BookingFilter, *, after: tuple[datetime, int] | None,
+                        limit: int) -> list[model.Booking]:
+    """Bookings in (start, id) order, from just after the cursor ``after``: stable as others are added."""
+    condition = Booking.site == where.site_id
+    if where.start_from is not None:
+        condition &= Booking.start_at >= where.start_from
+    if where.start_before is not None:
+        condition &= Booking.start_at < where.start_before
+    if where.service_id is not None:
+        condition &= Booking.service == where.service_id
+    if where.status is not None:
+        condition &= Booking.status == where.status
+    if where.updated_since is not None:
+        condition &= Booking.updated_at >= where.updated_since
+    if where.text:
+        # Case-insensitive: ILIKE on PostgreSQL; SQLite's LIKE already ignores ASCII case.
+        pattern = f"%{where.text}%"
+        postgres = isinstance(current_engine(), PostgresEngine)
+        name, email = Booking.customer_name, Booking.customer_email
+        condition &= ((name.ilike(pattern) | email.ilike(pattern)) if postgres
+                      else (name.like(pattern) | email.like(pattern)))
+    if where.resource_ids is not None:
+        # Through the allocations: the bookings that take one of these
+        # resources now. A cancelled booking has given its time back and takes
+        # none, so a list by resource shows confirmed bookings only.
+        taken = Allocation.select(Allocation.booking).where(
+            Allocation.resource.is_in(list(where.resource_ids) or [-1]) & Allocation.booking.is_not_null())
+        condition &= Booking.id.is_in(taken)
+    if after is not None:
+        start, booking_id = after
+        condition &= (Booking.start_at > start) | ((Booking.start_at == start) & (Booking.id > booking_id))
+    return await _bookings(condition, limit=limit)
+
+
+async def _bookings(condition: Any, *, limit: int | None = None) -> list[model.Booking]:
+    """Bookings matching ``condition`` with their site, service and resources: two queries, any count."""
+    query = (Booking.select(*_BOOKING_COLUMNS).where(condition)
+             .order_by(Booking.start_at).order_by(Booking.id).output(load_json=True))
+    rows = await (query.limit(limit) if limit is not None else query)
+    wanted = {rid for row in rows for rid in row["resource_ids"]}
     # From the booking's own record, not its allocations: a cancelled booking
     # has freed its time but still says whom it was with.
-    assigned = await Resource.select(Resource.key, Resource.name, Resource.kind).where(
-        Resource.id.is_in(row["resource_ids"])
-    ) if row["resource_ids"] else []
+    names = {
+        r["id"]: model.ResourceRef(r["key"], r["name"], model.ResourceKind(r["kind"]))
+        for r in (await Resource.select(Resource.id, Resource.key, Resource.name, Resource.kind)
+                  .where(Resource.id.is_in(list(wanted))) if wanted else [])
+    }
+    return [_booking(row, names) for row in rows]
+
+
+def _booking(row: dict[str, Any], names: dict[int, model.ResourceRef]) -> model.Booking:
     order = {key: i for i, group in enumerate(row["resource_groups"]) for key in group}
-    resources = sorted(
-        (model.ResourceRef(a["key"], a["name"], model.ResourceKind(a["kind"])) for a in assigned),
-        key=lambda r: order.get(r.key, len(order)),
-    )
+    resources = sorted((names[rid] for rid in row["resource_ids"] if rid in names),
+                       key=lambda r: order.get(r.key, len(order)))
     return model.Booking(
         id=row["id"], uid=str(row["uid"]), status=model.BookingStatus(row["status"]),
         site=model.SiteRef(id=row["site"], slug=row["site_slug"], name=row["site_name"],
@@ -184,9 +243,14 @@ async def load_booking(booking_id: int) -> model.Booking:
                                 phone=row["customer_phone"]),
         answers=row["answers"], price_minor=row["price_minor"], currency=row["currency"],
         locale=row["locale"], timezone=row["timezone"], created_at=row["created_at"],
-        sequence=row["sequence"], reschedule_count=row["reschedule_count"],
-        manage_token_salt=row["manage_token_salt"],
+        updated_at=row["updated_at"], sequence=row["sequence"],
+        reschedule_count=row["reschedule_count"], manage_token_salt=row["manage_token_salt"],
     )
+
+
+async def find_booking_id_by_uid(site_id: int, uid: uuid.UUID) -> int | None:
+    row = await Booking.select(Booking.id).where((Booking.site == site_id) & (Booking.uid == uid)).first()
+    return row["id"] if row else None
 
 
 async def find_booking_id_by_token_hash(token_hash: str) -> int | None:

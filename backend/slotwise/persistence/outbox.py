@@ -139,3 +139,16 @@ async def drop_queued(booking_id: int, *, events: Sequence[str]) -> None:
         (OutboxMessage.booking == booking_id) & (OutboxMessage.status == "queued")
         & OutboxMessage.event.is_in(list(events))
     )
+
+
+async def messages_of(booking_id: int) -> list[dict[str, Any]]:
+    """A booking's messages, oldest first, as their delivery state stands."""
+    return await (
+        OutboxMessage.select(
+            OutboxMessage.uid, OutboxMessage.event, OutboxMessage.channel, OutboxMessage.recipient,
+            OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.send_at, OutboxMessage.sent_at,
+            OutboxMessage.last_error,
+        )
+        .where(OutboxMessage.booking == booking_id)
+        .order_by(OutboxMessage.send_at).order_by(OutboxMessage.id)
+    )

@@ -229,7 +229,26 @@ class OptOut(Table, tablename="opt_out", help_text="Addresses that must not be m
     created_at = Timestamptz()
 
 
+class ApiKey(Table, tablename="api_key", help_text="A program's key to one site's admin API."):
+    """Only the key's SHA-256 is stored; the key itself is shown once, when created.
+
+    ``public_id`` (``key_…``) names the key in lists, logs and history;
+    ``hint`` (the key's first characters) lets an owner tell their keys apart.
+    """
+
+    public_id = Varchar(length=32, unique=True)
+    site = ForeignKey(references=Site, index=True)
+    name = Varchar(length=NAME_LENGTH)
+    token_hash = Varchar(length=64, unique=True)
+    hint = Varchar(length=16, help_text="the key's first characters, e.g. sw_live_Ab3x")
+    scopes = JSON(default=[], help_text="catalog:read, bookings:write, ...")
+    created_at = Timestamptz()
+    expires_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None, help_text="written at most once a minute")
+
+
 TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
-    OutboxMessage, DeliveryAttempt, OptOut,
+    OutboxMessage, DeliveryAttempt, OptOut, ApiKey,
 ]

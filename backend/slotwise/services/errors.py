@@ -62,6 +62,15 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "locale-unsupported": N_("must be one of %(choices)s"),
     "key-length": N_("must be 1 to %(limit)s characters"),
     "current-time": N_("is the booking's current time; choose another"),
+    "scope-unknown": N_("unknown scope %(value)s; use one or more of %(choices)s"),
+    "date-in-past": N_("must lie in the future"),
+    "date-or-instant-expected": N_("must be a date (YYYY-MM-DD) or an ISO-8601 time with offset, got %(value)s"),
+    "cursor-invalid": N_("is not a cursor this API gave out"),
+    "number-between": N_("must be a whole number from %(low)s to %(high)s"),
+    "unknown-key": N_("there is no %(value)s here"),
+    "choice-unknown": N_("must be one of %(choices)s"),
+    "field-unknown": N_("is not a field of this request"),
+    "boolean-expected": N_("must be true or false"),
 }
 
 
@@ -95,6 +104,18 @@ class InvalidInput(ServiceError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
         self.problems = problems
+
+
+class Unauthenticated(ServiceError):
+    """No usable credentials: a missing, unknown, revoked or expired key (401)."""
+
+
+class Forbidden(ServiceError):
+    """The caller may see the site but not do this there (403)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"not allowed: {action}")
+        self.action = action
 
 
 class SlotUnavailable(ServiceError):

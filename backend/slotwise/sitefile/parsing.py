@@ -46,6 +46,7 @@ from slotwise.domain.limits import (
     MAX_RESCHEDULES_LIMIT,
     MAX_SEATS,
     MAX_SERVICE_MINUTES,
+    NAME_MAX_LENGTH,
 )
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.messages import MESSAGE_EVENTS
@@ -74,9 +75,8 @@ from slotwise.sitefile.schema import (
 # at most 63 characters) is safe in all of them.
 SLUG_MAX_LENGTH = 63
 
-# Names show in the widget header, email subjects and SMS; descriptions in
-# the widget. Limits keep a runaway paste out of every message.
-NAME_MAX_LENGTH = 200
+# Names (domain.limits) show in the widget header, email subjects and SMS;
+# descriptions in the widget. Limits keep a runaway paste out of every message.
 DESCRIPTION_MAX_LENGTH = 5000
 
 # Answers are stored with each booking and echoed in emails.

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
 from slotwise.clock import Clock
-from slotwise.domain.model import Question, Service
+from slotwise.domain.model import Booking, Question, Service
 from slotwise.services import availability as availability_service
 
 
@@ -85,12 +85,21 @@ def question_out(question: Question) -> QuestionOut:
                        min=question.min, max=question.max, max_length=question.max_length)
 
 
-def price_of(service: Service) -> Price | None:
-    if service.price_minor is None or service.currency is None:
+def price(minor: int | None, currency: str | None) -> Price | None:
+    if minor is None or currency is None:
         return None
-    digits = get_currency_precision(service.currency)
-    amount = Decimal(service.price_minor).scaleb(-digits)
-    return Price(amount=f"{amount:.{digits}f}", currency=service.currency, minor=service.price_minor)
+    digits = get_currency_precision(currency)
+    amount = Decimal(minor).scaleb(-digits)
+    return Price(amount=f"{amount:.{digits}f}", currency=currency, minor=minor)
+
+
+def price_of(service: Service) -> Price | None:
+    return price(service.price_minor, service.currency)
+
+
+def price_of_booking(booking: Booking) -> Price | None:
+    """What the customer was quoted when booking (a snapshot; the service's price may have changed)."""
+    return price(booking.price_minor, booking.currency)
 
 
 def service_out(service: Service) -> ServiceOut:

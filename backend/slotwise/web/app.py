@@ -13,6 +13,7 @@ from slotwise.persistence.engine import Database
 from slotwise.services.config import ServiceConfig
 from slotwise.services.delivery import OutboxWorker
 from slotwise.settings import Settings, load_settings
+from slotwise.web.admin_api import AdminBookingsApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
@@ -47,7 +48,8 @@ def create_app(
     worker = OutboxWorker(settings, clock) if run_worker else None
 
     return Litestar(
-        route_handlers=[healthz, SitesApi, BookingApi, ManageApi, PingApi, widget_js, demo_page,
+        route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
+                        demo_page,
                         BookingPages, ManagePages, static_files_router(),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),

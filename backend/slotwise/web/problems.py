@@ -22,10 +22,12 @@ from litestar.status_codes import (
 from slotwise.services.errors import (
     ActionRefused,
     FieldProblem,
+    Forbidden,
     IdempotencyConflict,
     InvalidInput,
     NotFound,
     SlotUnavailable,
+    Unauthenticated,
 )
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,19 @@ def _idempotency_conflict(exc: IdempotencyConflict) -> ProblemDetailsException:
     )
 
 
+def _unauthenticated(exc: Unauthenticated) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=401, type_=PROBLEM_BASE + "unauthenticated", title="A valid API key is needed",
+        detail="Send 'Authorization: Bearer <key>' with a key that is neither revoked nor expired.",
+        headers={"WWW-Authenticate": 'Bearer realm="slotwise"'},
+    )
+
+
+def _forbidden(exc: Forbidden) -> ProblemDetailsException:
+    return problem(403, "forbidden", "Not allowed", f"This key or account may not do this here: {exc.action}.",
+                   action=exc.action)
+
+
 def _framework_validation(exc: ValidationException) -> ProblemDetailsException:
     """Litestar's own parameter and body checks: 422 with the fields it named."""
     errors = []
@@ -146,6 +161,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 SlotUnavailable: _slot_unavailable,
                 IdempotencyConflict: _idempotency_conflict,
                 ActionRefused: _action_refused,
+                Unauthenticated: _unauthenticated,
+                Forbidden: _forbidden,
                 ValidationException: _framework_validation,
                 NotFoundException: _route_not_found,
                 HTTPException: _http_exception,

@@ -1,0 +1,54 @@
+"""API key rows, read as domain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slotwise.domain.access import Scope
+from slotwise.domain.keys import ApiKey
+from slotwise.persistence.tables import ApiKey as ApiKeyRow
+
+
+def _key(row: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        id=row["id"], public_id=row["public_id"], site_id=row["site"], name=row["name"],
+        hint=row["hint"], scopes=frozenset(Scope(s) for s in row["scopes"]),
+        created_at=row["created_at"], expires_at=row["expires_at"], revoked_at=row["revoked_at"],
+        last_used_at=row["last_used_at"],
+    )
+
+
+async def insert(*, public_id: str, site_id: int, name: str, token_hash: str, hint: str,
+                 scopes: list[str], expires_at: datetime | None, now: datetime) -> ApiKey:
+    await ApiKeyRow.insert(ApiKeyRow(
+        public_id=public_id, site=site_id, name=name, token_hash=token_hash, hint=hint,
+        scopes=scopes, created_at=now, expires_at=expires_at))
+    found = await by_public_id(public_id)
+    assert found is not None
+    return found
+
+
+async def by_token_hash(token_hash: str) -> ApiKey | None:
+    row = await ApiKeyRow.select().where(ApiKeyRow.token_hash == token_hash).first().output(load_json=True)
+    return _key(row) if row else None
+
+
+async def by_public_id(public_id: str) -> ApiKey | None:
+    row = await ApiKeyRow.select().where(ApiKeyRow.public_id == public_id).first().output(load_json=True)
+    return _key(row) if row else None
+
+
+async def of_site(site_id: int) -> list[ApiKey]:
+    rows = await (ApiKeyRow.select().where(ApiKeyRow.site == site_id).order_by(ApiKeyRow.id)
+                  .output(load_json=True))
+    return [_key(row) for row in rows]
+
+
+async def revoke(key_id: int, *, now: datetime) -> None:
+    await ApiKeyRow.update({ApiKeyRow.revoked_at: now}).where(
+        (ApiKeyRow.id == key_id) & ApiKeyRow.revoked_at.is_null())
+
+
+async def touch(key_id: int, *, now: datetime) -> None:
+    await ApiKeyRow.update({ApiKeyRow.last_used_at: now}).where(ApiKeyRow.id == key_id)

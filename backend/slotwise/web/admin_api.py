@@ -1,0 +1,282 @@
+"""The admin API (JSON, ``Authorization: Bearer <key>``): a site's bookings for its owner and integrators.
+
+Every route resolves its caller (``provide_caller``), the site (no grant on
+it: 404) and asks ``services.access.authorize`` about its action (not
+covered: 403), then calls one service. Lists answer
+``{"data": [...], "next_cursor": …}``; bookings are named ``bkg_…``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from slotwise.clock import Clock
+from slotwise.domain.access import Action
+from slotwise.domain.actors import Rules
+from slotwise.domain.model import Booking, HistoryEntry, Site
+from slotwise.services import access, booking_lists
+from slotwise.services import bookings as booking_service
+from slotwise.services.access import Caller
+from slotwise.services.config import ServiceConfig
+from slotwise.services.errors import FieldProblem, InvalidInput, Unauthenticated
+from slotwise.web.api import Price, ResourceOut, price_of_booking
+from slotwise.web.booking_api import CustomerOut, idempotency_key, parse_instant
+
+REASON_MAX = 500
+
+
+async def provide_caller(request: Request, clock: NamedDependency[Clock]) -> Caller:
+    """The caller behind ``Authorization: Bearer <key>``; 401 for anything else."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated()
+    caller = await access.caller_for_key(secret.strip(), now=clock())
+    if caller is None:
+        raise Unauthenticated()
+    return caller
+
+
+@dataclass(frozen=True)
+class ActorOut:
+    kind: str  # customer | account | api_key | system
+    id: str | None  # how a customer came (widget, api, manage-link); the key's or account's id
+    label: str | None
+
+
+@dataclass(frozen=True)
+class HistoryOut:
+    kind: str  # booked | rescheduled | cancelled
+    at: str
+    actor: ActorOut
+    data: dict[str, Any]  # rescheduled: from, to; cancelled: reason
+
+
+@dataclass(frozen=True)
+class MessageOut:
+    id: str
+    event: str
+    channel: str  # email | sms
+    recipient: str
+    status: str  # queued | sending | sent | failed | dropped
+    attempts: int
+    send_at: str
+    sent_at: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class AdminBookingOut:
+    id: str  # bkg_…
+    status: str
+    service: str
+    service_name: str
+    start: str  # ISO, in the site's zone
+    end: str
+    resources: list[ResourceOut]
+    customer: CustomerOut
+    answers: dict[str, Any]
+    price: Price | None
+    locale: str
+    timezone: str  # the customer's
+    reschedule_count: int
+    created_at: str
+    updated_at: str | None
+    history: list[HistoryOut] | None = None  # in a booking's detail
+    messages: list[MessageOut] | None = None
+
+
+@dataclass(frozen=True)
+class BookingPageOut:
+    data: list[AdminBookingOut]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class SiteOut:
+    slug: str
+    name: str
+    timezone: str
+    locale: str
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def booking_out(booking: Booking, site: Site, detail: booking_lists.Detail | None = None) -> AdminBookingOut:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(site.timezone)
+    return AdminBookingOut(
+        id=booking_lists.public_id(booking), status=str(booking.status), service=booking.service.slug,
+        service_name=booking.service.name, start=booking.start.astimezone(zone).isoformat(),
+        end=booking.end.astimezone(zone).isoformat(),
+        resources=[ResourceOut(key=r.key, name=r.name, kind=str(r.kind)) for r in booking.resources],
+        customer=CustomerOut(name=booking.customer.name, email=booking.customer.email,
+                             phone=booking.customer.phone),
+        answers=dict(booking.answers), price=price_of_booking(booking), locale=booking.locale,
+        timezone=booking.timezone, reschedule_count=booking.reschedule_count,
+        created_at=booking.created_at.isoformat(), updated_at=_iso(booking.updated_at),
+        history=[_history_out(entry) for entry in detail.history] if detail else None,
+        messages=[_message_out(row) for row in detail.messages] if detail else None,
+    )
+
+
+def _history_out(entry: HistoryEntry) -> HistoryOut:
+    actor = ActorOut(kind=str(entry.actor.kind), id=entry.actor.ref, label=entry.actor.label)
+    return HistoryOut(kind=entry.kind, at=entry.at.isoformat(), actor=actor, data=dict(entry.data))
+
+
+def _message_out(row: dict[str, Any]) -> MessageOut:
+    return MessageOut(id=f"msg_{row['uid'].hex}", event=row["event"], channel=row["channel"],
+                      recipient=row["recipient"], status=row["status"], attempts=row["attempts"],
+                      send_at=row["send_at"].isoformat(), sent_at=_iso(row["sent_at"]),
+                      last_error=row["last_error"])
+
+
+def _only(data: dict[str, Any], allowed: set[str]) -> None:
+    """Unknown fields are refused, not ignored: a typo must not pass silently."""
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InvalidInput([FieldProblem(name, "field-unknown") for name in unknown])
+
+
+def _notify(data: dict[str, Any], problems: list[FieldProblem]) -> bool:
+    value = data.get("notify", True)
+    if not isinstance(value, bool):
+        problems.append(FieldProblem("notify", "boolean-expected"))
+        return True
+    return value
+
+
+class AdminBookingsApi(Controller):
+    path = "/api/v1/admin/sites/{site:str}"
+    tags = ["admin"]
+    dependencies = {"caller": Provide(provide_caller)}
+
+    @get("/", summary="The site (needs catalog:read)")
+    async def site(self, site: FromPath[str], caller: NamedDependency[Caller]) -> SiteOut:
+        found = await access.site_for(caller, site)
+        access.authorize(caller, Action.SITE_READ, found)
+        return SiteOut(slug=found.slug, name=found.name, timezone=found.timezone, locale=found.locale)
+
+    @get("/bookings", summary="The site's bookings, filtered, in pages (needs bookings:read)")
+    async def bookings(
+        self, site: FromPath[str], caller: NamedDependency[Caller],
+        from_: Annotated[str | None, QueryParameter(
+            name="from", description="first day (site's zone, YYYY-MM-DD) or an instant")] = None,
+        to: str | None = Parameter(default=None, description="last day (inclusive) or an instant"),
+        resource: str | None = Parameter(default=None, description="resource key"),
+        service: str | None = Parameter(default=None, description="service slug"),
+        status: str | None = Parameter(default=None, description="confirmed | cancelled"),
+        q: str | None = Parameter(default=None, description="in the customer's name or email"),
+        updated_since: str | None = Parameter(default=None, description="changed at or after"),
+        limit: str | None = Parameter(default=None, description="1-200, default 50"),
+        cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
+    ) -> BookingPageOut:
+        found = await access.site_for(caller, site)
+        access.authorize(caller, Action.BOOKINGS_READ, found)
+        page = await booking_lists.list_bookings(found, {
+            "from": from_, "to": to, "resource": resource, "service": service, "status": status,
+            "q": q, "updated_since": updated_since, "limit": limit, "cursor": cursor,
+        }, visible=access.visible_to(caller, found))
+        return BookingPageOut(data=[booking_out(b, found) for b in page.bookings],
+                              next_cursor=page.next_cursor)
+
+    @get("/bookings/{booking_id:str}", summary="One booking with its history and messages")
+    async def booking(self, site: FromPath[str], booking_id: FromPath[str],
+                      caller: NamedDependency[Caller]) -> AdminBookingOut:
+        found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_READ)
+        return booking_out(booking, found, await booking_lists.booking_detail(booking))
+
+    @post("/bookings", status_code=HTTP_201_CREATED, summary="Book on a customer's behalf")
+    async def create(self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
+                     caller: NamedDependency[Caller], clock: NamedDependency[Clock],
+                     config: NamedDependency[ServiceConfig]) -> AdminBookingOut:
+        _only(data, {"service", "start", "resource", "customer", "answers", "locale", "timezone", "notify"})
+        found = await access.site_for(caller, site)
+        problems: list[FieldProblem] = []
+        service = data.get("service")
+        if not isinstance(service, str) or not service:
+            problems.append(FieldProblem("service", "required"))
+        start = parse_instant("start", data.get("start"), problems)
+        resource = data.get("resource")
+        if resource is not None and not isinstance(resource, str):
+            problems.append(FieldProblem("resource", "string-expected"))
+        customer, answers = data.get("customer"), data.get("answers", {})
+        if not isinstance(customer, dict):
+            problems.append(FieldProblem("customer", "object-expected"))
+        if not isinstance(answers, dict):
+            problems.append(FieldProblem("answers", "object-expected"))
+        notify = _notify(data, problems)
+        for name in ("locale", "timezone"):
+            if data.get(name) is not None and not isinstance(data[name], str):
+                problems.append(FieldProblem(name, "string-expected"))
+        access.authorize(caller, Action.BOOKINGS_WRITE, found, [resource] if resource else None)
+        if problems:
+            raise InvalidInput(problems)
+        result = await booking_service.create_booking(
+            found.slug,
+            booking_service.BookingRequest(service=service, start=start, customer=customer, answers=answers,
+                                           resource=resource, locale=data.get("locale"),
+                                           timezone=data.get("timezone")),
+            actor=caller.actor, now=clock(), config=config, idempotency_key=idempotency_key(request),
+            notify=notify,
+        )
+        return booking_out(result.booking, found, await booking_lists.booking_detail(result.booking))
+
+    @post("/bookings/{booking_id:str}/cancel", status_code=HTTP_200_OK, summary="Cancel, with a reason")
+    async def cancel(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
+                     data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
+                     clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> AdminBookingOut:
+        _only(data, {"reason", "notify"})
+        found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_WRITE)
+        problems: list[FieldProblem] = []
+        reason = data.get("reason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > REASON_MAX):
+            problems.append(FieldProblem("reason", "text-too-long", {"limit": REASON_MAX}))
+        notify = _notify(data, problems)
+        if problems:
+            raise InvalidInput(problems)
+        cancelled = await booking_service.cancel_booking(
+            booking.id, reason=(reason or "").strip() or None, actor=caller.actor, rules=Rules.STAFF,
+            now=clock(), config=config, idempotency_key=idempotency_key(request), notify=notify)
+        return booking_out(cancelled, found, await booking_lists.booking_detail(cancelled))
+
+    @post("/bookings/{booking_id:str}/reschedule", status_code=HTTP_200_OK,
+          summary="Move to another free time (hours, notice and advance still apply)")
+    async def reschedule(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
+                         data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
+                         clock: NamedDependency[Clock],
+                         config: NamedDependency[ServiceConfig]) -> AdminBookingOut:
+        _only(data, {"start", "resource", "notify"})
+        found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_WRITE)
+        problems: list[FieldProblem] = []
+        start = parse_instant("start", data.get("start"), problems)
+        resource = data.get("resource")
+        if resource is not None and not isinstance(resource, str):
+            problems.append(FieldProblem("resource", "string-expected"))
+        notify = _notify(data, problems)
+        if problems:
+            raise InvalidInput(problems)
+        if resource:  # moving to another person is a write on theirs too
+            access.authorize(caller, Action.BOOKINGS_WRITE, found, [resource])
+        moved = await booking_service.move_booking(
+            booking.id, start=start, resource=resource or None, actor=caller.actor, rules=Rules.STAFF,
+            now=clock(), config=config, idempotency_key=idempotency_key(request), notify=notify)
+        return booking_out(moved, found, await booking_lists.booking_detail(moved))
+
+    @staticmethod
+    async def _booking(caller: Caller, site: str, booking_id: str, action: Action) -> tuple[Site, Booking]:
+        """The site and the booking a route names, once the caller may do ``action`` on it."""
+        found = await access.site_for(caller, site)
+        booking = await booking_lists.find_booking(found, booking_id)
+        access.authorize(caller, action, found, [r.key for r in booking.resources])
+        return found, booking

@@ -153,6 +153,9 @@ class Site:
     sms_enabled: bool = False
     email_templates: Mapping[str, str] = field(default_factory=dict)  # owner overrides by name
     sms_templates: Mapping[str, str] = field(default_factory=dict)
+    # Raised by every change to the site, its resources or services: a copy
+    # of the configuration with an older version must not decide a booking.
+    config_version: int = 0
 
     @property
     def contact(self) -> str | None:

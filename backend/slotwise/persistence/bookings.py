@@ -18,6 +18,7 @@ from slotwise.persistence.tables import (
     Booking,
     Hold,
     Resource,
+    Site,
 )
 
 
@@ -37,6 +38,23 @@ async def lock_resources(resource_ids: Sequence[int]) -> None:
             .order_by(Resource.id)
             .lock_rows()
         )
+
+
+async def site_config_version(site_id: int) -> int:
+    """The site's configuration version, read under a share lock on PostgreSQL.
+
+    A configuration change raises the version with an UPDATE of the same row,
+    so it waits for this transaction (and this one for it): the booking is
+    checked against the configuration in force when it commits. On SQLite the
+    write transaction already excludes every other writer.
+    """
+    query = Site.select(Site.config_version).where(Site.id == site_id)
+    if isinstance(current_engine(), PostgresEngine):
+        query = query.lock_rows("SHARE")
+    rows = await query
+    # A site deleted under a cached copy (nothing a deployment does, but a
+    # test may) has no version: -1 never matches, so the copy is reloaded.
+    return rows[0]["config_version"] if rows else -1
 
 
 def _allocations(

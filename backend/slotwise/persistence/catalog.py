@@ -135,7 +135,20 @@ async def write_site(spec: SiteSpec, *, now: datetime) -> ApplyReport:
         retire={"enabled": False},
         now=now,
     )
+    if report.changed:
+        await bump_config_version(site_id)
     return report
+
+
+async def bump_config_version(site_id: int) -> None:
+    """Every process's copy of this site's configuration is now stale (see ``Site.config_version``).
+
+    On PostgreSQL this UPDATE waits for bookings holding the site row's share
+    lock (``bookings.site_config_version``) and makes bookings after it wait
+    for this transaction: a booking is decided wholly before or wholly after
+    a configuration change.
+    """
+    await Site.update({Site.config_version: Site.config_version + 1}).where(Site.id == site_id)
 
 
 async def _apply_children(

@@ -44,6 +44,7 @@ def site_from_row(row: dict[str, Any]) -> model.Site:
         sms_enabled=row["sms_enabled"],
         email_templates=dict(row["message_templates"].get("email", {})),
         sms_templates=dict(row["message_templates"].get("sms", {})),
+        config_version=row["config_version"],
     )
 
 

@@ -51,6 +51,9 @@ class Site(Table, tablename="site", help_text="A tenant: one business."):
     max_reschedules = Integer(default=3)
     sms_enabled = Boolean(default=False)
     message_templates = JSON(default={}, help_text='owner templates: {"email": {name: source}, "sms": {...}}')
+    config_version = Integer(
+        default=0, help_text="raised by every change to the site, its resources or services; "
+                             "a booking checks it to never use a stale copy")
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slotwise.domain.availability import find_slots
 from slotwise.domain.model import Busy, Resource, ResourceCalendar, Service, Site, Slot
+from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import queries
 from slotwise.persistence.engine import current_engine, read_transaction
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
@@ -172,6 +173,22 @@ async def cached_offer(site_slug: str, service_slug: str, *, resource: str | Non
         offer = await load_offer(site_slug, service_slug, resource=resource)
     _offer_cache[key] = (monotonic(), offer)
     return offer
+
+
+async def fresh_offer(offer: Offer, *, resource: str | None) -> Offer:
+    """Inside a write transaction: ``offer`` if its configuration is still in force, else a new one.
+
+    Each process reuses an offer for ``OFFER_CACHE_SECONDS``; a change to the
+    site's configuration in another process raises its version at once. A
+    booking compares the two before it locks anything, so no process accepts
+    what the configuration in force refuses (a disabled service, a closed
+    afternoon), however fresh the change.
+    """
+    version = await booking_store.site_config_version(offer.site.id)
+    if version == offer.site.config_version:
+        return offer
+    forget_offers()
+    return await load_offer(offer.site.slug, offer.service.slug, resource=resource)
 
 
 def forget_offers() -> None:

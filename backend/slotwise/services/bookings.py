@@ -41,6 +41,7 @@ from slotwise.services.availability import (
     Offer,
     busy_for,
     cached_offer,
+    fresh_offer,
     load_offer,
     parse_zone,
     shown,
@@ -126,6 +127,7 @@ async def take_hold(
     token = tokens.new_token()
     expires_at = now + timedelta(minutes=offer.site.hold_minutes)
     async with write_transaction(current_engine()):
+        offer = await fresh_offer(offer, resource=resource)
         await store.lock_resources(offer.resource_ids())
         await store.prune_expired_holds(offer.site.id, expired_before=now - EXPIRED_HOLD_RETENTION)
         slot = await _recheck(offer, start, now=now, resource=resource)
@@ -191,6 +193,7 @@ class _BookingAttempt:
         salt = tokens.new_salt()
         uid = uuid.uuid4()
         async with write_transaction(current_engine()):
+            offer = self.offer = await fresh_offer(offer, resource=request.resource)
             # The lock comes first: a concurrent request with the same key then
             # finds this one's record instead of racing it for the slot.
             await store.lock_resources(offer.resource_ids())
@@ -334,6 +337,7 @@ async def move_booking(
     write = IdempotentWrite(scope(f"booking:{booking.id}", "move", actor), idempotency_key,
                             fingerprint(start=start.isoformat(), resource=resource))
     async with write_transaction(current_engine()):
+        offer = await fresh_offer(offer, resource=resource)
         await store.lock_resources(offer.resource_ids())
         booking = await store.load_booking(booking.id)
         if await write.replay(now) is not None:

@@ -335,3 +335,17 @@ class HistoryEntry:
     data: Mapping[str, Any]
     at: datetime  # UTC
     actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOff:
+    """A span in which a resource cannot be booked: ``[start, end)`` in UTC, no buffers."""
+
+    id: int
+    public_id: str  # "off_…"
+    resource: str  # its key
+    start: datetime
+    end: datetime
+    reason: str
+    actor: Actor
+    created_at: datetime

@@ -21,7 +21,7 @@ from slotwise.domain.limits import MAX_BLOCK_MINUTES
 from slotwise.domain.model import Busy, ResourceCalendar, ResourceKind, ServiceRules
 from slotwise.persistence import codec
 from slotwise.persistence.engine import current_engine
-from slotwise.persistence.tables import Allocation, Resource, Service, Site
+from slotwise.persistence.tables import Allocation, Resource, Service, Site, TimeOff
 
 
 def site_from_row(row: dict[str, Any]) -> model.Site:
@@ -138,6 +138,9 @@ async def load_resources(site: model.Site, keys: Sequence[str]) -> dict[str, mod
 # No booking blocks a resource longer than this (the site file caps duration
 # and buffers), so the busy query can bound its range scan on both ends.
 LONGEST_BLOCK = timedelta(minutes=MAX_BLOCK_MINUTES)
+# How busy time from time off is labelled for the engine: no service is called
+# this (slugs have no "#"), so it is never a seat of a group session.
+TIME_OFF = "#time-off"
 
 
 async def load_busy(
@@ -154,7 +157,8 @@ async def load_busy(
     seats of the same group session; other services only need to differ.
     The scan runs on the (resource, blocked_from) index over a range bounded
     on both ends: a block starting before ``overlapping_from - LONGEST_BLOCK``
-    has certainly ended.
+    has certainly ended. Time off of these resources counts too, with no
+    buffers and no length bound (a fortnight's leave); there are few such rows.
     """
     if not resources:
         return []
@@ -183,15 +187,24 @@ async def load_busy(
         query = query.where(Allocation.hold.is_null() | (Allocation.hold != except_hold))
     if except_booking is not None:
         query = query.where(Allocation.booking.is_null() | (Allocation.booking != except_booking))
-    return [_busy(row, resources, service_id, service_key) for row in await query]
+    time_off = TimeOff.select(
+        TimeOff.resource, TimeOff.start_at.as_alias("blocked_from"), TimeOff.end_at.as_alias("blocked_until"),
+    ).where(TimeOff.resource.is_in(list(resources)) & (TimeOff.start_at < overlapping_until)
+            & (TimeOff.end_at > overlapping_from))
+    rows = [*await query, *({**row, "service": None, "start_at": None, "seats": 1} for row in await time_off)]
+    return [_busy(row, resources, service_id, service_key) for row in rows]
 
 
 def _busy(row: Mapping[str, Any], resources: Mapping[int, str], service_id: int, service_key: str) -> Busy:
+    if row["service"] is None:
+        label = TIME_OFF  # collides with everything, seats or not
+    else:
+        label = service_key if row["service"] == service_id else f"#{row['service']}"
     return Busy(
         resource=resources[row["resource"]],
         blocked_from=row["blocked_from"],
         blocked_until=row["blocked_until"],
-        service=service_key if row["service"] == service_id else f"#{row['service']}",
+        service=label,
         start=row["start_at"],
         seats=row["seats"],
     )
@@ -213,6 +226,9 @@ class _SQLiteReader:
         "SELECT resource, service, start_at, blocked_from, blocked_until, seats FROM allocation"
         " WHERE resource IN ({marks}) AND blocked_from >= ? AND blocked_from < ?"
         " AND blocked_until > ? AND (expires_at IS NULL OR expires_at > ?)"
+        " UNION ALL"
+        " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM time_off"
+        " WHERE resource IN ({marks}) AND start_at < ? AND end_at > ?"
     )
 
     def __init__(self, path: str) -> None:
@@ -224,12 +240,13 @@ class _SQLiteReader:
     def busy_rows(self, resource_ids: list[int], lower: datetime, since: datetime,
                   until: datetime, now: datetime) -> list[dict[str, Any]]:
         sql = self.SQL.format(marks=", ".join("?" * len(resource_ids)))
-        params = [*resource_ids, *(_sqlite_instant(t) for t in (lower, until, since, now))]
+        params = [*resource_ids, *(_sqlite_instant(t) for t in (lower, until, since, now)),
+                  *resource_ids, *(_sqlite_instant(t) for t in (until, since))]
         return [
             {
                 "resource": row["resource"],
                 "service": row["service"],
-                "start_at": _parse_instant(row["start_at"]),
+                "start_at": _parse_instant(row["start_at"]) if row["start_at"] else None,
                 "blocked_from": _parse_instant(row["blocked_from"]),
                 "blocked_until": _parse_instant(row["blocked_until"]),
                 "seats": row["seats"],

@@ -251,7 +251,26 @@ class ApiKey(Table, tablename="api_key", help_text="A program's key to one site'
     last_used_at = Timestamptz(null=True, default=None, help_text="written at most once a minute")
 
 
+class TimeOff(Table, tablename="time_off", help_text="Time a resource is not bookable: leave, a repair, a meeting."):
+    """Any span, from an hour to weeks; it blocks ``[start_at, end_at)`` without buffers.
+
+    Not configuration but busy time, like bookings: read fresh by every
+    availability query and booking, never cached.
+    """
+
+    public_id = Varchar(length=32, unique=True)
+    site = ForeignKey(references=Site, index=True)
+    resource = ForeignKey(references=Resource, index=True)
+    start_at = Timestamptz()
+    end_at = Timestamptz()
+    reason = Text(default="")
+    actor_kind = Varchar(length=16, default="system")
+    actor_ref = Varchar(length=255, null=True, default=None)
+    actor_label = Varchar(length=NAME_LENGTH, null=True, default=None)
+    created_at = Timestamptz()
+
+
 TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
-    OutboxMessage, DeliveryAttempt, OptOut, ApiKey,
+    OutboxMessage, DeliveryAttempt, OptOut, ApiKey, TimeOff,
 ]

@@ -1,4 +1,4 @@
-"""The admin API (JSON, ``Authorization: Bearer <key>``): a site's bookings for its owner and integrators.
+"""The admin API (JSON, ``Authorization: Bearer <key>``): a site's bookings and time off, for its owner and integrators.
 
 Every route resolves its caller (``provide_caller``), the site (no grant on
 it: 404) and asks ``services.access.authorize`` about its action (not
@@ -8,11 +8,12 @@ covered: 403), then calls one service. Lists answer
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -20,9 +21,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
 from slotwise.domain.actors import Rules
-from slotwise.domain.model import Booking, HistoryEntry, Site
+from slotwise.domain.model import Booking, HistoryEntry, Site, TimeOff
 from slotwise.services import access, booking_lists
 from slotwise.services import bookings as booking_service
+from slotwise.services import time_off as time_off_service
 from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import FieldProblem, InvalidInput, Unauthenticated
@@ -99,6 +101,24 @@ class BookingPageOut:
 
 
 @dataclass(frozen=True)
+class TimeOffOut:
+    id: str  # off_…
+    resource: str
+    start: str  # ISO, in the site's zone
+    end: str
+    reason: str
+    created_at: str
+    actor: ActorOut
+    overlapping_bookings: list[str] | None = None  # when created: confirmed bookings inside it (bkg_…)
+
+
+@dataclass(frozen=True)
+class TimeOffListOut:
+    data: list[TimeOffOut]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
 class SiteOut:
     slug: str
     name: str
@@ -139,6 +159,20 @@ def _message_out(row: dict[str, Any]) -> MessageOut:
                       recipient=row["recipient"], status=row["status"], attempts=row["attempts"],
                       send_at=row["send_at"].isoformat(), sent_at=_iso(row["sent_at"]),
                       last_error=row["last_error"])
+
+
+def time_off_out(entry: TimeOff, site: Site, overlapping: list[str] | None = None) -> TimeOffOut:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(site.timezone)
+    return TimeOffOut(
+        id=entry.public_id, resource=entry.resource, start=entry.start.astimezone(zone).isoformat(),
+        end=entry.end.astimezone(zone).isoformat(), reason=entry.reason,
+        created_at=entry.created_at.isoformat(),
+        actor=ActorOut(kind=str(entry.actor.kind), id=entry.actor.ref, label=entry.actor.label),
+        overlapping_bookings=None if overlapping is None else [
+            booking_lists.ID_PREFIX + uuid.UUID(uid).hex for uid in overlapping],
+    )
 
 
 def _only(data: dict[str, Any], allowed: set[str]) -> None:
@@ -272,6 +306,40 @@ class AdminBookingsApi(Controller):
             booking.id, start=start, resource=resource or None, actor=caller.actor, rules=Rules.STAFF,
             now=clock(), config=config, idempotency_key=idempotency_key(request), notify=notify)
         return booking_out(moved, found, await booking_lists.booking_detail(moved))
+
+    @get("/resources/{resource:str}/blocks", summary="A resource's time off that has not ended")
+    async def time_off(self, site: FromPath[str], resource: FromPath[str], caller: NamedDependency[Caller],
+                       clock: NamedDependency[Clock]) -> TimeOffListOut:
+        found = await access.site_for(caller, site)
+        access.authorize(caller, Action.CATALOG_READ, found)
+        entries = await time_off_service.time_off_of(found, resource, now=clock())
+        return TimeOffListOut(data=[time_off_out(entry, found) for entry in entries])
+
+    @post("/resources/{resource:str}/blocks", status_code=HTTP_201_CREATED,
+          summary="Block a resource's time, any span: {start, end, reason?}")
+    async def block(self, site: FromPath[str], resource: FromPath[str], data: JSONBody[dict[str, Any]],
+                    caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> TimeOffOut:
+        _only(data, {"start", "end", "reason"})
+        found = await access.site_for(caller, site)
+        access.authorize(caller, Action.TIME_OFF_WRITE, found, [resource])
+        problems: list[FieldProblem] = []
+        start = parse_instant("start", data.get("start"), problems)
+        end = parse_instant("end", data.get("end"), problems)
+        reason = data.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            problems.append(FieldProblem("reason", "string-expected"))
+        if problems:
+            raise InvalidInput(problems)
+        added = await time_off_service.add_time_off(found, resource, start=start, end=end, reason=reason,
+                                                    actor=caller.actor, now=clock())
+        return time_off_out(added.time_off, found, added.overlapping)
+
+    @delete("/resources/{resource:str}/blocks/{block_id:str}", summary="Free a resource's blocked time again")
+    async def unblock(self, site: FromPath[str], resource: FromPath[str], block_id: FromPath[str],
+                      caller: NamedDependency[Caller]) -> None:
+        found = await access.site_for(caller, site)
+        access.authorize(caller, Action.TIME_OFF_WRITE, found, [resource])
+        await time_off_service.remove_time_off(found, resource, block_id, actor=caller.actor)
 
     @staticmethod
     async def _booking(caller: Caller, site: str, booking_id: str, action: Action) -> tuple[Site, Booking]:

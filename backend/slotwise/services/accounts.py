@@ -239,6 +239,7 @@ async def _issue_link(
     now: datetime, config: ServiceConfig, send: bool,
 ) -> str:
     """Store a new link and, with ``send``, queue its email; inside the caller's transaction."""
+    await store.delete_links_expired_before(now - RETENTION)
     salt = tokens.new_salt()
     token = tokens.account_link_token(config.secret_key, salt)
     message_uid = uuid.uuid4() if send else None

@@ -1,4 +1,4 @@
-"""The ``slotwise`` command: serve, migrate, apply, demo."""
+"""The ``slotwise`` command: serve, migrate, apply, demo, worker, account."""
 
 from __future__ import annotations
 
@@ -63,6 +63,26 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="deliver queued email and SMS (no HTTP)", description=(
         "Run the outbox worker on its own, e.g. to scale it out; `serve` already runs one inside."))
     worker.set_defaults(handler=_worker)
+
+    account = commands.add_parser("account", help="add and list the people who run sites",
+                                  description="Owner accounts and their memberships of sites.")
+    account_commands = account.add_subparsers(title="account commands", metavar="ACTION")
+    account.set_defaults(handler=lambda args, settings: _usage(account))
+    add = account_commands.add_parser("add", help="add an account to a site; prints a set-password link",
+                                      description=(
+        "Create the account if needed and its membership of the site (a second run changes the "
+        "role). Prints a one-time set-password URL (valid 7 days) as its last line."))
+    add.add_argument("email", help="the person's email address (their sign-in name)")
+    add.add_argument("--site", required=True, help="the site's slug")
+    add.add_argument("--role", required=True, choices=["owner", "manager", "staff", "viewer"],
+                     help="owner, manager, staff or viewer")
+    add.add_argument("--resource", help="staff only: the key of the person resource they are")
+    add.add_argument("--name", help="the person's name, as history shows it")
+    add.set_defaults(handler=_account_add)
+    listing = account_commands.add_parser("list", help="list accounts and their memberships",
+                                          description="List accounts with their sites and roles.")
+    listing.add_argument("--site", help="only the accounts of this site (its slug)")
+    listing.set_defaults(handler=_account_list)
 
     demo = commands.add_parser("demo", help="apply the demo site, print its snippet, serve", description=(
         f"Migrate, apply {DEMO_SITE_NAME}, print the snippet and URLs, then serve."))
@@ -131,6 +151,72 @@ def _print_report(path: Path, report) -> None:
         for item in items:
             print(f"{label:>11}  {item}")
     print(f"{path}: applied")
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _account_add(args: argparse.Namespace, settings: Settings) -> int:
+    from slotwise.clock import system_clock
+    from slotwise.domain.actors import Actor
+    from slotwise.services.accounts import add_member
+    from slotwise.services.config import ServiceConfig
+
+    async def add():
+        return await add_member(
+            args.email, site_slug=args.site, role=args.role, resource=args.resource, name=args.name,
+            actor=Actor.system("command"), now=system_clock(),
+            config=ServiceConfig.from_settings(settings), send_invitation=False)
+
+    added = _run_account_command(settings, add)
+    if added is None:
+        return 1
+    account, membership = added.account, added.membership
+    print(f"account {account.public_id} {account.email}: {'created' if added.account_created else 'exists'}")
+    resource = f" (resource {membership.resource})" if membership.resource else ""
+    print(f"membership of {membership.site_slug}: {membership.role}{resource}, {added.membership_change}")
+    print("one-time link to set the password (valid 7 days):")
+    print(added.link_url)
+    return 0
+
+
+def _account_list(args: argparse.Namespace, settings: Settings) -> int:
+    from slotwise.services.accounts import list_members
+
+    members = _run_account_command(settings, lambda: list_members(args.site))
+    if members is None:
+        return 1
+    if not members:
+        print("no accounts" + (f" on {args.site}" if args.site else ""))
+    for member in members:
+        account = member.account
+        state = "disabled" if account.disabled else ("active" if account.has_password else "invited")
+        name = f" ({account.name})" if account.name else ""
+        print(f"{account.public_id}  {account.email}{name}  {state}")
+        for m in member.memberships:
+            resource = f" (resource {m.resource})" if m.resource else ""
+            print(f"    {m.site_slug}: {m.role}{resource}")
+    return 0
+
+
+def _run_account_command(settings: Settings, work):
+    """Migrate, then run ``work`` (a service call); a refused call prints why and gives None."""
+    from slotwise.persistence.engine import Database
+    from slotwise.persistence.migrate import migrate
+    from slotwise.services.errors import InvalidInput, MembershipRefused, NotFound
+
+    async def run():
+        async with Database(settings) as database:
+            await migrate(database.engine)
+            return await work()
+
+    try:
+        return asyncio.run(run())
+    except (NotFound, MembershipRefused, InvalidInput) as exc:
+        print(f"slotwise account: {exc}", file=sys.stderr)
+        return None
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

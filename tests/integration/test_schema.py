@@ -21,14 +21,14 @@ from piccolo.engine.base import Engine
 from piccolo.querystring import QueryString
 from slotwise.persistence.engine import Database, create_engine
 from slotwise.persistence.migrate import LEDGER, table_names
-from slotwise.persistence.migrations import m0002_indexes, m0003_actors_and_idempotency
+from slotwise.persistence.migrations import m0002_indexes, m0003_actors_and_idempotency, m0005_accounts
 from slotwise.persistence.tables import TABLES
 from slotwise.settings import Settings
 
 from tests.support.postgres import create_database, drop_database
 
 # Migrations whose STATEMENTS add indexes tables.py has no way to declare.
-RAW_INDEX_MIGRATIONS = [m0002_indexes, m0003_actors_and_idempotency]
+RAW_INDEX_MIGRATIONS = [m0002_indexes, m0003_actors_and_idempotency, m0005_accounts]
 _INDEXED_TABLE = re.compile(r"\bON\s+\"?(\w+)\"?\s*\(")
 
 

@@ -17,7 +17,7 @@ from slotwise.persistence.tables import DeliveryAttempt, OptOut, OutboxMessage
 @dataclass(frozen=True, slots=True)
 class QueuedMessage:
     uid: uuid.UUID
-    site_id: int
+    site_id: int | None  # None: an account's own email (a password reset)
     booking_id: int | None
     event: str
     channel: str  # "email" | "sms"

@@ -270,7 +270,88 @@ class TimeOff(Table, tablename="time_off", help_text="Time a resource is not boo
     created_at = Timestamptz()
 
 
+# --- owner accounts -------------------------------------------------------------------
+
+# "acc_" and 20 hex characters (80 random bits): a public id, not a secret.
+ACCOUNT_ID_LENGTH = 32
+# An IPv6 address in text is at most 45 characters; room for a zone suffix.
+CLIENT_ADDRESS_LENGTH = 64
+USER_AGENT_LENGTH = 255
+# An argon2id hash in PHC form ($argon2id$v=19$m=65536,t=3,p=4$salt$hash) is about 100 characters.
+PASSWORD_HASH_LENGTH = 255
+
+
+class Account(Table, tablename="account", help_text="A person who signs in to run one or more sites."):
+    public_id = Varchar(length=ACCOUNT_ID_LENGTH, unique=True, help_text="acc_<random>; shown and logged")
+    email = Varchar(length=EMAIL_LENGTH, unique=True, help_text="normalised: trimmed, lower-case")
+    name = Varchar(length=NAME_LENGTH, default="")
+    locale = Varchar(length=8, default="en", help_text="the language of their emails")
+    password_hash = Varchar(length=PASSWORD_HASH_LENGTH, null=True, default=None,
+                            help_text="argon2id, PHC string; NULL until a password is set")
+    disabled = Boolean(default=False, help_text="may not sign in")
+    created_at = Timestamptz()
+    last_sign_in_at = Timestamptz(null=True, default=None)
+
+
+class Membership(Table, tablename="membership", help_text="An account's role on one site."):
+    """One row per account and site (a unique index in m0005)."""
+
+    account = ForeignKey(references=Account, index=True)
+    site = ForeignKey(references=Site, index=True)
+    role = Varchar(length=16, help_text="owner | manager | staff | viewer")
+    resource_key = Varchar(length=SLUG_LENGTH, null=True, default=None,
+                           help_text="staff only: the person resource they are")
+    added_by = Varchar(length=255, default="", help_text="the actor who added it: kind:ref")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class AccountSession(Table, tablename="account_session", help_text="A signed-in browser, server-side."):
+    token_hash = Varchar(length=64, unique=True, help_text="SHA-256 of the cookie's token")
+    account = ForeignKey(references=Account, index=True)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz(help_text="written at most once a minute")
+    expires_at = Timestamptz(help_text="the absolute end: created_at + 30 days")
+    revoked_at = Timestamptz(null=True, default=None)
+    user_agent = Varchar(length=USER_AGENT_LENGTH, default="")
+    client_address = Varchar(length=CLIENT_ADDRESS_LENGTH, default="")
+
+
+class AccountToken(Table, tablename="account_token", help_text="A one-time link: invitation or password reset."):
+    """The link's token is derived from ``salt`` and the secret key; only its SHA-256 is stored.
+
+    ``message_uid`` is the outbox message that carries the link (a placeholder
+    there), so the worker can derive the token when it sends.
+    """
+
+    token_hash = Varchar(length=64, unique=True)
+    salt = Varchar(length=32, help_text="random; the token is HMAC(secret key, salt)")
+    account = ForeignKey(references=Account, index=True)
+    site = ForeignKey(references=Site, null=True, default=None, help_text="the inviting site, if any")
+    purpose = Varchar(length=16, help_text="invitation | reset")
+    message_uid = UUID(null=True, default=None, help_text="the outbox message carrying the link")
+    issued_by = Varchar(length=255, default="", help_text="the actor who issued it: kind:ref")
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class SignInFailure(
+    Table, tablename="sign_in_failure", help_text="Failed sign-ins of the last minutes, for rate limits.",
+):
+    """One row per failed attempt; counted per email and per client address within a window.
+
+    Keyed by the normalised email typed, not by account, so an unknown email
+    is limited exactly like a known one (no oracle).
+    """
+
+    email = Varchar(length=EMAIL_LENGTH)
+    client_address = Varchar(length=CLIENT_ADDRESS_LENGTH)
+    created_at = Timestamptz()
+
+
 TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
     OutboxMessage, DeliveryAttempt, OptOut, ApiKey, TimeOff,
+    Account, Membership, AccountSession, AccountToken, SignInFailure,
 ]

@@ -35,7 +35,7 @@ from slotwise.adapters.delivery import (
 )
 from slotwise.clock import Clock
 from slotwise.domain.retry import gives_up, retry_delay
-from slotwise.persistence import bookings, outbox
+from slotwise.persistence import accounts, bookings, outbox
 from slotwise.services import tokens
 from slotwise.services.calendar_files import fill_calendar
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER, fill_manage_token
@@ -90,10 +90,21 @@ def with_manage_token(channel: str, content: dict[str, Any], token: str) -> dict
     return {**content, **filled, "attachments": attachments}
 
 
+def with_account_link(content: dict[str, Any], token: str) -> dict[str, Any]:
+    """A queued invitation or reset email with its link's placeholder replaced by the real token."""
+    return {**content, **{key: tokens.fill_account_link(content[key], token) for key in ("subject", "text", "html")}}
+
+
 async def filled_content(row: dict[str, Any], secret_key: str) -> dict[str, Any]:
-    """A queued message's content as it goes out: with the booking's working manage link."""
+    """A queued message's content as it goes out: with the booking's working manage link,
+    or the account's one-time link (invitation, reset)."""
     if row["booking"] is None:
-        return row["content"]
+        if tokens.ACCOUNT_LINK_PLACEHOLDER not in row["content"].get("text", ""):
+            return row["content"]
+        salt = await accounts.link_salt_for_message(row["uid"])
+        if salt is None:  # the link's row is gone (long expired): a dead link helps nobody
+            raise PermanentDeliveryError("the one-time link of this email no longer exists")
+        return with_account_link(row["content"], tokens.account_link_token(secret_key, salt))
     uid, salt = await bookings.token_material(row["booking"])
     return with_manage_token(row["channel"], row["content"], tokens.manage_token(secret_key, uid, salt))
 

@@ -71,6 +71,8 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "choice-unknown": N_("must be one of %(choices)s"),
     "field-unknown": N_("is not a field of this request"),
     "boolean-expected": N_("must be true or false"),
+    # Owner accounts.
+    "password-too-short": N_("Please use at least %(limit)s characters."),
 }
 
 
@@ -149,3 +151,35 @@ class ActionRefused(ServiceError):
     def gone(self) -> bool:
         """A cancelled booking is gone for good; anything else refused conflicts with the policy now."""
         return self.verdict.reason == "cancelled"
+
+
+# --- owner accounts ---------------------------------------------------------------------
+
+
+class SignInFailed(ServiceError):
+    """The email and password do not belong together. The same for an unknown email, an
+    account without a password yet, a disabled account and a wrong password: nobody
+    learns from it whether an account exists."""
+
+    def __init__(self) -> None:
+        super().__init__("the email address or the password is not right")
+
+
+class SignInThrottled(ServiceError):
+    """Too many failed sign-ins for this email or from this client; ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+class LinkInvalid(ServiceError):
+    """A one-time link that is unknown, used or expired (``reason``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"this link cannot be used: {reason}")
+        self.reason = reason
+
+
+class MembershipRefused(ServiceError):
+    """A membership that cannot be: staff without a person resource, a resource for another role, ..."""

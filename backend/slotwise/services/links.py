@@ -11,3 +11,8 @@ def manage_url(base_url: str, token: str) -> str:
 def manage_calendar_url(base_url: str, token: str) -> str:
     """The booking as an iCalendar file, behind the same secret."""
     return f"{base_url}/api/v1/manage/{token}/booking.ics"
+
+
+def set_password_url(base_url: str, token: str) -> str:
+    """An account's one-time link (invitation or reset) to the back office's set-password page."""
+    return f"{base_url}/admin/set-password/{token}"

@@ -1,10 +1,12 @@
-"""Secret tokens: holds, manage links, one-time form tokens.
+"""Secret tokens: holds, manage links, one-time form tokens, sessions, account links.
 
 Only a SHA-256 of a token is ever stored. Manage tokens are derived as
 HMAC-SHA256(secret key, "manage:" + booking uid + ":" + salt) with a 128-bit
 random salt from ``secrets``: the database alone (no secret key) cannot produce
 a working link, and an idempotent replay of a booking request can hand back
-the same link without the plain token ever being stored.
+the same link without the plain token ever being stored. The one-time links of
+accounts (invitation, password reset) are derived the same way from their own
+salt (``account_link_token``), so the outbox can carry a placeholder for them.
 """
 
 from __future__ import annotations
@@ -46,3 +48,19 @@ assert len(MANAGE_TOKEN_PLACEHOLDER) == 43
 
 def fill_manage_token(text: str, token: str) -> str:
     return text.replace(MANAGE_TOKEN_PLACEHOLDER, token)
+
+
+def account_link_token(secret_key: str, salt: str) -> str:
+    """The token of an account's one-time link (invitation or reset), from its stored salt."""
+    digest = hmac.new(secret_key.encode(), f"account-link:{salt}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+# Stands for an account link's token in queued emails, as MANAGE_TOKEN_PLACEHOLDER
+# does for manage links; the worker derives the token from the link's salt.
+ACCOUNT_LINK_PLACEHOLDER = "slotwise-account-link-placeholder-xxxxxxxxx"
+assert len(ACCOUNT_LINK_PLACEHOLDER) == 43
+
+
+def fill_account_link(text: str, token: str) -> str:
+    return text.replace(ACCOUNT_LINK_PLACEHOLDER, token)

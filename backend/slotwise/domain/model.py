@@ -322,6 +322,11 @@ class Booking:
     def cancelled(self) -> bool:
         return self.status is BookingStatus.CANCELLED
 
+    @property
+    def public_id(self) -> str:
+        """How the admin API and the back office name it: ``bkg_`` and the uid's 32 hex digits."""
+        return "bkg_" + self.uid.replace("-", "")
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:

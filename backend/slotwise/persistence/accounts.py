@@ -249,3 +249,17 @@ async def forget_failures(*, email: str) -> None:
 
 async def delete_failures_before(before: datetime) -> None:
     await SignInFailure.delete().where(SignInFailure.created_at < before)
+
+
+async def staff_emails(site_id: int, resource_keys: Sequence[str]) -> list[str]:
+    """The emails of the site's staff accounts bound to these resources (not disabled), in order."""
+    if not resource_keys:
+        return []
+    rows = await (
+        MembershipRow.select(MembershipRow.account.email.as_alias("email"))
+        .where((MembershipRow.site == site_id) & (MembershipRow.role == "staff")
+               & MembershipRow.resource_key.is_in(list(resource_keys))
+               & MembershipRow.account.disabled.eq(False))
+        .order_by(MembershipRow.account.email)
+    )
+    return [row["email"] for row in rows]

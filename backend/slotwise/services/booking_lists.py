@@ -33,7 +33,7 @@ ID_PREFIX = "bkg_"
 
 def public_id(booking: Booking) -> str:
     """The admin API's id of a booking: ``bkg_`` and its uid's 32 hex digits."""
-    return ID_PREFIX + uuid.UUID(booking.uid).hex
+    return booking.public_id
 
 
 def uid_of(booking_id: str) -> uuid.UUID | None:

@@ -19,7 +19,7 @@ from slotwise.domain.actors import Actor
 from slotwise.domain.model import Booking, Service, Site
 from slotwise.persistence import history, outbox
 from slotwise.services.config import ServiceConfig
-from slotwise.services.notifications import SiteMessaging, queue_booking_messages
+from slotwise.services.notifications import SiteMessaging, queue_booking_messages, queue_team_notes
 
 
 class ChangeKind(StrEnum):
@@ -77,3 +77,8 @@ async def after_change(
             booking, event=MESSAGE_EVENT[change.kind], site=SiteMessaging.of(site, service),
             messaging=config.messaging, now=now,
         )
+    if change.actor.is_customer:
+        # The team hears of what customers do; a change staff made themselves needs no note.
+        await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
+                               messaging=config.messaging, now=now, previous_start=change.previous_start,
+                               reason=change.reason)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -265,4 +265,47 @@ def build_booking_email(
         html=html,
         message_id=header_value(message_id),
         attachments=attachments,
+    )
+
+
+# Changes the people running the site hear about (reminders are the customer's alone).
+STAFF_EVENTS = ("confirmed", "rescheduled", "cancelled")
+
+
+def build_staff_email(
+    record: Booking, *, event: str, to: str, locale: str, answers: Sequence[tuple[str, str]],
+    booking_url: str, mail_from: str, message_id: str, previous_start: datetime | None = None,
+    reason: str | None = None,
+) -> OutgoingEmail:
+    """The note to the site's team about a booking change: who, what, when, and where to see it.
+
+    In the site's language and zone. It carries a link to the booking in the
+    back office, never the customer's manage link, and answers reach the
+    customer (Reply-To). Owner templates do not apply: this is an internal note.
+    """
+    if event not in STAFF_EVENTS:
+        raise ValueError(f"unknown staff email event {event!r}; expected one of {', '.join(STAFF_EVENTS)}")
+    locale = supported(locale) or DEFAULT_LOCALE
+    formatter = Formatter(locale)
+    zone = _zone(record.site.timezone)
+    variables = template_variables(record, event=event, manage_url="", locale=locale)
+    start, end = record.start.astimezone(zone), record.end.astimezone(zone)
+    variables.update(
+        when_here=_span(formatter, start, end, str(zone)),
+        previous_when=formatter.moment(previous_start.astimezone(zone)) if previous_start else None,
+        answers=[(_plain(label) or "", _plain(value) or "") for label, value in answers],
+        reason=_plain(reason),
+        booking_url=booking_url,
+    )
+    name = f"staff.{locale}"
+    return OutgoingEmail(
+        to=header_value(to),
+        from_address=header_value(mail_from),
+        from_name=header_value(record.site.name),
+        reply_to=header_value(record.customer.email) or None,
+        subject=header_value(environment_for(f"{name}.subject.txt").get_template(f"{name}.subject.txt")
+                             .render(variables), SUBJECT_LIMIT),
+        text=environment_for(f"{name}.txt").get_template(f"{name}.txt").render(variables),
+        html=environment_for(f"{name}.html").get_template(f"{name}.html").render(variables),
+        message_id=header_value(message_id),
     )

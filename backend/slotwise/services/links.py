@@ -16,3 +16,8 @@ def manage_calendar_url(base_url: str, token: str) -> str:
 def set_password_url(base_url: str, token: str) -> str:
     """An account's one-time link (invitation or reset) to the back office's set-password page."""
     return f"{base_url}/admin/set-password/{token}"
+
+
+def back_office_booking_url(base_url: str, site_slug: str, booking_public_id: str) -> str:
+    """A booking in the back office, for the people who run the site (signed in; never the customer's link)."""
+    return f"{base_url}/admin/sites/{site_slug}/bookings/{booking_public_id}"

@@ -1,17 +1,18 @@
 """Which messages a booking change causes, queued in that change's own transaction.
 
 Confirmed, rescheduled and cancelled go to the customer by email, and by SMS
-when they gave a phone number and the site enables SMS; a copy of the email
-goes to the site's notification address when it has one. Reminders (per
+when they gave a phone number and the site enables SMS. Reminders (per
 service, by default 24 h and 2 h before) are queued with their send time, and
-skipped when the booking was made inside that window.
+skipped when the booking was made inside that window. A customer's change is
+also noted, in an email of its own, to the site's notification address and the
+staff accounts of the booked resources (``queue_team_notes``).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -21,7 +22,9 @@ from slotwise.persistence import outbox
 from slotwise.persistence.outbox import QueuedMessage
 from slotwise.services import links
 from slotwise.services.delivery import email_to_json, sms_to_json
-from slotwise.services.email_content import build_booking_email
+from slotwise.i18n import Formatter
+from slotwise.persistence import accounts as accounts_store
+from slotwise.services.email_content import STAFF_EVENTS, build_booking_email, build_staff_email
 from slotwise.services.sms_content import build_booking_sms
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
 from slotwise.settings import Settings
@@ -61,7 +64,6 @@ class SiteMessaging:
 
     site_id: int
     sms_enabled: bool
-    notify_email: str | None
     reminders: tuple[int, ...]  # minutes before the start
     email_templates: Mapping[str, str] = field(default_factory=dict)  # owner overrides
     sms_templates: Mapping[str, str] = field(default_factory=dict)
@@ -69,7 +71,7 @@ class SiteMessaging:
 
     @classmethod
     def of(cls, site: Site, service: Service) -> SiteMessaging:
-        return cls(site_id=site.id, sms_enabled=site.sms_enabled, notify_email=site.notify_email,
+        return cls(site_id=site.id, sms_enabled=site.sms_enabled,
                    reminders=service.reminders, email_templates=site.email_templates,
                    sms_templates=site.sms_templates, policy=ChangePolicy.of(site, service))
 
@@ -98,8 +100,6 @@ async def queue_booking_messages(
                                     mail_from=messaging.mail_from,
                                     message_id=messaging.message_id(uid), now=now,
                                     deadlines=deadlines, overrides=site.email_templates)
-        if email.to != recipient:  # the site's copy
-            email = replace(email, to=recipient)
         return QueuedMessage(uid=uid, site_id=site.site_id, booking_id=record.id, event=kind,
                              channel="email", recipient=recipient, content=email_to_json(email),
                              send_at=send_at)
@@ -114,8 +114,6 @@ async def queue_booking_messages(
     messages.append(email_to(record.customer.email, event, now))
     if texts:
         messages.append(sms_to(event, now))
-    if site.notify_email:
-        messages.append(email_to(site.notify_email, event, now))
     if event in ("confirmed", "rescheduled"):
         for minutes in site.reminders:
             send_at = record.start - timedelta(minutes=minutes)
@@ -126,3 +124,39 @@ async def queue_booking_messages(
                 messages.append(sms_to("reminder", send_at))
     await outbox.queue(messages, now=now)
 
+
+
+async def queue_team_notes(
+    record: Booking, *, event: str, site: Site, service: Service, messaging: Messaging, now: datetime,
+    previous_start: datetime | None = None, reason: str | None = None,
+) -> None:
+    """Tell the people running the site about a customer's change: the site's notification
+    address and the staff accounts of the booked resources, each their own email.
+
+    Their note links to the booking in the back office, never to the customer's
+    manage link, and is in the site's language and zone.
+    """
+    if event not in STAFF_EVENTS:
+        return
+    recipients = [site.notify_email] if site.notify_email else []
+    recipients += await accounts_store.staff_emails(site.id, [r.key for r in record.resources])
+    answers = [(q.label or q.key, _answer_text(record.answers[q.key], site.locale))
+               for q in service.questions if q.key in record.answers]
+    booking_url = links.back_office_booking_url(messaging.base_url, record.site.slug, record.public_id)
+    notes = []
+    for recipient in dict.fromkeys(recipients):  # each address once
+        uid = uuid.uuid4()
+        email = build_staff_email(record, event=event, to=recipient, locale=site.locale, answers=answers,
+                                  booking_url=booking_url, mail_from=messaging.mail_from,
+                                  message_id=messaging.message_id(uid), previous_start=previous_start,
+                                  reason=reason)
+        notes.append(QueuedMessage(uid=uid, site_id=site.id, booking_id=record.id, event=f"staff-{event}",
+                                   channel="email", recipient=recipient, content=email_to_json(email),
+                                   send_at=now))
+    await outbox.queue(notes, now=now)
+
+
+def _answer_text(value: object, locale: str) -> str:
+    if isinstance(value, bool):
+        return Formatter(locale).gettext("Yes" if value else "No")
+    return str(value)

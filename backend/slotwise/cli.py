@@ -264,6 +264,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     report = asyncio.run(_migrate_and_apply(settings, spec))
     _print_report(DEMO_SITE_NAME, report)
     base = settings.serving_at(args.host, args.port).base_url
+    key = asyncio.run(_demo_access(replace(settings, base_url=base), spec.slug))
     first = spec.services[0].slug if spec.services else ""
     print(f"""
 Slotwise demo — {spec.name}
@@ -276,10 +277,44 @@ Slotwise demo — {spec.name}
   Health:        {base}/healthz
   API schema:    {base}/schema
   Messages:      {base}/dev/messages   (emails and SMS as customers get them)
+
+  Demo owner:    {DEMO_OWNER} / {DEMO_PASSWORD}   (the back office at {base}/admin is the next step)
+  Admin API key: {key}
+                 (a new one each start; the previous demo key is revoked)
+  Try:           curl -H "Authorization: Bearer {key}" {base}/api/v1/admin/sites/{spec.slug}/bookings
 """, flush=True)
     if args.no_serve:
         return 0
     return _serve(args, settings)
+
+
+# The demo's owner and password: a local demo only, printed on every start.
+DEMO_OWNER = "owner@harbour-physio.example"
+DEMO_PASSWORD = "demo-owner-2026"
+
+
+async def _demo_access(settings: Settings, site_slug: str) -> str:
+    """The demo owner (with a known password) and a fresh admin API key with every scope."""
+    from slotwise.clock import system_clock
+    from slotwise.domain.access import Role, Scope
+    from slotwise.domain.actors import Actor
+    from slotwise.persistence.engine import Database
+    from slotwise.services import accounts, keys
+    from slotwise.services.config import ServiceConfig
+
+    demo = Actor.system("demo")
+    now = system_clock()
+    async with Database(settings):
+        added = await accounts.add_member(DEMO_OWNER, site_slug=site_slug, role=Role.OWNER, name="Demo Owner",
+                                          actor=demo, now=now, config=ServiceConfig.from_settings(settings),
+                                          send_invitation=False)
+        await accounts.set_password(added.link_url.rsplit("/", 1)[1], DEMO_PASSWORD, now=now)
+        for old in await keys.keys_of(site_slug):
+            if old.name == "Demo" and old.revoked_at is None:
+                await keys.revoke_key(old.public_id, actor=demo, now=now)
+        created = await keys.create_key(site_slug, name="Demo", scopes=list(Scope), expires_at=None,
+                                        actor=demo, now=now)
+    return created.secret
 
 
 if __name__ == "__main__":

@@ -1,0 +1,125 @@
+"""The admin API's bookings list on a busy PostgreSQL database.
+
+Run: ``python bench/admin.py`` from the repository root (PostgreSQL at
+127.0.0.1:5432, user postgres; a throwaway database is created and dropped).
+
+Bar: with 100,000 bookings over 20 sites, listing one week of one site (the
+owner's weekly view: ``?from=<monday>&to=<sunday>``, the default page of 50)
+answers with a p50 of at most 3x ``GET /api/v1/ping`` of the same server, in
+the same run. Each site is the demo practice (two therapists, two rooms) with
+5,000 bookings over about a year, so one week holds about 100 of them and the
+list answers its first page of 50 with a cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "backend")]
+
+from slotwise.domain.access import Scope  # noqa: E402
+from slotwise.domain.actors import Actor  # noqa: E402
+from tests.support.postgres import create_postgres_database, drop_postgres_database  # noqa: E402
+from tests.support.servers import ServerProcess  # noqa: E402
+
+SITES = 20
+BOOKINGS_PER_SITE = 5_000
+REQUESTS = 300
+BAR_RATIO = 3.0
+DEMO_SITE = REPO / "examples" / "harbour-physio.toml"
+BENCH = Actor.system("bench")
+
+
+async def _seed(env: dict[str, str], now: datetime) -> str:
+    """Twenty copies of the demo practice with their bookings; returns an API key of the first."""
+    from piccolo.querystring import QueryString
+
+    from slotwise.persistence.engine import Database
+    from slotwise.persistence.migrate import migrate
+    from slotwise.persistence.tables import Resource, Service, Site
+    from slotwise.services import keys
+    from slotwise.services.sites import apply_site
+    from slotwise.settings import Settings
+    from slotwise.sitefile import parse_site
+
+    text = DEMO_SITE.read_text()
+    async with Database(Settings.from_env(env)) as database:
+        await migrate(database.engine)
+        first = now - timedelta(days=180)
+        for n in range(SITES):
+            slug = f"practice-{n:02d}"
+            await apply_site(parse_site(text.replace('slug = "harbour-physio"', f'slug = "{slug}"'),
+                                        source=slug), actor=BENCH, now=now)
+            site = await Site.select(Site.id).where(Site.slug == slug).first()
+            service = await Service.select(Service.id).where(
+                (Service.site == site["id"]) & (Service.slug == "follow-up")).first()
+            anna = await Resource.select(Resource.id).where(
+                (Resource.site == site["id"]) & (Resource.key == "anna")).first()
+            # One booking every 1 h 45 min around the clock from half a year
+            # back: 5,000 of them reach about four months ahead.
+            await database.engine.run_querystring(QueryString(
+                """INSERT INTO booking (uid, site, service, status, start_at, end_at, customer_name,
+                       customer_email, answers, locale, timezone, resource_ids, created_at, updated_at)
+                   SELECT gen_random_uuid(), {}, {}, 'confirmed', t, t + interval '30 minutes',
+                          'Customer ' || i, 'customer' || i || '@example.com', {}::json, 'en',
+                          'Europe/Berlin', {}::json, t, t
+                   FROM (SELECT i, {}::timestamptz + (i * interval '105 minutes') AS t
+                         FROM generate_series(1, {}) AS i) AS s""",
+                site["id"], service["id"], "{}", f"[{anna['id']}]", first, BOOKINGS_PER_SITE))
+        created = await keys.create_key("practice-00", name="Bench", scopes=[Scope.BOOKINGS_READ],
+                                        expires_at=None, actor=BENCH, now=now)
+    return created.secret
+
+
+def _time(client, url: str, headers: dict[str, str] | None = None) -> list[float]:
+    for _ in range(20):
+        client.get(url, headers=headers).raise_for_status()
+    timings = []
+    for _ in range(REQUESTS):
+        began = time.perf_counter()
+        client.get(url, headers=headers).raise_for_status()
+        timings.append((time.perf_counter() - began) * 1000)
+    return timings
+
+
+def main() -> int:
+    import httpx
+
+    url = create_postgres_database(prefix="slotwise_bench")
+    env = {"SLOTWISE_DATABASE_URL": url, "SLOTWISE_SECRET_KEY": "bench-" + "k" * 32}
+    now = datetime.now(UTC)
+    try:
+        began = time.perf_counter()
+        key = asyncio.run(_seed(env, now))
+        seeded = time.perf_counter() - began
+        monday = (now - timedelta(days=now.weekday())).date()
+        week = f"from={monday}&to={monday + timedelta(days=6)}"
+        with ServerProcess(env) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+            headers = {"Authorization": f"Bearer {key}"}
+            listing = f"/api/v1/admin/sites/practice-00/bookings?{week}"
+            page = client.get(listing, headers=headers).json()
+            plain = _time(client, "/api/v1/ping")
+            listed = _time(client, listing, headers)
+    finally:
+        drop_postgres_database(url)
+    plain_p50, list_p50 = statistics.median(plain), statistics.median(listed)
+    ratio = list_p50 / plain_p50
+    print("admin: one week of one site's bookings vs a plain endpoint, same server, PostgreSQL")
+    print(f"  bookings in db  {SITES * BOOKINGS_PER_SITE:,} over {SITES} sites (seeded in {seeded:.1f} s)")
+    print(f"  page            {len(page['data'])} bookings, next_cursor {'set' if page['next_cursor'] else 'none'}")
+    print(f"  requests        {REQUESTS} per endpoint, sequential, after warm-up")
+    print(f"  plain p50       {plain_p50:.2f} ms   (GET /api/v1/ping)")
+    print(f"  list p50        {list_p50:.2f} ms   (p95 {statistics.quantiles(listed, n=20)[18]:.2f} ms)")
+    verdict = "PASS" if ratio <= BAR_RATIO else "FAIL"
+    print(f"  ratio           {ratio:.2f}x  (bar {BAR_RATIO:g}x, ratio/bar {ratio / BAR_RATIO:.2f})  {verdict}")
+    return 0 if ratio <= BAR_RATIO else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,6 +7,8 @@ by :data:`MAX_BLOCK_MINUTES`). All durations are whole minutes.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 # Service lengths, steps and buffers sit on a 5-minute grid, so slot starts
 # read like 09:05, never 09:07, and a typo such as 47 is caught early.
 GRID_MINUTES = 5
@@ -49,3 +51,19 @@ MAX_SEATS = 1000
 # enough for "Physiotherapie Praxis am Hafen – Zweigstelle Altona", short
 # enough for a calendar title and an SMS.
 NAME_MAX_LENGTH = 200
+
+# The calendar the product works in: dates and instants outside it are refused
+# as input (a 422 naming the field), far from where Python's datetime runs out
+# (year 9999 plus a zone offset overflows; so does year 1 minus one). Two
+# centuries cover any booking, history and look-ahead.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+
+
+# As a problem's parameters ("must lie between 2000-01-01 and 2199-12-31").
+CALENDAR_BOUNDS = {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()}
+
+
+def within_calendar(day: date) -> bool:
+    """Whether ``day`` (or the date of a datetime) lies in the product's calendar."""
+    return EARLIEST_DAY <= (day.date() if isinstance(day, datetime) else day) <= LATEST_DAY

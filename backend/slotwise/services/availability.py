@@ -13,6 +13,7 @@ from time import monotonic
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slotwise.domain.availability import find_slots
+from slotwise.domain.limits import CALENDAR_BOUNDS, within_calendar
 from slotwise.domain.model import Busy, Resource, ResourceCalendar, Service, Site, Slot
 from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import queries
@@ -104,10 +105,14 @@ def _parse_date(name: str, raw: str | None, problems: list[FieldProblem]) -> dat
         problems.append(FieldProblem(name, "required"))
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         problems.append(FieldProblem(name, "date-expected", {"value": repr(raw)}))
         return None
+    if not within_calendar(day):
+        problems.append(FieldProblem(name, "out-of-calendar", CALENDAR_BOUNDS))
+        return None
+    return day
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slotwise.domain.limits import CALENDAR_BOUNDS, within_calendar
 from slotwise.domain.model import Booking, HistoryEntry, Site
 from slotwise.persistence import bookings as store
 from slotwise.persistence import outbox, queries
@@ -82,14 +83,20 @@ def _bound(name: str, raw: str | None, zone: ZoneInfo, *, end: bool,
         return None
     try:
         if len(raw) == 10:
-            day = date.fromisoformat(raw) + (timedelta(days=1) if end else timedelta(0))
-            return datetime.combine(day, time(0), tzinfo=zone)
+            day = date.fromisoformat(raw)
+            if not within_calendar(day):
+                problems.append(FieldProblem(name, "out-of-calendar", CALENDAR_BOUNDS))
+                return None
+            return datetime.combine(day + (timedelta(days=1) if end else timedelta(0)), time(0), tzinfo=zone)
         instant = datetime.fromisoformat(raw)
     except (ValueError, OverflowError):
         problems.append(FieldProblem(name, "date-or-instant-expected", {"value": repr(raw)}))
         return None
     if instant.tzinfo is None:
         problems.append(FieldProblem(name, "offset-missing"))
+        return None
+    if not within_calendar(instant):
+        problems.append(FieldProblem(name, "out-of-calendar", CALENDAR_BOUNDS))
         return None
     return instant
 

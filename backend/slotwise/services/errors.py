@@ -71,6 +71,7 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "choice-unknown": N_("must be one of %(choices)s"),
     "field-unknown": N_("is not a field of this request"),
     "boolean-expected": N_("must be true or false"),
+    "out-of-calendar": N_("must lie between %(earliest)s and %(latest)s"),
     # Owner accounts.
     "password-too-short": N_("Please use at least %(limit)s characters."),
 }

@@ -158,5 +158,6 @@ async def queue_team_notes(
 
 def _answer_text(value: object, locale: str) -> str:
     if isinstance(value, bool):
-        return Formatter(locale).gettext("Yes" if value else "No")
+        formatter = Formatter(locale)
+        return formatter.gettext("Yes") if value else formatter.gettext("No")
     return str(value)

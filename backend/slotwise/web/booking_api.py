@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from slotwise.clock import Clock
 from slotwise.domain.actors import Actor
+from slotwise.domain.limits import CALENDAR_BOUNDS, within_calendar
 from slotwise.domain.model import Booking
 from slotwise.services import bookings as booking_service
 from slotwise.services.config import ServiceConfig
@@ -71,6 +72,9 @@ def parse_instant(name: str, raw: Any, problems: list[FieldProblem]) -> datetime
         return None
     if value.tzinfo is None:
         problems.append(FieldProblem(name, "offset-missing"))
+        return None
+    if not within_calendar(value):
+        problems.append(FieldProblem(name, "out-of-calendar", CALENDAR_BOUNDS))
         return None
     return value
 

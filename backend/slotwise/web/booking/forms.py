@@ -10,6 +10,8 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from slotwise.domain.limits import within_calendar
+
 from slotwise.domain.model import Booking, ResourceKind, ResourceRef, Service
 from slotwise.services import bookings as booking_service
 from slotwise.settings import Settings
@@ -125,7 +127,8 @@ def parse_start(raw: str | None) -> datetime | None:
         value = datetime.fromisoformat(raw or "")
     except ValueError:
         return None
-    return value if value.tzinfo is not None else None
+    # A start outside the calendar is no start at all: the page asks for a time again.
+    return value if value.tzinfo is not None and within_calendar(value) else None
 
 
 def carried_values(form: Mapping[str, str]) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.model import Resource, Site
+from slotwise.domain.limits import within_calendar
 from slotwise.domain.origins import is_origin, origin_of
 from slotwise.i18n import negotiate
 from slotwise.services import availability as availability_service
@@ -96,14 +97,17 @@ def parse_month(raw: str | None) -> date | None:
     if not match:
         return None
     year, month = int(match.group(1)), int(match.group(2))
-    return date(year, month, 1) if 1 <= month <= 12 and 2000 <= year <= 2200 else None
+    if not 1 <= year <= 9999:
+        return None
+    return date(year, month, 1) if 1 <= month <= 12 and within_calendar(date(year, 1, 1)) else None
 
 
 def parse_day(raw: str | None) -> date | None:
     try:
-        return date.fromisoformat(raw) if raw and len(raw) == 10 else None
+        day = date.fromisoformat(raw) if raw and len(raw) == 10 else None
     except ValueError:
         return None
+    return day if day is not None and within_calendar(day) else None
 
 
 def accepted_host(raw: str | None, site: Site, settings: Settings) -> str | None:

@@ -101,3 +101,21 @@ async def test_brackets_inside_strings_and_ordinary_bodies_pass(client):
 
     assert response.status_code == 422  # a name too long, not a nesting problem
     assert response.json()["errors"][0]["name"] == "customer.name"
+
+
+async def test_the_json_api_takes_json_only_and_the_pages_forms_only(client, owner):
+    booking = ('{"service": "quick", "start": "2026-11-24T09:00:00+01:00",'
+               ' "customer": {"name": "Erika", "email": "erika@example.com"}}')
+    # What a plain HTML form on any website can send cross-site without asking.
+    for media in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        response = await client.post(f"{SITE}/bookings", content=booking, headers={"content-type": media})
+        assert response.status_code == 415, media
+        assert response.json()["accepted"] == ["application/json"]
+    sent_as_json = await client.post(f"{SITE}/bookings", content=booking,
+                                     headers={"content-type": "application/json; charset=utf-8"})
+    assert sent_as_json.status_code == 201
+    page = await client.post("/book/test-physio/hold", content='{"service": "quick"}',
+                             headers={"content-type": "application/json"})
+    assert page.status_code == 415
+    admin = await client.post(f"{ADMIN}/bookings", content=booking, headers={"content-type": "text/plain", **owner})
+    assert admin.status_code == 415

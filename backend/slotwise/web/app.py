@@ -23,7 +23,7 @@ from slotwise.web.manage_api import ManageApi
 from slotwise.web.manage_pages import ManagePages
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
 from slotwise.web.rate_limit import rate_limit_config
-from slotwise.web.request_limits import refuse_deep_json
+from slotwise.web.request_limits import check_body
 from slotwise.web.security import security_headers_hook
 from slotwise.web.static import static_files_router
 from slotwise.web.templating import template_config
@@ -61,7 +61,7 @@ def create_app(
         },
         plugins=[problem_details_plugin()],
         exception_handlers={Exception: internal_error_handler},
-        before_request=refuse_deep_json,
+        before_request=check_body,
         before_send=[security_headers_hook(schema_path="/schema")],
         # Pages, fragments and JSON shrink 4-6x; the widget's byte budget counts gzipped.
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),

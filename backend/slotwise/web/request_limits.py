@@ -1,9 +1,14 @@
-"""Bodies refused before they are parsed: JSON nested deeper than any request of ours needs.
+"""Bodies refused before they are parsed: the wrong media type, or JSON nested absurdly deep.
 
-The JSON decoder recurses per level of nesting; a body of 100,000 ``[``
-exhausts Python's stack (a RecursionError, a 500). Our deepest body (a
-booking's customer object, an answer) is three levels; 32 leaves room for any
-future one and answers anything deeper with a 400 before decoding.
+**Media types.** The JSON API takes ``application/json`` only and the pages'
+forms take form encodings only; anything else is a 415. Otherwise a plain
+HTML form on any website (which may send ``text/plain`` cross-site without
+asking the browser's permission) could post a JSON booking.
+
+**Nesting.** The JSON decoder recurses per level of nesting; a body of
+100,000 ``[`` exhausts Python's stack (a RecursionError, a 500). Our deepest
+body (a booking's customer object, an answer) is three levels; 32 leaves room
+for any future one and answers anything deeper with a 400 before decoding.
 """
 
 from __future__ import annotations
@@ -45,12 +50,32 @@ def nested_deeper_than(body: bytes, limit: int) -> bool:
     return False
 
 
-async def refuse_deep_json(request: Request) -> None:
-    """A ``before_request`` hook: 400 for a JSON body nested deeper than MAX_JSON_DEPTH."""
+# What a route's body is, when it is not the default for its path (routes set
+# ``opt={"body": ...}``): "json" under /api/, "form" elsewhere.
+ACCEPTED = {
+    "json": ("application/json",),
+    "form": ("application/x-www-form-urlencoded", "multipart/form-data"),
+}
+
+
+def media_type(header: str | None) -> str:
+    """``text/plain; charset=utf-8`` → ``text/plain``."""
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
+async def check_body(request: Request) -> None:
+    """A ``before_request`` hook: 415 for a body of the wrong type, 400 for JSON nested too deeply."""
     if request.method not in {"POST", "PUT", "PATCH"}:
         return
-    if "json" not in request.headers.get("content-type", "").lower():
-        return
-    if nested_deeper_than(await request.body(), MAX_JSON_DEPTH):
+    kind = request.route_handler.opt.get("body") or ("json" if request.url.path.startswith("/api/") else "form")
+    sent = media_type(request.headers.get("content-type"))
+    body = await request.body()
+    if not body and not sent:
+        return  # nothing to read: the handler decides whether it needed a body
+    if sent not in ACCEPTED[kind]:
+        raise problem(415, "unsupported-media-type", "This body's media type is not accepted here",
+                      f"Send {' or '.join(ACCEPTED[kind])}, not {sent or 'no Content-Type'}.",
+                      accepted=list(ACCEPTED[kind]))
+    if kind == "json" and nested_deeper_than(body, MAX_JSON_DEPTH):
         raise problem(400, "too-deeply-nested", "The JSON body is nested too deeply",
                       f"No request of this API nests more than {MAX_JSON_DEPTH} levels.")

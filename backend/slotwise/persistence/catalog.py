@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from piccolo.table import Table
 
+from slotwise.domain.model import ResourceKind
 from slotwise.persistence import codec
 from slotwise.persistence.tables import Resource, Service, Site
 from slotwise.sitefile import ResourceSpec, ServiceSpec, SiteSpec
@@ -180,3 +182,107 @@ def _record(report: ApplyReport, outcome: str | None, kind: str, key: str) -> No
         report.created.append(f"{kind} {key}")
     elif outcome == "updated":
         report.updated.append(f"{kind} {key}")
+
+
+# --------------------------------------------------------------------------
+# One resource or service at a time (the admin API), as specs
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    id: int
+    spec: ResourceSpec
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredService:
+    id: int
+    spec: ServiceSpec  # spec.enabled: whether it can be booked
+
+
+def resource_spec(row: dict[str, Any]) -> ResourceSpec:
+    return ResourceSpec(
+        key=row["key"],
+        name=row["name"],
+        kind=ResourceKind(row["kind"]),
+        timezone=row["timezone"],
+        hours=None if row["hours"] is None else MappingProxyType(codec.decode_weekly(row["hours"])),
+        closed=codec.decode_dates(row["closed"]),
+        extra_open=MappingProxyType(codec.decode_dated_ranges(row["extra_open"])),
+    )
+
+
+def service_spec(row: dict[str, Any]) -> ServiceSpec:
+    return ServiceSpec(
+        slug=row["slug"],
+        name=row["name"],
+        description=row["description"],
+        duration=row["duration_minutes"],
+        step=row["step_minutes"],
+        resource_groups=tuple(tuple(group) for group in row["resource_groups"]),
+        buffer_before=row["buffer_before_minutes"],
+        buffer_after=row["buffer_after_minutes"],
+        min_notice=row["min_notice_minutes"],
+        max_advance=row["max_advance_minutes"],
+        cancel_until=row["cancel_until_minutes"],
+        reschedule_until=row["reschedule_until_minutes"],
+        seats=row["seats"],
+        price_minor=row["price_minor"],
+        currency=row["currency"],
+        phone=row["phone"],
+        reminders=tuple(row["reminders"]),
+        questions=tuple(codec.decode_question(q) for q in row["questions"]),
+        enabled=row["enabled"],
+    )
+
+
+async def _rows(table: type[Table], site_id: int) -> list[dict[str, Any]]:
+    """A site's rows in site-file order (a row added later comes last)."""
+    return await table.select().where(table.site == site_id).order_by(
+        table.position, table.id).output(load_json=True)
+
+
+async def resources_of(site_id: int) -> list[StoredResource]:
+    """Every resource of the site, retired ones too, in site-file order."""
+    return [StoredResource(row["id"], resource_spec(row), row["active"])
+            for row in await _rows(Resource, site_id)]
+
+
+async def services_of(site_id: int) -> list[StoredService]:
+    """Every service of the site, disabled ones too, in site-file order."""
+    return [StoredService(row["id"], service_spec(row)) for row in await _rows(Service, site_id)]
+
+
+async def _next_position(table: type[Table], site_id: int) -> int:
+    rows = await table.select(table.position).where(table.site == site_id).order_by(
+        table.position, ascending=False).limit(1)
+    return rows[0]["position"] + 1 if rows else 0
+
+
+async def add_resource(site_id: int, spec: ResourceSpec, *, now: datetime) -> int:
+    """A new resource after the others; its row id."""
+    values = _resource_values(spec, await _next_position(Resource, site_id))
+    row_id, _ = await _upsert(Resource, None, {**values, "site": site_id}, now)
+    return row_id
+
+
+async def change_resource(row_id: int, spec: ResourceSpec, *, active: bool, now: datetime) -> bool:
+    """Write what differs (its place in the order stays); False when nothing did."""
+    row = await Resource.select().where(Resource.id == row_id).first().output(load_json=True)
+    values = {**_resource_values(spec, row["position"]), "active": active}
+    _, outcome = await _upsert(Resource, row, values, now)
+    return outcome is not None
+
+
+async def add_service(site_id: int, spec: ServiceSpec, *, now: datetime) -> int:
+    values = _service_values(spec, await _next_position(Service, site_id))
+    row_id, _ = await _upsert(Service, None, {**values, "site": site_id}, now)
+    return row_id
+
+
+async def change_service(row_id: int, spec: ServiceSpec, *, now: datetime) -> bool:
+    row = await Service.select().where(Service.id == row_id).first().output(load_json=True)
+    _, outcome = await _upsert(Service, row, _service_values(spec, row["position"]), now)
+    return outcome is not None

@@ -72,6 +72,9 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "field-unknown": N_("is not a field of this request"),
     "boolean-expected": N_("must be true or false"),
     "out-of-calendar": N_("must lie between %(earliest)s and %(latest)s"),
+    # The site file's own checks, reused by the admin API's catalog bodies: their messages are
+    # English only (as `slotwise apply` prints them), so this one has no catalog entry.
+    "site-file-rule": "%(message)s",
     # Owner accounts.
     "password-too-short": N_("Please use at least %(limit)s characters."),
 }
@@ -184,3 +187,23 @@ class LinkInvalid(ServiceError):
 
 class MembershipRefused(ServiceError):
     """A membership that cannot be: staff without a person resource, a resource for another role, ..."""
+
+
+# --- the catalog through the admin API -----------------------------------------------------
+
+
+class PreconditionFailed(ServiceError):
+    """``If-Match`` names another version than the stored one (412): someone changed it meanwhile."""
+
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__(f"{what} {key!r} was changed since you read it; read it again and retry")
+        self.what = what
+        self.key = key
+
+
+class InUse(ServiceError):
+    """The change would leave something that relies on it broken (409); ``used_by`` names them."""
+
+    def __init__(self, message: str, used_by: list[str]) -> None:
+        super().__init__(message)
+        self.used_by = used_by

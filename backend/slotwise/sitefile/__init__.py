@@ -25,13 +25,14 @@ The full schema is in ``docs/site-file.md``; ``examples/harbour-physio.toml``
 is an annotated example.
 
 Modules: ``schema`` (the spec objects), ``parsing`` (TOML, value parsers, both
-passes), ``errors`` (Problem, SiteFileError). Limits the rest of the system
-relies on (the 5-minute grid, the longest service, seats, reminders) live in
-:mod:`slotwise.domain.limits`.
+passes; ``parse_resource``/``parse_service`` check one table on its own, for the
+admin API), ``writing`` (specs back to tables), ``errors`` (Problem,
+SiteFileError). Limits the rest of the system relies on (the 5-minute grid,
+the longest service, seats, reminders) live in :mod:`slotwise.domain.limits`.
 """
 
 from slotwise.sitefile.errors import Problem, SiteFileError
-from slotwise.sitefile.parsing import load_site_file, parse_site
+from slotwise.sitefile.parsing import load_site_file, parse_resource, parse_service, parse_site
 from slotwise.sitefile.schema import (
     Locale,
     PhoneMode,
@@ -49,5 +50,7 @@ __all__ = [
     "SiteFileError",
     "SiteSpec",
     "load_site_file",
+    "parse_resource",
+    "parse_service",
     "parse_site",
 ]

@@ -184,6 +184,40 @@ def parse_site(text: str, *, source: str) -> SiteSpec:
     )
 
 
+def parse_resource(table: Any, *, source: str = "request") -> ResourceSpec:
+    """One ``[[resources]]`` table on its own (e.g. an API body) -> :class:`ResourceSpec`.
+
+    The same model, value parsers and messages as in a file; problem paths
+    start inside the table (``hours.mon[0]``). Raises :class:`SiteFileError`.
+    """
+    report = _Report(table if isinstance(table, dict) else {})
+    raw = report.validate(_RawResource, table, ())
+    if report.problems or raw is None:
+        raise SiteFileError(source, report.problems)
+    return _resource_spec(raw)
+
+
+def parse_service(
+    table: Any, *, resources: Iterable[str], source: str = "request"
+) -> ServiceSpec:
+    """One ``[[services]]`` table on its own -> :class:`ServiceSpec`.
+
+    ``resources`` are the resource keys it may name (a file's own; through
+    the API, the site's active resources). Paths start inside the table
+    (``questions[1].type``, ``resources[0]``). Raises :class:`SiteFileError`.
+    """
+    data = table if isinstance(table, dict) else {}
+    report = _Report(data)
+    raw = report.validate(_RawService, table, ())
+    _check_unique(report, _tables_in(data.get("questions")), ("questions",), "key", "question key")
+    groups: tuple[tuple[str, ...], ...] = ()
+    if isinstance(data.get("resources"), list):
+        groups = _resource_groups(report, data["resources"], ("resources",), set(resources))
+    if report.problems or raw is None:
+        raise SiteFileError(source, report.problems)
+    return _service_spec(raw, groups)
+
+
 _EVENT = "|".join(MESSAGE_EVENTS)
 _LOCALE = "|".join(SUPPORTED_LOCALES)
 # "confirmed.txt" (any language) or "confirmed.de.txt"; parts: subject, text, HTML.

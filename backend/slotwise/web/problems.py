@@ -16,6 +16,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_410_GONE,
+    HTTP_412_PRECONDITION_FAILED,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
@@ -24,8 +25,10 @@ from slotwise.services.errors import (
     FieldProblem,
     Forbidden,
     IdempotencyConflict,
+    InUse,
     InvalidInput,
     NotFound,
+    PreconditionFailed,
     SlotUnavailable,
     Unauthenticated,
 )
@@ -121,6 +124,15 @@ def _forbidden(exc: Forbidden) -> ProblemDetailsException:
                    action=exc.action)
 
 
+def _precondition_failed(exc: PreconditionFailed) -> ProblemDetailsException:
+    return problem(HTTP_412_PRECONDITION_FAILED, "precondition-failed",
+                   f"The {exc.what} was changed since it was read", str(exc))
+
+
+def _in_use(exc: InUse) -> ProblemDetailsException:
+    return problem(HTTP_409_CONFLICT, "in-use", "Still in use", str(exc), used_by=exc.used_by)
+
+
 def _framework_validation(exc: ValidationException) -> ProblemDetailsException:
     """Litestar's own parameter and body checks: 422 with the fields it named."""
     errors = []
@@ -163,6 +175,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 ActionRefused: _action_refused,
                 Unauthenticated: _unauthenticated,
                 Forbidden: _forbidden,
+                PreconditionFailed: _precondition_failed,
+                InUse: _in_use,
                 ValidationException: _framework_validation,
                 NotFoundException: _route_not_found,
                 HTTPException: _http_exception,

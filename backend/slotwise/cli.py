@@ -227,7 +227,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # Its own event loop: the server's pool is opened by the app, in uvicorn's loop.
     asyncio.run(_migrate_database(settings))
     settings = settings.serving_at(args.host, args.port)
-    uvicorn.run(create_app(settings, run_worker=True), host=args.host, port=args.port, log_level="info")
+    # proxy_headers=False: uvicorn would otherwise take the client from
+    # X-Forwarded-For of any loopback peer; who to believe is web/clients.py's call.
+    uvicorn.run(create_app(settings, run_worker=True), host=args.host, port=args.port, log_level="info",
+                proxy_headers=False)
     return 0
 
 

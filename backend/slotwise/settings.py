@@ -8,6 +8,7 @@ process; the app factory and the commands receive the object and pass it on.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -39,6 +40,9 @@ class Settings:
     rate_limit_per_minute: int = 60
     # False when BASE_URL came from the default: `serve --port` may then adjust it.
     base_url_configured: bool = True
+    # Proxies whose X-Forwarded-For names the client (addresses or networks);
+    # from anyone else the header is ignored, so it cannot buy a fresh quota.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_postgres(self) -> bool:
@@ -71,7 +75,17 @@ class Settings:
         rate_limit = get("RATE_LIMIT") or "60"
         if not rate_limit.isdigit():
             raise SettingsError(f"{PREFIX}RATE_LIMIT must be a whole number of requests per minute, got {rate_limit!r}")
+        trusted = []
+        for item in (get("TRUSTED_PROXIES") or "").split(","):
+            if item.strip():
+                try:
+                    trusted.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+                except ValueError:
+                    raise SettingsError(
+                        f"{PREFIX}TRUSTED_PROXIES must list IP addresses or networks, got {item.strip()!r}"
+                    ) from None
         return cls(
+            trusted_proxies=tuple(trusted),
             database_url=database_url,
             base_url=base_url,
             secret_key=get("SECRET_KEY") or _development_secret(data_dir),

@@ -66,7 +66,8 @@ def create_app(
         before_send=[security_headers_hook(schema_path="/schema")],
         # Pages, fragments and JSON shrink 4-6x; the widget's byte budget counts gzipped.
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
-        middleware=[limit.middleware for limit in [rate_limit_config(settings.rate_limit_per_minute)] if limit],
+        middleware=[limit.middleware for limit in [
+            rate_limit_config(settings.rate_limit_per_minute, settings.trusted_proxies)] if limit],
         on_startup=[database.open, *([worker.start] if worker else [])],
         on_shutdown=[*([worker.stop] if worker else []), database.close],
         openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -128,3 +130,14 @@ async def client(schema: None, settings: Settings, database: Database,
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
         yield http
+
+
+@pytest.fixture
+def slotwise(server_environment: dict[str, str]):
+    """Runs the ``slotwise`` command in a process of its own, against the database this suite uses."""
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "slotwise.cli", *args],
+            capture_output=True, text=True, timeout=120, env={**os.environ, **server_environment},
+        )
+    return run

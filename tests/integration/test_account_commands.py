@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from slotwise.domain.actors import Actor
@@ -17,16 +14,6 @@ from tests.support.config import BASE_URL
 from tests.support.sitefiles import parse_test_site
 
 LINK = re.compile(re.escape(BASE_URL) + r"/admin/set-password/([A-Za-z0-9_-]{43})")
-
-
-@pytest.fixture
-def slotwise(server_environment):
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "slotwise.cli", *args],
-            capture_output=True, text=True, timeout=120, env={**os.environ, **server_environment},
-        )
-    return run
 
 
 @pytest.fixture(autouse=True)

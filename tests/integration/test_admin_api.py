@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -249,14 +246,6 @@ async def test_a_key_is_stored_only_as_its_hash_and_touched_at_most_once_a_minut
     later = (await ApiKey.select(ApiKey.last_used_at).first())["last_used_at"]
 
     assert first == unchanged < later
-
-
-@pytest.fixture
-def slotwise(server_environment):
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "slotwise.cli", *args], capture_output=True, text=True,
-                              timeout=120, env={**os.environ, **server_environment})
-    return run
 
 
 async def test_a_key_made_by_the_command_works_and_its_revoke_in_another_process_stops_it_at_once(

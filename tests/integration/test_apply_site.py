@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,17 +16,6 @@ from tests.support.sitefiles import TEST_SITE, parse_test_site, write
 APPLIER = Actor.system("tests")
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbour-physio.toml"
-
-
-@pytest.fixture
-def slotwise(server_environment):
-    """Runs the installed command against the database this suite uses."""
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "slotwise.cli", *args],
-            capture_output=True, text=True, timeout=120, env={**os.environ, **server_environment},
-        )
-    return run
 
 
 async def snapshot() -> dict[str, list[dict]]:

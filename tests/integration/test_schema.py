@@ -21,7 +21,11 @@ from piccolo.engine.base import Engine
 from piccolo.querystring import QueryString
 from slotwise.persistence.engine import Database, create_engine
 from slotwise.persistence.migrate import LEDGER, table_names
-from slotwise.persistence.migrations import m0002_indexes, m0003_actors_and_idempotency, m0005_accounts
+from slotwise.persistence.migrations import (
+    m0002_indexes,
+    m0003_actors_and_idempotency,
+    m0005_accounts,
+)
 from slotwise.persistence.tables import TABLES
 from slotwise.settings import Settings
 

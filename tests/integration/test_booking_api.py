@@ -242,3 +242,13 @@ async def test_holds_expired_over_an_hour_ago_are_swept_by_the_next_hold(client,
     assert response.status_code == 201
     assert await Hold.count() == 1
     assert await Allocation.count() == 1
+
+
+async def test_answers_that_carry_a_hold_token_or_a_manage_link_are_never_cached(client):
+    hold = await client.post(f"{BASE}/holds", json={"service": "quick", "start": "2026-11-24T10:00:00+01:00"})
+    booking = await client.post(f"{BASE}/bookings",
+                                json=booking_body("2026-11-24T10:00:00+01:00", hold=hold.json()["hold"]))
+
+    assert (hold.status_code, booking.status_code) == (201, 201)
+    assert hold.headers["cache-control"] == "no-store"
+    assert booking.headers["cache-control"] == "no-store"

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -19,6 +20,8 @@ from slotwise.services import bookings as booking_service
 from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import FieldProblem, InvalidInput
 from slotwise.web.api import ResourceOut
+
+NO_STORE = CacheControlHeader(no_store=True)
 
 # Who books through the public API: a customer (or a program on their behalf), no key.
 API_CUSTOMER = Actor.customer("api")
@@ -126,7 +129,9 @@ class BookingApi(Controller):
     path = "/api/v1/sites/{site:str}"
     tags = ["bookings"]
 
-    @post("/holds", status_code=HTTP_201_CREATED, summary="Hold a slot while the customer types")
+    # Answers carrying a secret (a hold token, a manage link) are never stored by a cache.
+    @post("/holds", status_code=HTTP_201_CREATED, summary="Hold a slot while the customer types",
+          cache_control=NO_STORE)
     async def create_hold(
         self, site: FromPath[str], data: JSONBody[dict[str, Any]], clock: NamedDependency[Clock]
     ) -> HoldOut:
@@ -147,7 +152,7 @@ class BookingApi(Controller):
             resources=[ResourceOut(key=r.key, name=r.name, kind=str(r.kind)) for r in result.slot.resources],
         )
 
-    @post("/bookings", status_code=HTTP_201_CREATED, summary="Book a slot",
+    @post("/bookings", status_code=HTTP_201_CREATED, summary="Book a slot", cache_control=NO_STORE,
           description="Send an Idempotency-Key header to make retries safe: the same key with the "
                       "same body answers with the same booking; with another body, 422.")
     async def create_booking(

@@ -14,6 +14,7 @@ from slotwise.services.config import ServiceConfig
 from slotwise.services.delivery import OutboxWorker
 from slotwise.settings import Settings, load_settings
 from slotwise.web.admin_api import AdminBookingsApi
+from slotwise.web.admin_customers import AdminCustomersApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
@@ -49,6 +50,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
+                        AdminCustomersApi,
                         demo_page,
                         BookingPages, ManagePages, static_files_router(),
                         *([DevMessages] if settings.dev_outbox else [])],

@@ -1,17 +1,20 @@
-"""Customers (derived from bookings): list, export and erase, through HTTP with real keys."""
+"""Customers (derived from bookings) and the bookings' CSV export, through HTTP with real keys."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from slotwise.domain.access import Scope
+from slotwise.domain.access import Grant, Role, Scope
 from slotwise.domain.actors import Actor
 from slotwise.persistence import queries
 from slotwise.persistence.tables import TABLES, Booking, BookingEvent, DeliveryAttempt, OutboxMessage
-from slotwise.services import keys
+from slotwise.services import access, booking_export, keys
+from slotwise.services.access import Caller
 from slotwise.services.sites import apply_site
 
 from tests.support.sitefiles import TEST_SITE, parse_test_site
@@ -175,15 +178,17 @@ async def test_another_sites_key_gets_404_on_every_route_and_a_key_without_the_s
         ("GET", f"{ADMIN}/test-physio/customers"),
         ("GET", customer_path(EMAIL) + "/export"),
         ("DELETE", customer_path(EMAIL)),
+        ("GET", f"{ADMIN}/test-physio/bookings.csv"),
     ]
 
     for method, path in routes:
         response = await client.request(method, path, headers=bearer(theirs))
         assert response.status_code == 404, (method, path, response.text)
-    for method, path in routes:
+    for method, path in routes[:3]:
         response = await client.request(method, path, headers=bearer(bookings_only))
         assert response.status_code == 403, (method, path, response.text)
     assert (await client.delete(customer_path(EMAIL), headers=bearer(reader))).status_code == 403
+    assert (await client.get(f"{ADMIN}/test-physio/bookings.csv", headers=bearer(reader))).status_code == 403
     # Another site's customer through our site's path is nobody here.
     assert (await client.get(customer_path("only.there@example.com") + "/export",
                              headers=bearer(ours))).status_code == 404
@@ -273,10 +278,11 @@ async def test_erasing_anonymises_their_bookings_and_messages_here_and_keeps_tim
     # The manage link no longer reaches the booking.
     assert (await client.get(f"/api/v1/manage/{token}")).status_code == 404
 
-    # Nor do the admin API's answers show anything of them.
+    # Nor do the admin API's answers or the CSV show anything of them.
     answers = [
         (await client.get(f"{ADMIN}/test-physio/bookings", headers=bearer(key))).text,
         (await client.get(f"{ADMIN}/test-physio/customers", headers=bearer(key))).text,
+        (await client.get(f"{ADMIN}/test-physio/bookings.csv", headers=bearer(key))).text,
     ]
     listed = (await client.get(f"{ADMIN}/test-physio/bookings", headers=bearer(key))).json()["data"]
     for booking in listed:
@@ -302,3 +308,73 @@ async def test_erasing_twice_is_404_and_a_later_booking_by_the_same_email_is_a_n
         (EMAIL, "Erika Again", 1)]
     assert [(c["name"], c["bookings"], c["phone"]) for c in listed if c["email"].startswith("erased-")] == [
         ("Erased customer", 1, None)]
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def parse_csv(response) -> list[list[str]]:
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+
+
+async def test_the_csv_has_a_row_per_booking_with_a_bom_and_formulas_neutralised(client, clock):
+    key = await new_key(clock)
+    await book(client, NINE, name='=HYPERLINK("http://x")', email="x@example.com", phone=PHONE,
+               answers={"reason": "@once; =twice"})
+    await book(client, TEN, name="+1 234", email="plus@example.com")
+    await book(client, WEDNESDAY, name="Jörg Ümlaut", email="joerg@example.com")
+
+    response = await client.get(f"{ADMIN}/test-physio/bookings.csv", headers=bearer(key))
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="test-physio-bookings.csv"'
+    header, *rows = parse_csv(response)
+    assert header == ["id", "status", "service", "start", "end", "resources", "customer_name", "customer_email",
+                      "customer_phone", "answers", "price", "currency", "created_at"]
+    assert [row[6] for row in rows] == ["'=HYPERLINK(\"http://x\")", "'+1 234", "Jörg Ümlaut"]
+    first = dict(zip(header, rows[0], strict=True))
+    assert first["id"].startswith("bkg_") and first["status"] == "confirmed"
+    assert (first["service"], first["start"], first["end"], first["resources"]) == (
+        "Quick check", NINE, "2026-11-24T09:30:00+01:00", "Anna Berg")
+    assert (first["customer_email"], first["customer_phone"], first["answers"]) == (
+        "x@example.com", "'" + STORED_PHONE, "reason: @once; =twice")
+    assert (first["price"], first["currency"]) == ("25.00", "EUR")
+    assert first["created_at"] == "2026-11-23T08:00:00+01:00"
+
+    day = await client.get(f"{ADMIN}/test-physio/bookings.csv", params={"from": "2026-11-25", "to": "2026-11-25"},
+                           headers=bearer(key))
+    assert [row[6] for row in parse_csv(day)[1:]] == ["Jörg Ümlaut"]
+    bad = await client.get(f"{ADMIN}/test-physio/bookings.csv", params={"from": "soon"}, headers=bearer(key))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["name"] == "from"
+
+
+async def test_the_csv_reads_page_by_page_in_start_order(client, clock, monkeypatch):
+    key = await new_key(clock)
+    starts = [f"2026-11-24T{h:02d}:{m:02d}:00+01:00" for h in (11, 10, 9) for m in (30, 0)]
+    for start in starts:
+        await book(client, start, email=f"{start[11:13]}{start[14:16]}@example.com")
+    monkeypatch.setattr(booking_export, "PAGE_SIZE", 2)
+
+    rows = parse_csv(await client.get(f"{ADMIN}/test-physio/bookings.csv", headers=bearer(key)))[1:]
+
+    assert [row[3] for row in rows] == sorted(starts)
+    assert len({row[0] for row in rows}) == 6
+
+
+async def test_staff_export_only_their_own_resources_bookings(client, clock):
+    await book(client, TEN, name="Anna Customer", email="a@example.com")  # quick: with Anna
+    await book(client, TEN, name="Ben Customer", email="b@example.com", service="assessment")  # Anna is taken
+    site = await queries.find_site("test-physio")
+    rows_by_role = {}
+    for role, resource in ((Role.STAFF, "ben"), (Role.STAFF, "anna"), (Role.VIEWER, None)):
+        caller = Caller(Actor.system("tests"), (Grant.membership(site.id, role, resource),))
+        chunks = await booking_export.bookings_csv(site, {}, visible=access.visible_to(caller, site))
+        text = "".join([chunk async for chunk in chunks])
+        rows_by_role[(role, resource)] = [row[6] for row in csv.reader(io.StringIO(text.lstrip("\ufeff")))][1:]
+
+    assert rows_by_role[(Role.VIEWER, None)] == ["Anna Customer", "Ben Customer"]
+    assert rows_by_role[(Role.STAFF, "anna")] + rows_by_role[(Role.STAFF, "ben")] == [
+        "Anna Customer", "Ben Customer"]
+    assert "Anna Customer" not in rows_by_role[(Role.STAFF, "ben")]

@@ -1,4 +1,4 @@
-"""The admin API's customers, derived from bookings: the list, one customer's export, erasure.
+"""The admin API's customers (derived from bookings) and the bookings' CSV export.
 
 Same gate as every admin route (``web/admin_api.py``): the caller from its
 key, the site through ``access.site_for`` (no grant: 404), the action through
@@ -9,16 +9,18 @@ named by their email in the path (any case).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, delete, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, Parameter, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
-from slotwise.services import access
+from slotwise.services import access, booking_export
 from slotwise.services import customers as customer_service
 from slotwise.services.access import Caller
 from slotwise.web.admin_api import AdminBookingOut, booking_out, provide_caller
@@ -97,3 +99,22 @@ class AdminCustomersApi(Controller):
         access.authorize(caller, Action.CUSTOMERS_WRITE, found)
         erased = await customer_service.erase_customer(found, email, actor=caller.actor, now=clock())
         return ErasedOut(bookings=erased.bookings, messages=erased.messages)
+
+    @get("/bookings.csv", summary="The bookings as CSV for spreadsheets (needs bookings:read)",
+         media_type="text/csv")
+    async def bookings_csv(
+        self, site: FromPath[str], caller: NamedDependency[Caller],
+        from_: Annotated[str | None, QueryParameter(
+            name="from", description="first day (site's zone, YYYY-MM-DD) or an instant")] = None,
+        to: str | None = Parameter(default=None, description="last day (inclusive) or an instant"),
+        resource: str | None = Parameter(default=None, description="resource key"),
+        service: str | None = Parameter(default=None, description="service slug"),
+        status: str | None = Parameter(default=None, description="confirmed | cancelled"),
+    ) -> Stream:
+        found = await access.site_for(caller, site)
+        access.authorize(caller, Action.BOOKINGS_READ, found)
+        chunks = await booking_export.bookings_csv(
+            found, {"from": from_, "to": to, "resource": resource, "service": service, "status": status},
+            visible=access.visible_to(caller, found))
+        return Stream(chunks, media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{booking_export.filename(found)}"'})

@@ -226,7 +226,8 @@ async def test_erasing_anonymises_their_bookings_and_messages_here_and_keeps_tim
     # One message went out and one failed, naming the address as providers do.
     messages = await OutboxMessage.select().where(OutboxMessage.booking.is_in(ours)).order_by(OutboxMessage.id)
     sent, failed = messages[0], messages[1]
-    await OutboxMessage.update({OutboxMessage.status: "sent", OutboxMessage.sent_at: clock()}).where(
+    await OutboxMessage.update({OutboxMessage.status: "sent", OutboxMessage.sent_at: clock(),
+                                OutboxMessage.provider_id: f"dev:sms:{STORED_PHONE}"}).where(
         OutboxMessage.id == sent["id"])
     await OutboxMessage.update({OutboxMessage.status: "failed",
                                 OutboxMessage.last_error: f"550 <{failed['recipient']}> unknown"}).where(

@@ -131,9 +131,12 @@ async def anonymise_bookings(booking_ids: Sequence[int], *, name: str, email: st
 
 
 async def scrub_message(message_id: int, *, recipient: str, content: dict[str, Any], drop: bool) -> None:
-    """Replace a message's recipient and content, forget its errors and delivery log details."""
+    """Replace a message's recipient and content; forget its errors, provider id and delivery log details.
+
+    Providers quote the address in errors, and the dev sender's id holds the number.
+    """
     values: dict[Any, Any] = {OutboxMessage.recipient: recipient, OutboxMessage.content: content,
-                              OutboxMessage.last_error: None}
+                              OutboxMessage.last_error: None, OutboxMessage.provider_id: None}
     if drop:
         values[OutboxMessage.status] = "dropped"
         values[OutboxMessage.claimed_until] = None

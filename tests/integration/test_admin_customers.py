@@ -311,6 +311,19 @@ async def test_erasing_twice_is_404_and_a_later_booking_by_the_same_email_is_a_n
         ("Erased customer", 1, None)]
 
 
+async def test_the_email_the_list_gives_out_finds_the_customer_even_with_letters_beyond_ascii(client, clock):
+    key = await new_key(clock)
+    await book(client, NINE, name="Jörg Ölmann", email="JÖRG.Ölmann@Example.com")
+
+    listed = (await customers(client, key))["data"][0]["email"]
+    export = await client.get(customer_path(listed) + "/export", headers=bearer(key))
+    erased = await client.delete(customer_path(listed), headers=bearer(key))
+
+    assert listed.startswith("j") and listed.endswith("@example.com")
+    assert export.status_code == 200 and export.json()["bookings"][0]["customer"]["name"] == "Jörg Ölmann"
+    assert erased.status_code == 200 and erased.json()["bookings"] == 1
+
+
 # --- CSV ----------------------------------------------------------------------------------------
 
 

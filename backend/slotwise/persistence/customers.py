@@ -2,7 +2,9 @@
 
 The email is compared lower-cased (``Erika@Example.com`` and
 ``erika@example.com`` are one customer); that lower-cased email is the
-customer's key. Callers run these inside a read or write transaction.
+customer's key. Lower-casing happens in SQL on both sides of every comparison,
+so a key the list gave out always finds its customer (SQLite's ``lower`` knows
+ASCII only). Callers run these inside a read or write transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.query.functions.string import Lower
 
 from slotwise.persistence.engine import current_engine
 from slotwise.persistence.tables import Booking, BookingEvent, DeliveryAttempt, OutboxMessage
@@ -74,18 +77,18 @@ async def _latest_contact(site_id: int, emails: Sequence[str]) -> dict[str, tupl
     if not emails:
         return {}
     rows = await (
-        Booking.select(Booking.customer_email, Booking.customer_name, Booking.customer_phone)
+        Booking.select(Lower(Booking.customer_email, alias="key"), Booking.customer_name, Booking.customer_phone)
         .where((Booking.site == site_id) & WhereRaw(f"{_KEY} IN ({', '.join('{}' for _ in emails)})", *emails))
         .order_by(Booking.created_at).order_by(Booking.id)
     )
-    return {row["customer_email"].lower(): (row["customer_name"], row["customer_phone"]) for row in rows}
+    return {row["key"]: (row["customer_name"], row["customer_phone"]) for row in rows}
 
 
 async def booking_ids_of(site_id: int, email: str) -> list[int]:
     """The ids of the site's bookings made with this email (any case), in (start, id) order."""
     rows = await (
         Booking.select(Booking.id)
-        .where((Booking.site == site_id) & WhereRaw(f"{_KEY} = {{}}", email.lower()))
+        .where((Booking.site == site_id) & WhereRaw(f"{_KEY} = lower({{}})", email))
         .order_by(Booking.start_at).order_by(Booking.id)
     )
     return [row["id"] for row in rows]
@@ -107,7 +110,7 @@ async def messages_of(site_id: int, booking_ids: Sequence[int], email: str) -> l
         )
         .where((OutboxMessage.site == site_id) & (
             OutboxMessage.booking.is_in(list(booking_ids) or [-1])
-            | WhereRaw('lower("outbox_message"."recipient") = {}', email.lower())))
+            | WhereRaw('lower("outbox_message"."recipient") = lower({})', email)))
         .order_by(OutboxMessage.send_at).order_by(OutboxMessage.id)
     )
 

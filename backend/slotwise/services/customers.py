@@ -102,12 +102,12 @@ async def export_customer(site: Site, email: str) -> CustomerExport:
     """Everything the site holds about one customer; NotFound when they have no booking here."""
     key = customer_key(email)
     async with read_transaction(current_engine()):
-        ids = await store.booking_ids_of(site.id, key)
+        ids = await store.booking_ids_of(site.id, email.strip())
         if not ids:
             raise NotFound("customer", email)
         bookings = [await booking_store.load_booking(booking_id) for booking_id in ids]
         addresses = {key} | await store.phones_of(ids)
-        messages = [m for m in await store.messages_of(site.id, ids, key)
+        messages = [m for m in await store.messages_of(site.id, ids, email.strip())
                     if m["recipient"].lower() in addresses]
         details = [
             Detail(booking, await booking_history(booking.id),
@@ -139,11 +139,11 @@ async def erase_customer(site: Site, email: str, *, actor: Actor, now: datetime)
     key = customer_key(email)
     placeholder = f"erased-{secrets.token_hex(8)}@{ERASED_DOMAIN}"
     async with write_transaction(current_engine()):
-        ids = await store.booking_ids_of(site.id, key)
+        ids = await store.booking_ids_of(site.id, email.strip())
         if not ids:
             raise NotFound("customer", email)
         theirs = {key} | await store.phones_of(ids)
-        messages = await store.messages_of(site.id, ids, key)
+        messages = await store.messages_of(site.id, ids, email.strip())
         await store.anonymise_bookings(ids, name=ERASED_NAME, email=placeholder, now=now)
         for message in messages:
             recipient = placeholder if message["recipient"].lower() in theirs else message["recipient"]

@@ -26,6 +26,8 @@ sys.path[:0] = [str(REPO), str(REPO / "backend")]
 from tests.support.servers import ServerProcess, book_first_free
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
+SCOPES = ("catalog:read", "catalog:write", "bookings:read", "bookings:write", "customers:read",
+          "customers:write", "webhooks:write")
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
@@ -39,6 +41,11 @@ def main() -> int:
 
         subprocess.run([sys.executable, "-m", "slotwise.cli", "apply", str(DEMO_SITE)],
                        env={**os.environ, **env}, check=True, capture_output=True)
+        # A real admin key with every scope, so the admin routes are fuzzed past their 401.
+        made = subprocess.run([sys.executable, "-m", "slotwise.cli", "key", "create", "--site", "harbour-physio",
+                               "--name", "Fuzz", "--scopes", ",".join(SCOPES)],
+                              env={**os.environ, **env}, check=True, capture_output=True, text=True)
+        key = made.stdout.strip().splitlines()[-1]
         config = workdir / "schemathesis.toml"
         log = workdir / "server.log"
         with ServerProcess(env, log=log) as server:
@@ -46,10 +53,15 @@ def main() -> int:
             booked = book_first_free(server.url, "harbour-physio", "follow-up",
                                      {"customer": {"name": "Fuzz", "email": "fuzz@example.org"}})
             token = booked["manage_url"].rsplit("/", 1)[1]
-            config.write_text(f'[parameters]\n"path.site" = "harbour-physio"\n"path.token" = "{token}"\n')
+            booking_id = "bkg_" + booked["id"].replace("-", "")
+            config.write_text(
+                f'[parameters]\n"path.site" = "harbour-physio"\n"path.token" = "{token}"\n'
+                f'"path.booking_id" = "{booking_id}"\n"path.resource" = "anna"\n"path.service" = "follow-up"\n'
+                f'"path.email" = "fuzz@example.org"\n')
             run = subprocess.run(
                 [str(SCHEMATHESIS), "--config-file", str(config), "run",
                  f"{server.url}/schema/openapi.json", "--checks", "not_a_server_error",
+                 "--header", f"Authorization: Bearer {key}",
                  "--max-examples", examples, "--no-color"],
                 capture_output=True, text=True, cwd=workdir, timeout=900,
             )

@@ -51,3 +51,14 @@ def test_closed_dates_are_written_as_runs_and_prices_in_the_currencys_digits():
 
     assert date_spans(days) == ["2026-12-24..2026-12-26", "2027-01-06"]
     assert (price_text(6000, "EUR"), price_text(500, "JPY"), price_text(None, None)) == ("60.00 EUR", "500 JPY", None)
+
+
+@pytest.mark.parametrize("example", sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.toml")),
+                         ids=lambda path: path.name)
+def test_a_whole_site_read_back_as_a_document_is_the_same_site(example) -> None:
+    from slotwise.sitefile import load_site_file, parse_site_data
+    from slotwise.sitefile.writing import site_document, without_nulls
+
+    spec = load_site_file(example)
+
+    assert parse_site_data(without_nulls(site_document(spec)), source="document") == spec

@@ -286,3 +286,26 @@ async def change_service(row_id: int, spec: ServiceSpec, *, now: datetime) -> bo
     row = await Service.select().where(Service.id == row_id).first().output(load_json=True)
     _, outcome = await _upsert(Service, row, _service_values(spec, row["position"]), now)
     return outcome is not None
+
+
+async def read_site(site_id: int) -> SiteSpec:
+    """The site as a site file would describe it: active resources, every service, the templates.
+
+    Retired resources are left out (a site file cannot name one, and applying
+    it retires what it leaves out, which they already are); disabled services
+    are kept with ``enabled = false``.
+    """
+    row = await Site.select().where(Site.id == site_id).first().output(load_json=True)
+    templates = row["message_templates"] or {}
+    return SiteSpec(
+        slug=row["slug"], name=row["name"], timezone=row["timezone"], locale=row["locale"],
+        allowed_origins=tuple(row["allowed_origins"]), accent=row["accent"],
+        contact_email=row["contact_email"], contact_phone=row["contact_phone"], address=row["address"],
+        notify_email=row["notify_email"], hours=MappingProxyType(codec.decode_weekly(row["hours"])),
+        closed=codec.decode_dates(row["closed"]), hold_minutes=row["hold_minutes"],
+        max_reschedules=row["max_reschedules"], sms_enabled=row["sms_enabled"],
+        resources=tuple(r.spec for r in await resources_of(site_id) if r.active),
+        services=tuple(s.spec for s in await services_of(site_id)),
+        email_templates=MappingProxyType(dict(templates.get("email", {}))),
+        sms_templates=MappingProxyType(dict(templates.get("sms", {}))),
+    )

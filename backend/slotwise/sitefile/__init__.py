@@ -32,7 +32,13 @@ the longest service, seats, reminders) live in :mod:`slotwise.domain.limits`.
 """
 
 from slotwise.sitefile.errors import Problem, SiteFileError
-from slotwise.sitefile.parsing import load_site_file, parse_resource, parse_service, parse_site
+from slotwise.sitefile.parsing import (
+    load_site_file,
+    parse_resource,
+    parse_service,
+    parse_site,
+    parse_site_data,
+)
 from slotwise.sitefile.schema import (
     Locale,
     PhoneMode,
@@ -53,4 +59,6 @@ __all__ = [
     "parse_resource",
     "parse_service",
     "parse_site",
+    "parse_site_data",
+    "parse_site_data",
 ]

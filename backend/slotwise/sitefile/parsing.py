@@ -119,7 +119,13 @@ def parse_site(text: str, *, source: str) -> SiteSpec:
 
     ``source`` names the text in messages (usually the file name).
     """
-    data = _read_toml(text, source)
+    return parse_site_data(_read_toml(text, source), source=source)
+
+
+def parse_site_data(data: Any, *, source: str) -> SiteSpec:
+    """Validate a site file already read into a table (TOML, or the same shape as JSON)."""
+    if not isinstance(data, dict):
+        raise SiteFileError(source, [Problem("", "must be a table with [site], resources and services")])
     report = _Report(data)
 
     report.validate(_RawFile, data, ())

@@ -18,7 +18,7 @@ from typing import Any
 from babel.numbers import get_currency_precision
 
 from slotwise.domain.model import Question, TimeRange
-from slotwise.sitefile.schema import WEEKDAYS, ResourceSpec, ServiceSpec
+from slotwise.sitefile.schema import WEEKDAYS, ResourceSpec, ServiceSpec, SiteSpec
 
 # A closed range may span at most this many days in a file (parsing.MAX_DATE_RANGE_DAYS).
 _LONGEST_RUN = 2 * 366
@@ -101,3 +101,50 @@ def service_table(spec: ServiceSpec) -> dict[str, Any]:
         "resources": [list(group) for group in spec.resource_groups],
         "enabled": spec.enabled,
     }
+
+
+def site_table(spec: SiteSpec) -> dict[str, Any]:
+    """The ``[site]`` table."""
+    return {
+        "slug": spec.slug,
+        "name": spec.name,
+        "timezone": spec.timezone,
+        "locale": spec.locale,
+        "allowed_origins": list(spec.allowed_origins),
+        "accent": spec.accent,
+        "contact_email": spec.contact_email,
+        "contact_phone": spec.contact_phone,
+        "address": spec.address,
+        "notify_email": spec.notify_email,
+        "hold_minutes": spec.hold_minutes,
+        "max_reschedules": spec.max_reschedules,
+        "sms_enabled": spec.sms_enabled,
+        "closed": date_spans(spec.closed),
+        "hours": weekly_hours(spec.hours),
+    }
+
+
+def site_document(spec: SiteSpec) -> dict[str, Any]:
+    """The whole site file as one table: ``parse_site_data(without_nulls(site_document(spec))) == spec``.
+
+    Values left at nothing are ``None`` here; a file leaves them out, so
+    :func:`without_nulls` drops them (TOML has no null, and the parser reads a
+    missing value as the default).
+    """
+    document: dict[str, Any] = {
+        "site": site_table(spec),
+        "resources": [resource_table(r) for r in spec.resources],
+        "services": [service_table(s) for s in spec.services],
+    }
+    if spec.email_templates or spec.sms_templates:
+        document["templates"] = {"email": dict(spec.email_templates), "sms": dict(spec.sms_templates)}
+    return document
+
+
+def without_nulls(value: Any) -> Any:
+    """The same table without its ``None`` values, at every depth (what TOML can hold)."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
+    return value

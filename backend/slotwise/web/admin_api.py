@@ -8,12 +8,13 @@ covered: 403), then calls one service. Lists answer
 
 from __future__ import annotations
 
+import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -24,12 +25,14 @@ from slotwise.domain.actors import Rules
 from slotwise.domain.model import Booking, HistoryEntry, Site, TimeOff
 from slotwise.services import access, booking_lists
 from slotwise.services import bookings as booking_service
+from slotwise.services import sites as site_service
 from slotwise.services import time_off as time_off_service
 from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import FieldProblem, InvalidInput, Unauthenticated
 from slotwise.web.api import Price, ResourceOut, price_of_booking
 from slotwise.web.booking_api import CustomerOut, idempotency_key, parse_instant
+from slotwise.web.request_limits import media_type
 
 REASON_MAX = 500
 
@@ -119,11 +122,14 @@ class TimeOffListOut:
 
 
 @dataclass(frozen=True)
-class SiteOut:
-    slug: str
-    name: str
-    timezone: str
-    locale: str
+class ApplyOut:
+    """What applying a document changed, as ``kind key`` strings, and the new document's ETag."""
+
+    created: list[str]
+    updated: list[str]
+    deactivated: list[str]
+    changed: bool
+    etag: str
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -195,11 +201,37 @@ class AdminBookingsApi(Controller):
     tags = ["admin"]
     dependencies = {"caller": Provide(provide_caller)}
 
-    @get("/", summary="The site (needs catalog:read)")
-    async def site(self, site: FromPath[str], caller: NamedDependency[Caller]) -> SiteOut:
+    @get("/", summary="The whole site as one document: JSON, or a site file with Accept: application/toml")
+    async def site(self, request: Request, site: FromPath[str], caller: NamedDependency[Caller]) -> Response:
         found = await access.site_for(caller, site)
         access.authorize(caller, Action.SITE_READ, found)
-        return SiteOut(slug=found.slug, name=found.name, timezone=found.timezone, locale=found.locale)
+        current = await site_service.site_document(found)
+        headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
+        if "application/toml" in request.headers.get("accept", ""):
+            return Response(site_service.document_as_toml(current.document), media_type="application/toml",
+                            headers=headers)
+        return Response(current.document, media_type="application/json", headers=headers)
+
+    @put("/", summary="Apply a whole document (JSON or TOML), exactly as `slotwise apply`",
+         opt={"body": "document"})
+    async def apply(self, request: Request, site: FromPath[str], caller: NamedDependency[Caller],
+                    clock: NamedDependency[Clock]) -> ApplyOut:
+        found = await access.site_for(caller, site)
+        access.authorize(caller, Action.SITE_WRITE, found)
+        body = await request.body()
+        if media_type(request.headers.get("content-type")) == "application/toml":
+            try:
+                data = tomllib.loads(body.decode("utf-8-sig"))
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                raise InvalidInput([FieldProblem("document", "site-file-rule", {"message": str(error)})]) from None
+        else:
+            data = await request.json()
+        report = await site_service.put_site_document(
+            found, data, source="document", if_match=request.headers.get("if-match"), actor=caller.actor,
+            now=clock())
+        current = await site_service.site_document(found)
+        return ApplyOut(created=report.created, updated=report.updated, deactivated=report.deactivated,
+                        changed=report.changed, etag=current.etag)
 
     @get("/bookings", summary="The site's bookings, filtered, in pages (needs bookings:read)")
     async def bookings(

@@ -54,6 +54,7 @@ def nested_deeper_than(body: bytes, limit: int) -> bool:
 # ``opt={"body": ...}``): "json" under /api/, "form" elsewhere.
 ACCEPTED = {
     "json": ("application/json",),
+    "document": ("application/json", "application/toml"),  # a whole site: JSON or a site file
     "form": ("application/x-www-form-urlencoded", "multipart/form-data"),
 }
 
@@ -76,6 +77,6 @@ async def check_body(request: Request) -> None:
         raise problem(415, "unsupported-media-type", "This body's media type is not accepted here",
                       f"Send {' or '.join(ACCEPTED[kind])}, not {sent or 'no Content-Type'}.",
                       accepted=list(ACCEPTED[kind]))
-    if kind == "json" and nested_deeper_than(body, MAX_JSON_DEPTH):
+    if sent == "application/json" and nested_deeper_than(body, MAX_JSON_DEPTH):
         raise problem(400, "too-deeply-nested", "The JSON body is nested too deeply",
                       f"No request of this API nests more than {MAX_JSON_DEPTH} levels.")

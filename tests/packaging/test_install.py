@@ -28,6 +28,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.servers import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = Path(os.environ.get("SLOTWISE_WHEELHOUSE") or REPO / ".venv" / "slotwise-wheelhouse")
 SITE = "harbour-physio"
@@ -45,8 +47,7 @@ VENDOR = "static/vendor/"
 
 def checkout_files() -> list[str]:
     """Every file of the checkout that git tracks or would track (new, not ignored)."""
-    if not (REPO / ".git").exists():
-        pytest.skip("not a git checkout: the package data cannot be compared with it")
+    assert (REPO / ".git").exists(), "the package data is compared with a git checkout; run from one"
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=REPO, check=True, capture_output=True,
@@ -105,7 +106,7 @@ def demo(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     env = _clean_env()
     env["SLOTWISE_DATA_DIR"] = str(elsewhere / "data")
-    port = _free_port()
+    port = free_port()
     log = elsewhere / "demo.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
@@ -150,8 +151,8 @@ def test_the_wheel_carries_nothing_the_checkout_does_not_have(wheel: Path):
 
 
 def test_the_wheel_carries_htmx_when_set_up_installed_it(wheel: Path):
-    if not (REPO / VENDOR / "htmx.min.js").is_file():
-        pytest.skip("static/vendor/htmx.min.js is not installed (run scripts/setup)")
+    # The test command runs scripts/setup first, which installs it; without it this must fail, not pass.
+    assert (REPO / VENDOR / "htmx.min.js").is_file(), "static/vendor/htmx.min.js is missing: run scripts/setup"
     assert "slotwise/assets/static/vendor/htmx.min.js" in wheel_files(wheel)
 
 
@@ -245,14 +246,6 @@ def _fill_wheelhouse(wheel: Path) -> None:
 
 def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("SLOTWISE_") and k != "PYTHONPATH"}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:

@@ -24,8 +24,8 @@ problem prints as::
 The full schema is in ``docs/site-file.md``; ``examples/harbour-physio.toml``
 is an annotated example.
 
-Modules: ``schema`` (the spec objects), ``parsing`` (TOML, value parsers, both
-passes; ``parse_resource``/``parse_service`` check one table on its own, for the
+Modules: ``schema`` (the spec objects), ``values`` (the value parsers and the
+file's own limits), ``parsing`` (TOML, the models, both passes; ``parse_resource``/``parse_service`` check one table on its own, for the
 admin API), ``writing`` (specs back to tables), ``errors`` (Problem,
 SiteFileError). Limits the rest of the system relies on (the 5-minute grid,
 the longest service, seats, reminders) live in :mod:`slotwise.domain.limits`.

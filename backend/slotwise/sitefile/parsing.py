@@ -175,6 +175,7 @@ def parse_site_data(data: Any, *, source: str) -> SiteSpec:
         hold_minutes=raw_site.hold_minutes,
         max_reschedules=raw_site.max_reschedules,
         sms_enabled=raw_site.sms_enabled,
+        sandbox=raw_site.sandbox,
         notify_email=raw_site.notify_email,
         resources=tuple(_resource_spec(raw) for raw in raw_resources if raw),
         services=tuple(
@@ -363,6 +364,7 @@ class _RawSite(_Table):
         DEFAULT_MAX_RESCHEDULES
     )
     sms_enabled: bool = False
+    sandbox: bool = False
 
 
 class _RawResource(_Table):

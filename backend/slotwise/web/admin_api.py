@@ -69,7 +69,7 @@ class MessageOut:
     event: str
     channel: str  # email | sms
     recipient: str
-    status: str  # queued | sending | sent | failed | dropped
+    status: str  # queued | sending | sent | failed | dropped | sandboxed (a sandbox site's: never sent)
     attempts: int
     send_at: str
     sent_at: str | None

@@ -46,13 +46,14 @@ async def book(client, site: str, email: str, phone: str | None = None) -> dict:
 async def test_a_sandbox_bookings_email_and_sms_never_reach_the_providers_while_a_live_sites_do(client, clock):
     with SmtpServer() as smtp:
         async with FakeTwilio() as twilio:
-            deliverer = Deliverer(secret_key=SECRET_KEY, email=SmtpMailer(smtp.url),
-                                  sms=TwilioTexter(SID, TOKEN, api_base=twilio.base_url), clock=clock,
+            texter = TwilioTexter(SID, TOKEN, api_base=twilio.base_url)
+            deliverer = Deliverer(secret_key=SECRET_KEY, email=SmtpMailer(smtp.url), sms=texter, clock=clock,
                                   jitter=lambda: 0.0)
             await book(client, "test-sandbox", "sandbox@example.com", "+4915100000001")
             await book(client, "test-physio", "live@example.com", "+4915100000002")
 
             await deliverer.deliver_due(limit=50)
+            await texter.aclose()
 
             smtp.inbox.wait_for(lambda m: m["To"] == "live@example.com")
             assert [m["To"] for m in smtp.inbox.messages] == ["live@example.com"]

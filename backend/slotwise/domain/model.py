@@ -334,7 +334,9 @@ class HistoryEntry:
     """One thing that happened to a booking.
 
     ``kind``: "booked", "rescheduled" (``data`` holds "from" and "to", ISO
-    instants) or "cancelled" (``data`` holds "reason").
+    instants), "cancelled" (``data`` holds "reason") or "message" (an owner's or
+    integrator's own message: ``data`` holds "message" (``msg_…``), "channel" and,
+    for a template, "template" (its event)).
     """
 
     kind: str

@@ -310,3 +310,16 @@ async def read_site(site_id: int) -> SiteSpec:
         email_templates=MappingProxyType(dict(templates.get("email", {}))),
         sms_templates=MappingProxyType(dict(templates.get("sms", {}))),
     )
+
+
+async def message_templates(site_id: int) -> dict[str, dict[str, str]]:
+    """The site's own templates: ``{"email": {name: source}, "sms": {name: source}}``."""
+    row = await Site.select(Site.message_templates).where(Site.id == site_id).first().output(load_json=True)
+    stored = (row or {}).get("message_templates") or {}
+    return {"email": dict(stored.get("email", {})), "sms": dict(stored.get("sms", {}))}
+
+
+async def set_message_templates(site_id: int, templates: dict[str, dict[str, str]], *, now: datetime) -> None:
+    """Replace the site's own templates (callers check them first, as a site file's are)."""
+    await Site.update({Site.message_templates: templates, Site.updated_at: now}).where(Site.id == site_id)
+    await bump_config_version(site_id)

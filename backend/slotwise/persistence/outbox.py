@@ -165,14 +165,21 @@ async def drop_queued(booking_id: int, *, events: Sequence[str]) -> None:
     )
 
 
+def _state_columns() -> tuple[Any, ...]:
+    return (OutboxMessage.uid, OutboxMessage.event, OutboxMessage.channel, OutboxMessage.recipient,
+            OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.send_at, OutboxMessage.sent_at,
+            OutboxMessage.last_error, OutboxMessage.sandbox)
+
+
+async def message_state(uid: str) -> dict[str, Any] | None:
+    """One message's delivery state, as :func:`messages_of` lists it."""
+    return await OutboxMessage.select(*_state_columns()).where(OutboxMessage.uid == uid).first()
+
+
 async def messages_of(booking_id: int) -> list[dict[str, Any]]:
     """A booking's messages, oldest first, as their delivery state stands."""
     return await (
-        OutboxMessage.select(
-            OutboxMessage.uid, OutboxMessage.event, OutboxMessage.channel, OutboxMessage.recipient,
-            OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.send_at, OutboxMessage.sent_at,
-            OutboxMessage.last_error, OutboxMessage.sandbox,
-        )
+        OutboxMessage.select(*_state_columns())
         .where(OutboxMessage.booking == booking_id)
         .order_by(OutboxMessage.send_at).order_by(OutboxMessage.id)
     )

@@ -315,3 +315,20 @@ async def test_bad_message_requests_are_422_per_field(client, clock):
         assert response.status_code == 422, (body, response.text)
         assert {e["name"] for e in response.json()["errors"]} == fields, (body, response.json())
     assert await OutboxMessage.count().where(OutboxMessage.event == "message") == 0
+
+
+async def test_odd_bodies_are_refused_with_4xx_never_a_server_error(client, clock):
+    auth = {**(await new_key(clock)), "Content-Type": "application/json"}
+    booking = await book(client, auth)
+    odd = ['{"text": "\\ud800 lone"}', '{"template": {"event": ["confirmed"]}, "variables": {"a": {"b": 1}}}',
+           '{"template": "reminder"}', '{"text": 5, "subject": ["x"]}', '[]', '{"channel": {"a": 1}, "text": "x"}',
+           '{"event": {}, "channel": [], "locale": ["de"], "source": "x"}',
+           '{"event": "confirmed", "channel": "email", "source": {}, "booking_id": 7}',
+           '{"event": "confirmed", "channel": "email", "booking_id": "bkg_nope"}',
+           '{"event": "confirmed", "channel": "sms", "locale": "any", "variables": []}']
+    for raw in odd:
+        for path in (f"bookings/{booking}/messages", "templates/preview", "templates/confirmed/email/de"):
+            method = "PUT" if path.startswith("templates/confirmed") else "POST"
+            response = await client.request(method, f"{ADMIN}/test-physio/{path}", headers=auth,
+                                            content=raw.encode())
+            assert 400 <= response.status_code < 500, (path, raw, response.status_code, response.text)

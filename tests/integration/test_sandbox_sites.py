@@ -67,6 +67,19 @@ async def test_a_sandbox_bookings_email_and_sms_never_reach_the_providers_while_
     assert await DeliveryAttempt.count().where(DeliveryAttempt.outcome == "sandboxed") == 2
 
 
+async def test_the_booking_detail_shows_a_sandbox_message_as_kept(client, clock):
+    key = (await keys.create_key("test-sandbox", name="Detail", scopes=[Scope.BOOKINGS_READ], expires_at=None,
+                                 actor=APPLIER, now=clock())).secret
+    await book(client, "test-sandbox", "detail@example.com")
+    await Deliverer(secret_key=SECRET_KEY, email=SmtpMailer("smtp://127.0.0.1:9?timeout=1"),
+                    sms=TwilioTexter(SID, TOKEN), clock=clock).deliver_due()
+    auth = {"Authorization": f"Bearer {key}"}
+    [listed] = (await client.get(f"{ADMIN}/test-sandbox/bookings", headers=auth)).json()["data"]
+    detail = (await client.get(f"{ADMIN}/test-sandbox/bookings/{listed['id']}", headers=auth)).json()
+    [message] = [m for m in detail["messages"] if m["event"] == "confirmed"]
+    assert (message["status"], message["sandbox"], message["last_error"]) == ("sandboxed", True, None)
+
+
 async def test_a_message_queued_on_a_sandbox_stays_kept_after_the_site_goes_live(client, clock):
     await book(client, "test-sandbox", "early@example.com")
     await apply_site(parse_test_site(SANDBOX.replace("sandbox = true", "")), actor=APPLIER, now=clock())

@@ -74,6 +74,7 @@ class MessageOut:
     send_at: str
     sent_at: str | None
     last_error: str | None
+    sandbox: bool = False  # a sandbox site's: kept for /dev/messages, never handed to a provider
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def message_out(row: dict[str, Any]) -> MessageOut:
     return MessageOut(id=f"msg_{row['uid'].hex}", event=row["event"], channel=row["channel"],
                       recipient=row["recipient"], status=row["status"], attempts=row["attempts"],
                       send_at=row["send_at"].isoformat(), sent_at=_iso(row["sent_at"]),
-                      last_error=row["last_error"])
+                      last_error=row["last_error"], sandbox=bool(row.get("sandbox")))
 
 
 def time_off_out(entry: TimeOff, site: Site, overlapping: list[str] | None = None) -> TimeOffOut:

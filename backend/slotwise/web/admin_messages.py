@@ -13,7 +13,6 @@ customer needs ``bookings:write`` on the booking and honours
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
@@ -31,6 +30,46 @@ from slotwise.services.config import ServiceConfig
 from slotwise.services.message_templates import TemplateSet
 from slotwise.web.admin_api import MessageOut, message_out, provide_caller
 from slotwise.web.booking_api import idempotency_key
+
+
+# Request bodies, typed for the OpenAPI document and Litestar's type checks. The
+# services read the raw JSON as well, so unknown fields are refused (422 per
+# field) rather than dropped, and every other problem is reported per field.
+
+CustomValue = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class TemplatePartsIn:
+    subject: str | None = None  # email
+    text: str | None = None  # email
+    html: str | None = None  # email
+    body: str | None = None  # sms
+
+
+@dataclass(frozen=True)
+class PreviewIn:
+    event: str  # confirmed | rescheduled | cancelled | reminder
+    channel: str  # email | sms
+    locale: str | None = None  # en | de; default: the booking's
+    source: TemplatePartsIn | None = None  # parts to try instead of the site's
+    booking_id: str | None = None  # bkg_…; default: a sample booking
+    variables: dict[str, CustomValue] | None = None  # as custom.<name>
+
+
+@dataclass(frozen=True)
+class TemplateRefIn:
+    event: str
+    channel: str = "email"
+
+
+@dataclass(frozen=True)
+class MessageIn:
+    template: TemplateRefIn | None = None  # a site template …
+    variables: dict[str, CustomValue] | None = None  # … with these as custom.<name>
+    text: str | None = None  # or one's own words (plain text)
+    subject: str | None = None  # email only
+    channel: str | None = None  # email (default) | sms
 
 
 @dataclass(frozen=True)
@@ -92,11 +131,11 @@ class AdminMessagesApi(Controller):
     @put("/templates/{event:str}/{channel:str}/{locale:str}", status_code=HTTP_200_OK,
          summary="Override: email {subject?, text?, html?} or sms {body}; locale en, de or any (If-Match honoured)")
     async def set_template(self, request: Request, site: FromPath[str], event: FromPath[str],
-                           channel: FromPath[str], locale: FromPath[str], data: JSONBody[dict[str, Any]],
+                           channel: FromPath[str], locale: FromPath[str], data: JSONBody[TemplatePartsIn],
                            caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> Response[TemplateSetOut]:
         found = await self._site(caller, site, Action.TEMPLATES_WRITE)
         changed, etag = await templates_service.set_override(
-            found, event, channel, locale, data, if_match=request.headers.get("if-match"), actor=caller.actor,
+            found, event, channel, locale, await request.json(), if_match=request.headers.get("if-match"), actor=caller.actor,
             now=clock())
         return Response(_set_out(changed), headers={"ETag": etag})
 
@@ -113,26 +152,26 @@ class AdminMessagesApi(Controller):
 
     @post("/templates/preview", status_code=HTTP_200_OK,
           summary="Render {event, channel, locale?, source?, booking_id?, variables?} without sending")
-    async def preview(self, site: FromPath[str], data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
-                      clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> PreviewOut:
+    async def preview(self, request: Request, site: FromPath[str], data: JSONBody[PreviewIn],
+                      caller: NamedDependency[Caller], clock: NamedDependency[Clock],
+                      config: NamedDependency[ServiceConfig]) -> PreviewOut:
         found = await self._site(caller, site, Action.CATALOG_READ)
-        booking_id = data.get("booking_id") if isinstance(data, dict) else None
-        if isinstance(booking_id, str):  # a real booking's details: only for who may read it
-            booking = await booking_lists.find_booking(found, booking_id)
+        if data.booking_id is not None:  # a real booking's details: only for who may read it
+            booking = await booking_lists.find_booking(found, data.booking_id)
             access.authorize(caller, Action.BOOKINGS_READ, found, [r.key for r in booking.resources])
-        rendered = await templates_service.preview(found, data, now=clock(), config=config)
+        rendered = await templates_service.preview(found, await request.json(), now=clock(), config=config)
         return PreviewOut(channel=rendered.channel, subject=rendered.subject, text=rendered.text,
                           html=rendered.html, body=rendered.body, segments=rendered.segments)
 
     @post("/bookings/{booking_id:str}/messages", status_code=HTTP_202_ACCEPTED,
           summary="Message the customer: {template: {event, channel}, variables} or {text, subject?, channel}")
     async def message(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
-                      data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller], clock: NamedDependency[Clock],
+                      data: JSONBody[MessageIn], caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                       config: NamedDependency[ServiceConfig]) -> MessageOut:
         found = await access.site_for(caller, site)
         booking = await booking_lists.find_booking(found, booking_id)
         access.authorize(caller, Action.BOOKINGS_WRITE, found, [r.key for r in booking.resources])
         queued = await customer_messages.message_customer(
-            found, booking, data, actor=caller.actor, now=clock(), config=config,
+            found, booking, await request.json(), actor=caller.actor, now=clock(), config=config,
             idempotency_key=idempotency_key(request))
         return message_out(queued)

@@ -333,3 +333,18 @@ async def test_odd_bodies_are_refused_with_4xx_never_a_server_error(client, cloc
             response = await client.request(method, f"{ADMIN}/test-physio/{path}", headers=auth,
                                             content=raw.encode())
             assert 400 <= response.status_code < 500, (path, raw, response.status_code, response.text)
+
+
+async def test_the_customers_manage_page_lists_changes_not_the_messages_sent(client, clock):
+    auth = await new_key(clock)
+    booked = await client.post("/api/v1/sites/test-physio/bookings", json={
+        "service": "quick", "start": "2026-11-24T09:00:00+01:00",
+        "customer": {"name": "Erika", "email": "erika@example.com"}})
+    token = booked.json()["manage_url"].rsplit("/", 1)[1]
+    booking = "bkg_" + booked.json()["id"].replace("-", "")
+    sent = await client.post(f"{ADMIN}/test-physio/bookings/{booking}/messages", headers=auth, json={"text": "Hi"})
+    assert sent.status_code == 202, sent.text
+
+    page = await client.get(f"/manage/{token}")
+    assert page.status_code == 200
+    assert 'data-sw-event="booked"' in page.text and 'data-sw-event="message"' not in page.text

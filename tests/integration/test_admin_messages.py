@@ -249,7 +249,12 @@ async def test_ones_own_text_goes_out_by_sms_through_twilio_and_by_email_with_it
         "text": "Your room moved to 2.14 – see you at nine", "channel": "sms"})
     mailed = await client.post(f"{ADMIN}/test-physio/bookings/{booking}/messages", headers=auth, json={
         "text": "First line\nsecond <line>\n\nNew paragraph", "subject": "About tomorrow"})
-    assert (texted.status_code, mailed.status_code) == (202, 202), (texted.text, mailed.text)
+    await client.put(f"{ADMIN}/test-physio/templates/reminder/sms/any", headers=auth,
+                     json={"body": "{{ place }}: room {{ custom.room }} at {{ time }}"})
+    templated = await client.post(f"{ADMIN}/test-physio/bookings/{booking}/messages", headers=auth, json={
+        "template": {"event": "reminder", "channel": "sms"}, "variables": {"room": "2.14\n{{ place }}"}})
+    assert (texted.status_code, mailed.status_code, templated.status_code) == (202, 202, 202), (
+        texted.text, mailed.text, templated.text)
 
     with SmtpServer() as smtp:
         async with FakeTwilio() as twilio:
@@ -259,7 +264,8 @@ async def test_ones_own_text_goes_out_by_sms_through_twilio_and_by_email_with_it
             await deliverer.deliver_due()
             await texter.aclose()
             [email] = smtp.inbox.wait_for(lambda m: m["To"] == "erika@example.com")
-            assert [(m.to, m.body) for m in twilio.messages] == [
+            assert sorted((m.to, m.body) for m in twilio.messages) == [
+                ("+4915100000009", "Test Physio: room 2.14 {{ place }} at 09:00"),
                 ("+4915100000009", "Your room moved to 2.14 - see you at nine")]
     assert email["Subject"] == "About tomorrow"
     plain_text = email.get_body(("plain",)).get_content().replace("\r\n", "\n")

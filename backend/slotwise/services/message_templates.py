@@ -25,6 +25,7 @@ import traceback
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,7 +100,9 @@ def templates_etag(templates: Mapping[str, Mapping[str, str]]) -> str:
     return f'"{digest}"'
 
 
+@lru_cache(maxsize=128)
 def _default(channel: str, event: str, locale: str, part: str) -> TemplatePart:
+    """The shipped template for one part (files do not change while the process runs)."""
     if channel == "email":
         name = f"{event}.{locale}.{EMAIL_PARTS[part]}"
         if not (EMAIL_TEMPLATES_DIR / name).is_file():

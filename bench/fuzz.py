@@ -57,7 +57,9 @@ def main() -> int:
             config.write_text(
                 f'[parameters]\n"path.site" = "harbour-physio"\n"path.token" = "{token}"\n'
                 f'"path.booking_id" = "{booking_id}"\n"path.resource" = "anna"\n"path.service" = "follow-up"\n'
-                f'"path.email" = "fuzz@example.org"\n')
+                f'"path.email" = "fuzz@example.org"\n'
+                # A template that exists, so its PUT and DELETE are fuzzed past the 404 branch.
+                f'"path.event" = "confirmed"\n"path.channel" = "email"\n"path.locale" = "de"\n')
             run = subprocess.run(
                 [str(SCHEMATHESIS), "--config-file", str(config), "run",
                  f"{server.url}/schema/openapi.json", "--checks", "not_a_server_error",

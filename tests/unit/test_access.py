@@ -117,3 +117,26 @@ def test_staff_list_only_their_own_resources_bookings() -> None:
 def test_a_staff_membership_names_its_resource() -> None:
     with pytest.raises(ValueError):
         Grant.membership(SITE, Role.STAFF)
+
+
+# A test key (sw_test_) reaches its site only while the site is a sandbox; a live key either way.
+SANDBOX_CASES = [
+    # (test key, site is a sandbox, expected for an action in its scope)
+    (True, True, A),
+    (True, False, Decision.NOT_FOUND),
+    (False, True, A),
+    (False, False, A),
+]
+
+
+@pytest.mark.parametrize(("test_key", "sandbox", "expected"), SANDBOX_CASES)
+def test_a_test_key_works_on_sandbox_sites_only(test_key: bool, sandbox: bool, expected: Decision) -> None:
+    grant = Grant.key(SITE, [Scope.BOOKINGS_READ, Scope.CATALOG_WRITE], sandbox_only=test_key)
+    for action in (Action.BOOKINGS_READ, Action.TEMPLATES_WRITE):
+        assert decide([grant], action, Target.site(SITE, sandbox=sandbox)) is expected
+        assert decide([grant], action, Target.on(SITE, [ANNA], sandbox=sandbox)) is expected
+    # Outside its scopes a test key on a sandbox is forbidden, as any key.
+    if expected is A:
+        assert decide([grant], Action.CUSTOMERS_READ, Target.site(SITE, sandbox=sandbox)) is F
+    else:
+        assert decide([grant], Action.CUSTOMERS_READ, Target.site(SITE, sandbox=sandbox)) is Decision.NOT_FOUND

@@ -7,6 +7,7 @@ holds, an :class:`Action` and its :class:`Target`:
 
 - ``NOT_FOUND`` when the caller has no grant on the target's site at all: the
   site must not even be seen to exist (no existence oracle), answered as 404;
+  a test key (``sw_test_``) holds no grant on a site that is not a sandbox;
 - ``FORBIDDEN`` when they have one but it does not cover the action (403);
 - ``ALLOWED`` otherwise.
 
@@ -100,6 +101,7 @@ class Grant:
     role: Role | None = None
     resource: str | None = None
     scopes: frozenset[Scope] = frozenset()
+    sandbox_only: bool = False  # a sw_test_ key: reaches its site only while it is a sandbox
 
     @classmethod
     def membership(cls, site_id: int, role: Role, resource: str | None = None) -> Grant:
@@ -108,8 +110,12 @@ class Grant:
         return cls(site_id, role=role, resource=resource if role is Role.STAFF else None)
 
     @classmethod
-    def key(cls, site_id: int, scopes: Iterable[Scope]) -> Grant:
-        return cls(site_id, scopes=frozenset(scopes))
+    def key(cls, site_id: int, scopes: Iterable[Scope], *, sandbox_only: bool = False) -> Grant:
+        return cls(site_id, scopes=frozenset(scopes), sandbox_only=sandbox_only)
+
+    def reaches(self, site_id: int, sandbox: bool) -> bool:
+        """Whether this grant is on that site at all (a test key: only while it is a sandbox)."""
+        return self.site_id == site_id and (sandbox or not self.sandbox_only)
 
     @property
     def is_key(self) -> bool:
@@ -126,19 +132,20 @@ class Target:
 
     site_id: int
     resources: frozenset[str] | None = None
+    sandbox: bool = False  # the site is a sandbox: test keys reach it
 
     @classmethod
-    def site(cls, site_id: int) -> Target:
-        return cls(site_id)
+    def site(cls, site_id: int, *, sandbox: bool = False) -> Target:
+        return cls(site_id, sandbox=sandbox)
 
     @classmethod
-    def on(cls, site_id: int, resources: Iterable[str]) -> Target:
-        return cls(site_id, frozenset(resources))
+    def on(cls, site_id: int, resources: Iterable[str], *, sandbox: bool = False) -> Target:
+        return cls(site_id, frozenset(resources), sandbox=sandbox)
 
 
 def decide(grants: Iterable[Grant], action: Action, target: Target) -> Decision:
     """Whether a caller holding ``grants`` may do ``action`` on ``target`` (see the module docstring)."""
-    on_site = [grant for grant in grants if grant.site_id == target.site_id]
+    on_site = [grant for grant in grants if grant.reaches(target.site_id, target.sandbox)]
     if not on_site:
         return Decision.NOT_FOUND
     allowed = any(_allows(grant, action, target) for grant in on_site)

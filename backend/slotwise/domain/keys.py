@@ -9,8 +9,17 @@ from slotwise.domain.access import Grant, Scope
 from slotwise.domain.actors import Actor, ActorKind
 
 # What every live key starts with: recognisable in a leaked log or a secret
-# scanner, and distinct from the test keys sandbox sites will get.
+# scanner, and distinct from the test keys sandbox sites get.
 LIVE_PREFIX = "sw_live_"
+# A sandbox site's keys: they work on sandbox sites only (a site that went
+# live answers them 404), so a key left in a test setup cannot touch real bookings.
+TEST_PREFIX = "sw_test_"
+PREFIXES = (LIVE_PREFIX, TEST_PREFIX)
+
+
+def key_prefix(sandbox: bool) -> str:
+    """The prefix of a new key for a site: ``sw_test_`` for a sandbox, else ``sw_live_``."""
+    return TEST_PREFIX if sandbox else LIVE_PREFIX
 # How much of a key is kept readable, to tell keys apart in a list ("sw_live_Ab3x").
 HINT_LENGTH = 12
 # last_used_at is written at most this often per key: a busy integration must
@@ -39,8 +48,13 @@ class ApiKey:
         return self.last_used_at is None or now - self.last_used_at >= TOUCH_INTERVAL
 
     @property
+    def test(self) -> bool:
+        """A ``sw_test_`` key (the hint keeps the prefix)."""
+        return self.hint.startswith(TEST_PREFIX)
+
+    @property
     def grant(self) -> Grant:
-        return Grant.key(self.site_id, self.scopes)
+        return Grant.key(self.site_id, self.scopes, sandbox_only=self.test)
 
     @property
     def actor(self) -> Actor:

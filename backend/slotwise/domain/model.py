@@ -151,6 +151,7 @@ class Site:
     hold_minutes: int = 10
     max_reschedules: int = 3
     sms_enabled: bool = False
+    sandbox: bool = False  # messages kept, never handed to a provider; sw_test_ keys
     email_templates: Mapping[str, str] = field(default_factory=dict)  # owner overrides by name
     sms_templates: Mapping[str, str] = field(default_factory=dict)
     # Raised by every change to the site, its resources or services: a copy
@@ -333,7 +334,9 @@ class HistoryEntry:
     """One thing that happened to a booking.
 
     ``kind``: "booked", "rescheduled" (``data`` holds "from" and "to", ISO
-    instants) or "cancelled" (``data`` holds "reason").
+    instants), "cancelled" (``data`` holds "reason") or "message" (an owner's or
+    integrator's own message: ``data`` holds "message" (``msg_…``), "channel" and,
+    for a template, "template" (its event)).
     """
 
     kind: str

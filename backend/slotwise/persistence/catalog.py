@@ -51,6 +51,7 @@ def _site_values(spec: SiteSpec) -> dict[str, Any]:
         "hold_minutes": spec.hold_minutes,
         "max_reschedules": spec.max_reschedules,
         "sms_enabled": spec.sms_enabled,
+        "sandbox": spec.sandbox,
         "message_templates": {"email": dict(spec.email_templates), "sms": dict(spec.sms_templates)},
     }
 
@@ -303,9 +304,22 @@ async def read_site(site_id: int) -> SiteSpec:
         contact_email=row["contact_email"], contact_phone=row["contact_phone"], address=row["address"],
         notify_email=row["notify_email"], hours=MappingProxyType(codec.decode_weekly(row["hours"])),
         closed=codec.decode_dates(row["closed"]), hold_minutes=row["hold_minutes"],
-        max_reschedules=row["max_reschedules"], sms_enabled=row["sms_enabled"],
+        max_reschedules=row["max_reschedules"], sms_enabled=row["sms_enabled"], sandbox=row["sandbox"],
         resources=tuple(r.spec for r in await resources_of(site_id) if r.active),
         services=tuple(s.spec for s in await services_of(site_id)),
         email_templates=MappingProxyType(dict(templates.get("email", {}))),
         sms_templates=MappingProxyType(dict(templates.get("sms", {}))),
     )
+
+
+async def message_templates(site_id: int) -> dict[str, dict[str, str]]:
+    """The site's own templates: ``{"email": {name: source}, "sms": {name: source}}``."""
+    row = await Site.select(Site.message_templates).where(Site.id == site_id).first().output(load_json=True)
+    stored = (row or {}).get("message_templates") or {}
+    return {"email": dict(stored.get("email", {})), "sms": dict(stored.get("sms", {}))}
+
+
+async def set_message_templates(site_id: int, templates: dict[str, dict[str, str]], *, now: datetime) -> None:
+    """Replace the site's own templates (callers check them first, as a site file's are)."""
+    await Site.update({Site.message_templates: templates, Site.updated_at: now}).where(Site.id == site_id)
+    await bump_config_version(site_id)

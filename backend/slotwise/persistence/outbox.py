@@ -11,7 +11,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from slotwise.persistence.engine import current_engine, write_transaction
-from slotwise.persistence.tables import DeliveryAttempt, OptOut, OutboxMessage
+from slotwise.persistence.tables import DeliveryAttempt, OptOut, OutboxMessage, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +30,23 @@ async def queue(messages: Sequence[QueuedMessage], *, now: datetime) -> None:
     """Insert messages; callers run this inside the transaction of the change that caused them."""
     if not messages:
         return
+    sandboxes = await sandbox_sites({m.site_id for m in messages if m.site_id is not None})
     await OutboxMessage.insert(*(
         OutboxMessage(
             uid=m.uid, site=m.site_id, booking=m.booking_id, event=m.event, channel=m.channel,
             recipient=m.recipient, content=m.content, status="queued", send_at=m.send_at,
-            next_attempt_at=m.send_at, created_at=now,
+            next_attempt_at=m.send_at, created_at=now, sandbox=m.site_id in sandboxes,
         )
         for m in messages
     ))
+
+
+async def sandbox_sites(site_ids: set[int]) -> set[int]:
+    """Which of these sites are sandboxes (their messages are kept, never sent)."""
+    if not site_ids:
+        return set()
+    rows = await Site.select(Site.id).where(Site.id.is_in(list(site_ids)) & (Site.sandbox == True))  # noqa: E712
+    return {row["id"] for row in rows}
 
 
 async def claim_due(*, now: datetime, lease: timedelta, limit: int) -> list[dict[str, Any]]:
@@ -72,12 +81,17 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int) -> list[dict
                 OutboxMessage.attempts: OutboxMessage.attempts + 1,
             }
         ).where(OutboxMessage.id.is_in(ids))
-        return await (
+        rows = await (
             OutboxMessage.select()
             .where(OutboxMessage.id.is_in(ids))
             .order_by(OutboxMessage.next_attempt_at)
             .output(load_json=True)
         )
+        # Kept when queued for a sandbox, or when its site is one now.
+        sandboxes = await sandbox_sites({row["site"] for row in rows if row["site"] is not None})
+        for row in rows:
+            row["sandbox"] = bool(row["sandbox"]) or row["site"] in sandboxes
+        return rows
 
 
 async def _log(message_id: int, outcome: str, detail: str, now: datetime) -> None:
@@ -94,6 +108,16 @@ async def mark_sent(message_id: int, *, provider_id: str, now: datetime) -> None
              OutboxMessage.last_error: None}
         ).where(OutboxMessage.id == message_id)
         await _log(message_id, "sent", provider_id, now)
+
+
+async def mark_sandboxed(message_id: int, *, now: datetime) -> None:
+    """A sandbox site's message: done, and kept where the development outbox shows it."""
+    async with write_transaction(current_engine()):
+        await OutboxMessage.update(
+            {OutboxMessage.status: "sandboxed", OutboxMessage.sent_at: now,
+             OutboxMessage.claimed_until: None, OutboxMessage.last_error: None}
+        ).where(OutboxMessage.id == message_id)
+        await _log(message_id, "sandboxed", "sandbox site: not handed to a provider", now)
 
 
 async def mark_retry(message_id: int, *, error: str, next_attempt_at: datetime, now: datetime) -> None:
@@ -141,14 +165,21 @@ async def drop_queued(booking_id: int, *, events: Sequence[str]) -> None:
     )
 
 
+def _state_columns() -> tuple[Any, ...]:
+    return (OutboxMessage.uid, OutboxMessage.event, OutboxMessage.channel, OutboxMessage.recipient,
+            OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.send_at, OutboxMessage.sent_at,
+            OutboxMessage.last_error, OutboxMessage.sandbox)
+
+
+async def message_state(uid: str) -> dict[str, Any] | None:
+    """One message's delivery state, as :func:`messages_of` lists it."""
+    return await OutboxMessage.select(*_state_columns()).where(OutboxMessage.uid == uid).first()
+
+
 async def messages_of(booking_id: int) -> list[dict[str, Any]]:
     """A booking's messages, oldest first, as their delivery state stands."""
     return await (
-        OutboxMessage.select(
-            OutboxMessage.uid, OutboxMessage.event, OutboxMessage.channel, OutboxMessage.recipient,
-            OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.send_at, OutboxMessage.sent_at,
-            OutboxMessage.last_error,
-        )
+        OutboxMessage.select(*_state_columns())
         .where(OutboxMessage.booking == booking_id)
         .order_by(OutboxMessage.send_at).order_by(OutboxMessage.id)
     )

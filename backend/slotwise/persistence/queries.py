@@ -42,6 +42,7 @@ def site_from_row(row: dict[str, Any]) -> model.Site:
         hold_minutes=row["hold_minutes"],
         max_reschedules=row["max_reschedules"],
         sms_enabled=row["sms_enabled"],
+        sandbox=row["sandbox"],
         email_templates=dict(row["message_templates"].get("email", {})),
         sms_templates=dict(row["message_templates"].get("sms", {})),
         config_version=row["config_version"],

@@ -50,6 +50,7 @@ class Site(Table, tablename="site", help_text="A tenant: one business."):
     hold_minutes = Integer(default=10)
     max_reschedules = Integer(default=3)
     sms_enabled = Boolean(default=False)
+    sandbox = Boolean(default=False, help_text="messages never reach a provider; keys are sw_test_")
     message_templates = JSON(default={}, help_text='owner templates: {"email": {name: source}, "sms": {...}}')
     config_version = Integer(
         default=0, help_text="raised by every change to the site, its resources or services; "
@@ -207,7 +208,9 @@ class OutboxMessage(
     channel = Varchar(length=8, help_text="email | sms")
     recipient = Varchar(length=EMAIL_LENGTH)
     content = JSON(help_text="the rendered message, as the sender takes it")
-    status = Varchar(length=16, default="queued", help_text="queued | sending | sent | failed | dropped")
+    status = Varchar(length=16, default="queued",
+                     help_text="queued | sending | sent | failed | dropped | sandboxed")
+    sandbox = Boolean(default=False, help_text="queued for a sandbox site: kept, never handed to a provider")
     send_at = Timestamptz(help_text="not before this instant (reminders lie ahead)")
     next_attempt_at = Timestamptz(index=True)
     attempts = Integer(default=0)

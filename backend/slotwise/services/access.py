@@ -36,14 +36,15 @@ async def caller_for_key(secret: str, *, now: datetime) -> Caller | None:
 async def site_for(caller: Caller, site_slug: str) -> Site:
     """The site, if the caller holds any grant on it; else NotFound, as if it did not exist."""
     site = await queries.find_site(site_slug)
-    if site is None or not any(grant.site_id == site.id for grant in caller.grants):
+    if site is None or not any(grant.reaches(site.id, site.sandbox) for grant in caller.grants):
         raise NotFound("site", site_slug)
     return site
 
 
 def authorize(caller: Caller, action: Action, site: Site, resources: Iterable[str] | None = None) -> None:
     """Raise unless ``caller`` may do ``action`` on ``site`` (on these resources, for bookings and time off)."""
-    target = Target.site(site.id) if resources is None else Target.on(site.id, resources)
+    target = (Target.site(site.id, sandbox=site.sandbox) if resources is None
+              else Target.on(site.id, resources, sandbox=site.sandbox))
     decision = decide(caller.grants, action, target)
     if decision is Decision.NOT_FOUND:
         raise NotFound("site", site.slug)

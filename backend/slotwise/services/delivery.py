@@ -9,6 +9,9 @@ Delivery is at least once. A message is "sending" under a lease while its
 worker talks to the provider; if the worker dies there, the lease runs out and
 another worker sends it again with the same Message-ID, the only duplicate
 SMTP itself allows. In normal operation each message is delivered once.
+
+A sandbox site's messages (``[site] sandbox = true``) are never handed to a
+provider: they end "sandboxed" and stay readable at ``/dev/messages``.
 """
 
 from __future__ import annotations
@@ -147,6 +150,9 @@ class Deliverer:
     async def _deliver(self, row: dict[str, Any]) -> None:
         now = self.clock()
         message_id, channel = row["id"], row["channel"]
+        if row.get("sandbox"):  # a sandbox site's message never reaches a provider
+            await outbox.mark_sandboxed(message_id, now=now)
+            return
         try:
             if channel == "sms":
                 if await outbox.is_opted_out("sms", row["recipient"]):

@@ -161,6 +161,9 @@ def template_variables(
         "event": event,
         "manage_url": manage_url,
         "locale": locale,
+        # Values an API caller sends with one message (docs/messages.md); none otherwise,
+        # so an owner template writes {{ custom.room | default("") }}.
+        "custom": {},
         "site": {"name": site_name, "contact_email": _plain(record.site.contact_email),
                  "address": _plain(record.site.address)},
         "service": {"name": _plain(record.service.name) or ""},
@@ -232,13 +235,18 @@ def build_booking_email(
     now: datetime,
     deadlines: Deadlines | None = None,
     overrides: Mapping[str, str] | None = None,
+    custom: Mapping[str, str] | None = None,
 ) -> OutgoingEmail:
-    """The customer's email about ``event``: confirmed, rescheduled, cancelled or reminder."""
+    """The customer's email about ``event``: confirmed, rescheduled, cancelled or reminder.
+
+    ``custom``: values an API caller sent with this one message, ``{{ custom.<name> }}``.
+    """
     if event not in EVENTS:
         raise ValueError(f"unknown email event {event!r}; expected one of {', '.join(EVENTS)}")
     locale = supported(record.locale) or DEFAULT_LOCALE
     variables = template_variables(record, event=event, manage_url=manage_url, locale=locale,
                                    deadlines=deadlines)
+    variables["custom"] = {name: single_line(value) for name, value in (custom or {}).items()}
 
     subject = header_value(
         render_part(event, locale, "subject.txt", variables, overrides), SUBJECT_LIMIT)
@@ -265,6 +273,44 @@ def build_booking_email(
         html=html,
         message_id=header_value(message_id),
         attachments=attachments,
+    )
+
+
+# A message an owner or integrator writes themselves: at most this long.
+CUSTOM_TEXT_LIMIT = 10_000
+
+
+def build_custom_email(
+    record: Booking, *, text: str, subject: str | None, manage_url: str, mail_from: str, message_id: str,
+) -> OutgoingEmail:
+    """An email with the owner's own words about a booking (``templates/email/message.<lang>.*``).
+
+    ``text`` keeps its paragraphs and lines (control characters removed) and is
+    escaped in the HTML part like every other value; ``subject`` (one line)
+    replaces the default "A message from {site} about your booking".
+    """
+    locale = supported(record.locale) or DEFAULT_LOCALE
+    variables = template_variables(record, event="message", manage_url=manage_url, locale=locale)
+    body = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    paragraphs = [[line.strip() for line in block.split("\n") if line.strip()]
+                  for block in re.split(r"\n\s*\n", body)]
+    variables["message"] = {"text": body, "subject": header_value(subject or "") or None,
+                            "paragraphs": [p for p in paragraphs if p]}
+
+    def render(part: str) -> str:
+        name = f"message.{locale}.{part}"
+        return environment_for(name).get_template(name).render(variables)
+
+    contact = header_value(record.site.contact_email or "")
+    return OutgoingEmail(
+        to=header_value(record.customer.email),
+        from_address=header_value(mail_from),
+        from_name=header_value(record.site.name),
+        reply_to=contact or None,
+        subject=header_value(render("subject.txt"), SUBJECT_LIMIT),
+        text=render("txt"),
+        html=render("html"),
+        message_id=header_value(message_id),
     )
 
 

@@ -72,6 +72,13 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "field-unknown": N_("is not a field of this request"),
     "boolean-expected": N_("must be true or false"),
     "out-of-calendar": N_("must lie between %(earliest)s and %(latest)s"),
+    "template-invalid": N_("template error on line %(line)s: %(message)s"),
+    "template-failed": N_("the template cannot be rendered: %(message)s"),
+    "too-many": N_("may hold at most %(limit)s entries"),
+    "variable-name": N_("must be a name of letters, digits and _ (at most %(limit)s characters, "
+                        "not starting with a digit or _)"),
+    "no-phone": N_("the customer gave no phone number"),
+    "sms-disabled": N_("SMS are not enabled for this site (sms_enabled in [site])"),
     # The site file's own checks, reused by the admin API's catalog bodies: their messages are
     # English only (as `slotwise apply` prints them), so this one has no catalog entry.
     "site-file-rule": "%(message)s",

@@ -1,6 +1,6 @@
 """API keys: created for one site with scopes, shown once, revoked at once, checked on every request.
 
-A key is ``sw_live_`` and 32 characters from ``secrets`` (192 random bits).
+A key is ``sw_live_`` (``sw_test_`` for a sandbox site) and 32 characters from ``secrets`` (192 random bits).
 Only its SHA-256 is stored and looked up; the plain key is returned once, by
 :func:`create_key`. Keys are not cached: :func:`authenticate` reads the key on
 every request, so a revoke takes effect at the next request in every process.
@@ -16,7 +16,7 @@ from datetime import datetime
 
 from slotwise.domain.access import Scope
 from slotwise.domain.actors import Actor
-from slotwise.domain.keys import HINT_LENGTH, LIVE_PREFIX, ApiKey
+from slotwise.domain.keys import HINT_LENGTH, PREFIXES, ApiKey, key_prefix
 from slotwise.domain.limits import NAME_MAX_LENGTH
 from slotwise.persistence import keys as store
 from slotwise.persistence import queries
@@ -51,11 +51,11 @@ async def create_key(site_slug: str, *, name: str, scopes: Iterable[Scope], expi
                                          {"limit": NAME_MAX_LENGTH})])
     if expires_at is not None and expires_at <= now:
         raise InvalidInput([FieldProblem("expires_at", "date-in-past")])
-    secret = LIVE_PREFIX + secrets.token_urlsafe(24)
     async with write_transaction(current_engine()):
         site = await queries.find_site(site_slug)
         if site is None:
             raise NotFound("site", site_slug)
+        secret = key_prefix(site.sandbox) + secrets.token_urlsafe(24)
         key = await store.insert(
             public_id="key_" + secrets.token_hex(8), site_id=site.id, name=name,
             token_hash=tokens.hash_token(secret), hint=secret[:HINT_LENGTH],
@@ -84,7 +84,7 @@ async def keys_of(site_slug: str) -> list[ApiKey]:
 
 async def authenticate(secret: str, *, now: datetime) -> ApiKey | None:
     """The usable key behind ``secret``, or None (unknown, revoked or expired: all alike)."""
-    if not secret.startswith(LIVE_PREFIX) or len(secret) > 100:
+    if not secret.startswith(PREFIXES) or len(secret) > 100:
         return None
     key = await store.by_token_hash(tokens.hash_token(secret))
     if key is None or not key.usable(now):

@@ -182,6 +182,7 @@ def sms_context(record: Booking, *, event: str, manage_url: str) -> dict[str, An
         "place": plain(record.site.name, MAX_PLACE),
         "service": plain(record.service.name, MAX_SERVICE),
         "manage_url": manage_url,
+        "custom": {},  # an API caller's values for one message
     }
 
 
@@ -194,17 +195,19 @@ def render_sms(source: str | None, context: dict[str, Any], *, name: str | None 
 
 def build_booking_sms(
     record: Booking, *, event: str, manage_url: str, from_number: str,
-    template: str | None = None,
+    template: str | None = None, custom: dict[str, str] | None = None,
 ) -> OutgoingSms:
     """The SMS for ``event`` about ``record``, in the booking's language.
 
     ``template`` is a site's own Jinja source for this event and language, if it
-    has one. Raises ``ValueError`` for an unknown event or a booking without a phone.
+    has one; ``custom`` values an API caller sent with this one message. Raises
+    ``ValueError`` for an unknown event or a booking without a phone.
     """
     if event not in EVENTS:
         raise ValueError(f"unknown SMS event {event!r}; expected one of {', '.join(EVENTS)}")
     if not record.customer.phone:
         raise ValueError(f"booking {record.uid} has no phone number")
     context = sms_context(record, event=event, manage_url=manage_url)
+    context["custom"] = {name: plain(value) for name, value in (custom or {}).items()}
     body = render_sms(template, context, name=f"{event}.{context['locale']}.txt")
     return OutgoingSms(to=record.customer.phone, from_number=from_number, body=body)

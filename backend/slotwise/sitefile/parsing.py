@@ -175,6 +175,7 @@ def parse_site_data(data: Any, *, source: str) -> SiteSpec:
         hold_minutes=raw_site.hold_minutes,
         max_reschedules=raw_site.max_reschedules,
         sms_enabled=raw_site.sms_enabled,
+        sandbox=raw_site.sandbox,
         notify_email=raw_site.notify_email,
         resources=tuple(_resource_spec(raw) for raw in raw_resources if raw),
         services=tuple(
@@ -256,16 +257,27 @@ def _templates(report: _Report, raw: Any) -> tuple[dict[str, str], dict[str, str
             elif len(source) > TEMPLATE_MAX_LENGTH:
                 report.add(loc, f"must be at most {TEMPLATE_MAX_LENGTH} characters")
             else:
-                try:
-                    _TEMPLATE_SYNTAX.parse(source)
-                except TemplateSyntaxError as error:
-                    report.add(loc, f"template error on line {error.lineno}: {error.message}")
+                error = template_syntax_error(source)
+                if error is not None:
+                    report.add(loc, f"template error on line {error[0]}: {error[1]}")
                 else:
                     found[channel][name] = source
     return found["email"], found["sms"]
 
 
 _TEMPLATE_SYNTAX = ImmutableSandboxedEnvironment()
+
+
+def template_syntax_error(source: str) -> tuple[int, str] | None:
+    """``(line, message)`` when ``source`` is not a valid template for the sandbox, else None.
+
+    The one check site files and the admin API's template routes share.
+    """
+    try:
+        _TEMPLATE_SYNTAX.parse(source)
+    except TemplateSyntaxError as error:
+        return error.lineno, error.message or "invalid template"
+    return None
 
 
 def _read_toml(text: str, source: str) -> dict[str, Any]:
@@ -363,6 +375,7 @@ class _RawSite(_Table):
         DEFAULT_MAX_RESCHEDULES
     )
     sms_enabled: bool = False
+    sandbox: bool = False
 
 
 class _RawResource(_Table):

@@ -126,6 +126,8 @@ class SiteSpec:
     hold_minutes: int = DEFAULT_HOLD_MINUTES
     max_reschedules: int = DEFAULT_MAX_RESCHEDULES
     sms_enabled: bool = False
+    # A test site: its messages never reach a provider, its API keys are sw_test_.
+    sandbox: bool = False
     notify_email: str | None = None
     resources: tuple[ResourceSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()

@@ -119,6 +119,7 @@ def site_table(spec: SiteSpec) -> dict[str, Any]:
         "hold_minutes": spec.hold_minutes,
         "max_reschedules": spec.max_reschedules,
         "sms_enabled": spec.sms_enabled,
+        "sandbox": spec.sandbox,
         "closed": date_spans(spec.closed),
         "hours": weekly_hours(spec.hours),
     }

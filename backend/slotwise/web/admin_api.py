@@ -57,10 +57,10 @@ class ActorOut:
 
 @dataclass(frozen=True)
 class HistoryOut:
-    kind: str  # booked | rescheduled | cancelled
+    kind: str  # booked | rescheduled | cancelled | message
     at: str
     actor: ActorOut
-    data: dict[str, Any]  # rescheduled: from, to; cancelled: reason
+    data: dict[str, Any]  # rescheduled: from, to; cancelled: reason; message: message (msg_…), channel, template?
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,12 @@ class MessageOut:
     event: str
     channel: str  # email | sms
     recipient: str
-    status: str  # queued | sending | sent | failed | dropped
+    status: str  # queued | sending | sent | failed | dropped | sandboxed (a sandbox site's: never sent)
     attempts: int
     send_at: str
     sent_at: str | None
     last_error: str | None
+    sandbox: bool = False  # a sandbox site's: kept for /dev/messages, never handed to a provider
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def booking_out(booking: Booking, site: Site, detail: booking_lists.Detail | Non
         timezone=booking.timezone, reschedule_count=booking.reschedule_count,
         created_at=booking.created_at.isoformat(), updated_at=_iso(booking.updated_at),
         history=[_history_out(entry) for entry in detail.history] if detail else None,
-        messages=[_message_out(row) for row in detail.messages] if detail else None,
+        messages=[message_out(row) for row in detail.messages] if detail else None,
     )
 
 
@@ -160,11 +161,11 @@ def _history_out(entry: HistoryEntry) -> HistoryOut:
     return HistoryOut(kind=entry.kind, at=entry.at.isoformat(), actor=actor, data=dict(entry.data))
 
 
-def _message_out(row: dict[str, Any]) -> MessageOut:
+def message_out(row: dict[str, Any]) -> MessageOut:
     return MessageOut(id=f"msg_{row['uid'].hex}", event=row["event"], channel=row["channel"],
                       recipient=row["recipient"], status=row["status"], attempts=row["attempts"],
                       send_at=row["send_at"].isoformat(), sent_at=_iso(row["sent_at"]),
-                      last_error=row["last_error"])
+                      last_error=row["last_error"], sandbox=bool(row.get("sandbox")))
 
 
 def time_off_out(entry: TimeOff, site: Site, overlapping: list[str] | None = None) -> TimeOffOut:

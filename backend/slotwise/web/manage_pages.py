@@ -121,6 +121,8 @@ async def _booking_view(page: _Page, booking: Booking, now: datetime, *, viewing
     )
     history = []
     for entry in await bookings.history(booking):
+        if entry.kind == "message":  # the customer has the message itself; the history shows changes
+            continue
         item: dict[str, Any] = {"kind": entry.kind, "at": p.fmt.moment(entry.at.astimezone(p.customer_zone)),
                                 # A change the business made for the customer says so.
                                 "by": None if entry.actor.is_customer else p.site.name}

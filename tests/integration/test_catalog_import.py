@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from slotwise.domain.access import Scope
 from slotwise.domain.actors import Actor
@@ -215,3 +217,18 @@ async def test_an_import_is_audited_with_the_key_that_made_it(client, clock):
         ("created", "resource", "mia", "csv-import")]
     assert entries[0]["actor"]["kind"] == "api_key" and entries[0]["actor"]["label"] == "Sheet sync"
     assert entries[0]["summary"] == ['name: "Mia Sommer" → "Mia Sommer-Berg"']
+
+
+async def test_the_demo_sites_example_sheets_import_and_import_again_unchanged(client, clock):
+    headers = await new_key(clock)
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    sheets = [("resources", (examples / "harbour-physio-resources.csv").read_bytes()),
+              ("services", (examples / "harbour-physio-services.csv").read_bytes())]
+
+    first = [await upload(client, headers, body, kind=kind) for kind, body in sheets]
+    again = [await upload(client, headers, body, kind=kind) for kind, body in sheets]
+
+    assert [report["counts"]["created"] for report in first] == [5, 4]
+    assert [report["counts"]["unchanged"] for report in again] == [5, 4]
+    listed = (await client.get(f"{ADMIN}/{SITE}/services", headers=headers)).json()["data"]
+    assert [(s["slug"], s["enabled"]) for s in listed][-1] == ("lymphdrainage", False)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from slotwise.sitefile import parse_resource, parse_service
+from slotwise.sitefile import load_site_file, parse_resource, parse_service
 from slotwise.sitefile.csv_tables import (
     MAX_ROWS,
     CsvRow,
@@ -159,3 +161,23 @@ def test_formula_like_cells_are_text() -> None:
 ])
 def test_a_site_file_path_is_in_its_column(path: str, column: str) -> None:
     assert column_of(path) == column
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def sheet_specs(kind: str, resources: list[str] | None = None) -> list:
+    sheet = read_sheet((EXAMPLES / f"harbour-physio-{kind}.csv").read_bytes(), kind)
+    assert sheet.problems == []
+    specs = []
+    for row in sheet.rows:
+        found = {name: value for name, value in table(kind, **row.cells).items() if value is not None}
+        specs.append(parse_resource(found) if kind == "resources" else parse_service(found, resources=resources))
+    return specs
+
+
+def test_the_example_sheets_are_the_demo_sites_catalog() -> None:
+    demo = load_site_file(EXAMPLES / "harbour-physio.toml")
+
+    assert tuple(sheet_specs("resources")) == demo.resources
+    assert tuple(sheet_specs("services", [r.key for r in demo.resources])) == demo.services

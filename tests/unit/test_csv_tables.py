@@ -144,6 +144,8 @@ def test_one_group_of_resources_is_a_flat_list_and_none_empties_a_list() -> None
     ("questions", "reason | Why?", "must be key | label | type"),
     ("questions", "reason | Why? | text | mandatory", "is not a question setting"),
     ("questions", "[{ key = ", "neither a TOML nor a JSON"),
+    ("questions", "[" * 100_000, "nested too deeply"),
+    ("questions", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
 ])
 def test_service_cells_that_cannot_be_read(column: str, cell: str, message: str) -> None:
     _, problems = row_table(CsvRow(2, {column: cell}), "services")

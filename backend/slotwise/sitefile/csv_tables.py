@@ -331,14 +331,19 @@ def _questions(text: str) -> list[Any]:
 
 
 def _structured(text: str) -> Any:
+    """The site file's own list of tables in a cell: JSON, or TOML's inline form."""
     try:
         return json.loads(text)
     except ValueError:
         pass
+    except RecursionError:  # "[[[[…" a hundred thousand deep: both decoders recurse per level
+        raise CellError("is nested too deeply to be a list of questions") from None
     try:
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError as error:
         raise CellError(f"is neither a TOML nor a JSON list of tables: {error}") from None
+    except RecursionError:
+        raise CellError("is nested too deeply to be a list of questions") from None
 
 
 def column_of(path: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from litestar import Controller, Request, post
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, Parameter
 from litestar.status_codes import HTTP_200_OK
@@ -66,6 +67,15 @@ class ImportReportOut:
     rows: list[ImportRowOut]
 
 
+@dataclass
+class _CsvBodyOperation(Operation):
+    """The OpenAPI document shows the route's body: a CSV sheet (the handler reads the raw bytes)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(required=True, content={"text/csv": OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.STRING, description="a spreadsheet saved as CSV: UTF-8, ; or , (docs/csv.md)"))})
+
+
 def _report_out(report: ImportReport) -> ImportReportOut:
     return ImportReportOut(
         kind=report.kind, dry_run=report.dry_run, applied=report.applied, valid=report.valid,
@@ -99,6 +109,7 @@ class AdminImportApi(Controller):
         return _report_out(report)
 
     @post("/resources", status_code=HTTP_200_OK, opt={"body": "csv"}, request_max_body_size=MAX_BODY_BYTES,
+          operation_class=_CsvBodyOperation,
           summary="Create or update resources from a CSV sheet, all or nothing (catalog:write)")
     async def resources(self, request: Request, site: FromPath[str], caller: NamedDependency[Caller],
                         clock: NamedDependency[Clock],
@@ -107,6 +118,7 @@ class AdminImportApi(Controller):
         return await self._import(request, site, "resources", dry_run, caller, clock)
 
     @post("/services", status_code=HTTP_200_OK, opt={"body": "csv"}, request_max_body_size=MAX_BODY_BYTES,
+          operation_class=_CsvBodyOperation,
           summary="Create or update services from a CSV sheet, all or nothing (catalog:write)")
     async def services(self, request: Request, site: FromPath[str], caller: NamedDependency[Caller],
                        clock: NamedDependency[Clock],

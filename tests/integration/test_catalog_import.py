@@ -232,3 +232,17 @@ async def test_the_demo_sites_example_sheets_import_and_import_again_unchanged(c
     assert [report["counts"]["unchanged"] for report in again] == [5, 4]
     listed = (await client.get(f"{ADMIN}/{SITE}/services", headers=headers)).json()["data"]
     assert [(s["slug"], s["enabled"]) for s in listed][-1] == ("lymphdrainage", False)
+
+
+async def test_a_retired_resource_a_sheet_lists_comes_back_and_the_log_says_restored(client, clock):
+    headers = await new_key(clock)
+    await upload(client, headers, RESOURCES)
+    retired = await client.delete(f"{ADMIN}/{SITE}/resources/room-1", headers=headers)
+    assert retired.status_code == 204
+
+    report = await upload(client, headers, "key\nroom-1\n")
+
+    assert report["rows"][0]["outcome"] == "updated"
+    assert (await resources(client, headers))["room-1"]["active"] is True
+    latest = (await audit(client, headers))[0]
+    assert (latest["action"], latest["via"], latest["summary"]) == ("restored", "csv-import", ["active: false → true"])

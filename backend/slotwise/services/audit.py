@@ -29,13 +29,14 @@ from slotwise.domain.audit import AuditAction, action_of, diff
 from slotwise.domain.model import Site
 from slotwise.persistence import audit as store
 from slotwise.persistence import catalog, queries
-from slotwise.persistence.audit import AuditEntry
+from slotwise.persistence.audit import AuditEntry, NewEntry
 from slotwise.persistence.engine import current_engine, read_transaction
 from slotwise.services.booking_lists import MAX_LIMIT, _bound
 from slotwise.services.errors import FieldProblem, InvalidInput
 from slotwise.sitefile.writing import resource_table, service_table, site_table
 
-__all__ = ["AuditEntry", "AuditPage", "list_entries", "record", "record_site", "site_state"]
+__all__ = ["AuditEntry", "AuditPage", "NewEntry", "entry", "list_entries", "record", "record_all", "record_site",
+           "site_state"]
 
 DEFAULT_LIMIT = 50
 ACTOR_MAX = 255
@@ -46,23 +47,37 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
 
 
-async def record(site_id: int, *, actor: Actor, now: datetime, via: str, kind: str, ref: str,
-                 before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
-                 flag: str | None = None, action: AuditAction | None = None) -> None:
-    """One object's change (``before`` None: created; ``after`` None: removed), if anything changed.
+def entry(*, kind: str, ref: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
+          flag: str | None = None, action: AuditAction | None = None) -> NewEntry | None:
+    """One object's change (``before`` None: created; ``after`` None: removed); None when nothing changed.
 
     ``flag`` names the field whose true → false is a retirement (``active``,
     ``enabled``); ``action`` overrides the action derived from the versions
-    (a key's revocation). Call it inside the change's write transaction.
+    (a key's revocation).
     """
     before = None if before is None else _plain(dict(before))
     after = None if after is None else _plain(dict(after))
     changes = diff(before, after)
     if not changes and before is not None and after is not None:
-        return
-    await store.insert(site_id, at=now, actor=actor, via=via,
-                       action=action or action_of(before, after, flag=flag), object_kind=kind,
-                       object_ref=ref, changes=changes)
+        return None
+    return NewEntry(action or action_of(before, after, flag=flag), kind, ref, changes)
+
+
+async def record(site_id: int, *, actor: Actor, now: datetime, via: str, kind: str, ref: str,
+                 before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
+                 flag: str | None = None, action: AuditAction | None = None) -> None:
+    """Record one object's change (see :func:`entry`), if anything changed.
+
+    Call it inside the change's write transaction.
+    """
+    found = entry(kind=kind, ref=ref, before=before, after=after, flag=flag, action=action)
+    await store.insert(site_id, [found] if found else [], at=now, actor=actor, via=via)
+
+
+async def record_all(site_id: int, entries: list[NewEntry | None], *, actor: Actor, now: datetime,
+                     via: str) -> None:
+    """Record the changes of one write to many objects, in one statement."""
+    await store.insert(site_id, [found for found in entries if found], at=now, actor=actor, via=via)
 
 
 # --- a whole site at once (slotwise apply, the whole-site PUT) ----------------------------------
@@ -91,13 +106,12 @@ async def record_site(slug: str, before: dict[str, Any] | None, *, actor: Actor,
     if site is None or after is None:
         return
     old = before or {"site": None, "resources": {}, "services": {}}
-    await record(site.id, actor=actor, now=now, via=via, kind="site", ref=slug,
-                 before=old["site"], after=after["site"])
+    entries = [entry(kind="site", ref=slug, before=old["site"], after=after["site"])]
     for kind, flag in (("resources", "active"), ("services", "enabled")):
         keys = list(after[kind]) + [key for key in old[kind] if key not in after[kind]]
-        for key in keys:
-            await record(site.id, actor=actor, now=now, via=via, kind=kind[:-1], ref=key,
-                         before=old[kind].get(key), after=after[kind].get(key), flag=flag)
+        entries += [entry(kind=kind[:-1], ref=key, before=old[kind].get(key), after=after[kind].get(key),
+                          flag=flag) for key in keys]
+    await record_all(site.id, entries, actor=actor, now=now, via=via)
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -125,12 +125,7 @@ async def import_catalog(site: Site, kind: Kind, body: bytes, *, dry_run: bool, 
         report = ImportReport(kind, False, True, [plan.report for plan in plans])
         if not report.valid:
             raise ImportRejected(ImportReport(kind, False, False, report.rows))
-        changed = False
-        for plan in plans:
-            if plan.report.outcome in ("created", "updated"):
-                await _write(site, kind, plan, actor=actor, now=now)
-                changed = True
-        if changed:
+        if await _write(site, kind, plans, actor=actor, now=now):
             await store.bump_config_version(site.id)
         await write.remember(report.as_json(), now)
     forget_offers()
@@ -204,21 +199,26 @@ def _plan_row(sheet: Sheet, kind: Kind, row: Any, existing: dict[str, Any], acti
     return _Planned(RowReport(row.number, key, outcome), spec, stored)
 
 
-async def _write(site: Site, kind: Kind, plan: _Planned, *, actor: Actor, now: datetime) -> None:
-    spec, stored = plan.spec, plan.stored
+async def _write(site: Site, kind: Kind, plans: list[_Planned], *, actor: Actor, now: datetime) -> bool:
+    """Write the rows that create or change something: new ones in one INSERT, changed ones one by one,
+    their audit entries in one INSERT. False when nothing was to be written. A changed resource is
+    active afterwards: a retired one that a sheet lists comes back, as with ``slotwise apply``."""
+    created = [plan.spec for plan in plans if plan.report.outcome == "created"]
+    changed = [plan for plan in plans if plan.report.outcome == "updated"]
     if kind == "resources":
-        if stored is None:
-            await store.add_resource(site.id, spec, now=now)
-        else:
-            await store.change_resource(stored.id, spec, active=True, now=now)
-        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="resource", ref=spec.key,
-                           before=None if stored is None else audit.resource_state(stored.spec, stored.active),
-                           after=audit.resource_state(spec, True), flag="active")
+        await store.add_resources(site.id, created, now=now)
+        await store.change_resources([(plan.stored.id, plan.spec) for plan in changed], now=now)
+        entries = [audit.entry(kind="resource", ref=plan.spec.key, flag="active",
+                               before=None if plan.stored is None else audit.resource_state(plan.stored.spec,
+                                                                                            plan.stored.active),
+                               after=audit.resource_state(plan.spec, True))
+                   for plan in plans if plan.report.outcome in ("created", "updated")]
     else:
-        if stored is None:
-            await store.add_service(site.id, spec, now=now)
-        else:
-            await store.change_service(stored.id, spec, now=now)
-        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="service", ref=spec.slug,
-                           before=None if stored is None else audit.service_state(stored.spec),
-                           after=audit.service_state(spec), flag="enabled")
+        await store.add_services(site.id, created, now=now)
+        await store.change_services([(plan.stored.id, plan.spec) for plan in changed], now=now)
+        entries = [audit.entry(kind="service", ref=plan.spec.slug, flag="enabled",
+                               before=None if plan.stored is None else audit.service_state(plan.stored.spec),
+                               after=audit.service_state(plan.spec))
+                   for plan in plans if plan.report.outcome in ("created", "updated")]
+    await audit.record_all(site.id, entries, actor=actor, now=now, via=VIA)
+    return bool(entries)

@@ -88,7 +88,8 @@ def _audited(key: ApiKey) -> dict[str, object]:
 
 
 def _via(actor: Actor) -> str:
-    return "command" if actor.kind is ActorKind.SYSTEM else "admin-api"
+    """Keys are made on the command line or, by a signed-in owner, in the back office (no key mints keys)."""
+    return "command" if actor.kind is ActorKind.SYSTEM else "back-office"
 
 
 async def keys_of(site_slug: str) -> list[ApiKey]:

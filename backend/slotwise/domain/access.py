@@ -81,8 +81,9 @@ SCOPE_FOR: dict[Action, Scope] = {
     Action.WEBHOOKS_WRITE: Scope.WEBHOOKS_WRITE,
 }
 
-_READS = frozenset({Action.SITE_READ, Action.CATALOG_READ, Action.BOOKINGS_READ,
-                    Action.CUSTOMERS_READ, Action.AUDIT_READ})
+# Viewers read the site, its catalog, bookings and customers; the audit log (who changed
+# what, with keys and members) is for owners and managers.
+_READS = frozenset({Action.SITE_READ, Action.CATALOG_READ, Action.BOOKINGS_READ, Action.CUSTOMERS_READ})
 # Staff work on their own resource's bookings and time off (the target decides
 # whose), and read what they need to do so: the site and its catalog.
 _STAFF_ON_OWN_RESOURCE = frozenset({Action.BOOKINGS_READ, Action.BOOKINGS_WRITE, Action.TIME_OFF_WRITE})

@@ -269,6 +269,14 @@ async def add_resource(site_id: int, spec: ResourceSpec, *, now: datetime) -> in
     return row_id
 
 
+async def add_resources(site_id: int, specs: list[ResourceSpec], *, now: datetime) -> None:
+    """New resources after the others, in this order, in one statement (a CSV import)."""
+    first = await _next_position(Resource, site_id)
+    if specs:
+        await Resource.insert(*[Resource(**_resource_values(spec, first + index), site=site_id, created_at=now,
+                                         updated_at=now) for index, spec in enumerate(specs)])
+
+
 async def change_resource(row_id: int, spec: ResourceSpec, *, active: bool, now: datetime) -> bool:
     """Write what differs (its place in the order stays); False when nothing did."""
     row = await Resource.select().where(Resource.id == row_id).first().output(load_json=True)
@@ -283,10 +291,39 @@ async def add_service(site_id: int, spec: ServiceSpec, *, now: datetime) -> int:
     return row_id
 
 
+async def change_resources(changes: list[tuple[int, ResourceSpec]], *, now: datetime) -> None:
+    """Several resources rewritten (and active), their rows read in one query (a CSV import)."""
+    rows = await _rows_by_id(Resource, [row_id for row_id, _ in changes])
+    for row_id, spec in changes:
+        await _upsert(Resource, rows[row_id], _resource_values(spec, rows[row_id]["position"]), now)
+
+
+async def _rows_by_id(table: type[Table], ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = await table.select().where(table.id.is_in(ids)).output(load_json=True)
+    return {row["id"]: row for row in rows}
+
+
+async def add_services(site_id: int, specs: list[ServiceSpec], *, now: datetime) -> None:
+    """New services after the others, in this order, in one statement (a CSV import)."""
+    first = await _next_position(Service, site_id)
+    if specs:
+        await Service.insert(*[Service(**_service_values(spec, first + index), site=site_id, created_at=now,
+                                       updated_at=now) for index, spec in enumerate(specs)])
+
+
 async def change_service(row_id: int, spec: ServiceSpec, *, now: datetime) -> bool:
     row = await Service.select().where(Service.id == row_id).first().output(load_json=True)
     _, outcome = await _upsert(Service, row, _service_values(spec, row["position"]), now)
     return outcome is not None
+
+
+async def change_services(changes: list[tuple[int, ServiceSpec]], *, now: datetime) -> None:
+    """Several services rewritten, their rows read in one query (a CSV import)."""
+    rows = await _rows_by_id(Service, [row_id for row_id, _ in changes])
+    for row_id, spec in changes:
+        await _upsert(Service, rows[row_id], _service_values(spec, rows[row_id]["position"]), now)
 
 
 async def read_site(site_id: int) -> SiteSpec:

@@ -353,8 +353,29 @@ class SignInFailure(
     created_at = Timestamptz()
 
 
+class AuditEntry(Table, tablename="audit_entry", help_text="One change to a site's configuration: who, when, what."):
+    """Written in the transaction of the change it records; never changed afterwards.
+
+    ``changes`` is a list of ``{"field", "old", "new"}`` (``domain.audit.diff``):
+    no secrets, no customer data. ``via`` is the way in: ``admin-api``,
+    ``csv-import``, ``site-document`` (the whole-site PUT), ``apply`` (the
+    command), ``command``, ``back-office``.
+    """
+
+    site = ForeignKey(references=Site, index=True)
+    at = Timestamptz()
+    actor_kind = Varchar(length=16, default="system")
+    actor_ref = Varchar(length=255, null=True, default=None)
+    actor_label = Varchar(length=NAME_LENGTH, null=True, default=None)
+    via = Varchar(length=32, default="")
+    action = Varchar(length=16, help_text="created | changed | retired | restored | removed | revoked")
+    object_kind = Varchar(length=16, help_text="site | resource | service | time_off | key | membership")
+    object_ref = Varchar(length=255, help_text="its key, slug or public id")
+    changes = JSON(default=[], help_text='[{"field", "old", "new"}]')
+
+
 TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
     OutboxMessage, DeliveryAttempt, OptOut, ApiKey, TimeOff,
-    Account, Membership, AccountSession, AccountToken, SignInFailure,
+    Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry,
 ]

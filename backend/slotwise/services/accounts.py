@@ -48,14 +48,14 @@ from slotwise.domain.accounts import (
     membership_problem,
     normalise_email,
 )
-from slotwise.domain.actors import Actor
+from slotwise.domain.actors import Actor, ActorKind
 from slotwise.domain.model import ResourceKind, Site
 from slotwise.i18n import DEFAULT_LOCALE, supported
 from slotwise.persistence import accounts as store
 from slotwise.persistence import outbox, queries
 from slotwise.persistence.engine import current_engine, is_unique_violation, write_transaction
 from slotwise.persistence.outbox import QueuedMessage
-from slotwise.services import links, tokens
+from slotwise.services import audit, links, tokens
 from slotwise.services.config import ServiceConfig
 from slotwise.services.delivery import email_to_json
 from slotwise.services.email_content import header_value, render_part, single_line
@@ -194,6 +194,10 @@ async def add_member(
                 change = "changed"
             else:
                 change = "unchanged"
+            if change != "unchanged":
+                await audit.record(site.id, actor=actor, now=now, via=_via(actor), kind="membership",
+                                   ref=account.public_id, before=_audited(account, existing),
+                                   after=_audited(account, membership))
             url = await _issue_link(account, LinkPurpose.INVITATION, site=site, role=role, actor=actor,
                                     now=now, config=config, send=send_invitation)
         return AddedMember(account, membership, created, change, url)
@@ -205,6 +209,17 @@ async def add_member(
         if not is_unique_violation(exc):
             raise
     return await attempt()
+
+
+def _audited(account: Account, membership: Membership | None) -> dict[str, object] | None:
+    """A membership as the audit log shows it: whose (their email), which role, which resource."""
+    if membership is None:
+        return None
+    return {"email": account.email, "role": str(membership.role), "resource": membership.resource}
+
+
+def _via(actor: Actor) -> str:
+    return "command" if actor.kind is ActorKind.SYSTEM else "back-office"
 
 
 def _new_public_id() -> str:

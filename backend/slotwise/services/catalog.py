@@ -35,6 +35,7 @@ from slotwise.domain.actors import Actor
 from slotwise.domain.model import Site
 from slotwise.persistence import catalog as store
 from slotwise.persistence.engine import current_engine, read_transaction, write_transaction
+from slotwise.services import audit
 from slotwise.services.availability import forget_offers
 from slotwise.services.errors import FieldProblem, InUse, InvalidInput, NotFound, PreconditionFailed
 from slotwise.services.idempotency import IdempotentWrite, fingerprint, scope
@@ -43,6 +44,7 @@ from slotwise.sitefile.writing import resource_table, service_table
 
 RESOURCE_PREFIX = "res_"
 SERVICE_PREFIX = "svc_"
+VIA = "admin-api"  # how the audit log names this way in
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,7 @@ async def get_resource(site: Site, ref: str) -> CatalogResource:
 
 async def create_resource(site: Site, body: dict[str, Any], *, actor: Actor, now: datetime,
                           idempotency_key: str | None = None) -> CatalogResource:
-    """A new resource after the others. ``actor``: who (the audit of changes will record it)."""
+    """A new resource after the others. ``actor``: who (the audit log records it)."""
     try:
         spec = parse_resource(_without_nulls(body))
     except SiteFileError as error:
@@ -162,6 +164,8 @@ async def create_resource(site: Site, body: dict[str, Any], *, actor: Actor, now
                 raise _rule("key", f"duplicate resource key {json.dumps(spec.key)} (already used{hint})")
         row_id = await store.add_resource(site.id, spec, now=now)
         await store.bump_config_version(site.id)
+        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="resource", ref=spec.key, before=None,
+                           after=audit.resource_state(spec, True))
         await write.remember({"resource": row_id}, now)
     forget_offers()
     return _resource(store.StoredResource(row_id, spec, True))
@@ -189,6 +193,9 @@ async def update_resource(site: Site, ref: str, body: dict[str, Any], *, if_matc
             await _refuse_if_named(site, current.spec.key)
         if await store.change_resource(current.id, spec, active=active, now=now):
             await store.bump_config_version(site.id)
+            await audit.record(site.id, actor=actor, now=now, via=VIA, kind="resource", ref=spec.key,
+                               before=audit.resource_state(current.spec, current.active),
+                               after=audit.resource_state(spec, active), flag="active")
     forget_offers()
     return _resource(store.StoredResource(current.id, spec, active))
 
@@ -203,6 +210,9 @@ async def retire_resource(site: Site, ref: str, *, if_match: str | None, actor: 
         await _refuse_if_named(site, current.spec.key)
         await store.change_resource(current.id, current.spec, active=False, now=now)
         await store.bump_config_version(site.id)
+        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="resource", ref=current.spec.key,
+                           before=audit.resource_state(current.spec, True),
+                           after=audit.resource_state(current.spec, False), flag="active")
     forget_offers()
 
 
@@ -261,6 +271,8 @@ async def create_service(site: Site, body: dict[str, Any], *, actor: Actor, now:
                 raise _rule("slug", f"duplicate service slug {json.dumps(spec.slug)} (already used{hint})")
         row_id = await store.add_service(site.id, spec, now=now)
         await store.bump_config_version(site.id)
+        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="service", ref=spec.slug, before=None,
+                           after=audit.service_state(spec))
         await write.remember({"service": row_id}, now)
     forget_offers()
     return _service(store.StoredService(row_id, spec))
@@ -280,6 +292,9 @@ async def update_service(site: Site, ref: str, body: dict[str, Any], *, if_match
             raise _invalid(error) from None
         if await store.change_service(current.id, spec, now=now):
             await store.bump_config_version(site.id)
+            await audit.record(site.id, actor=actor, now=now, via=VIA, kind="service", ref=spec.slug,
+                               before=audit.service_state(current.spec), after=audit.service_state(spec),
+                               flag="enabled")
     forget_offers()
     return _service(store.StoredService(current.id, spec))
 
@@ -289,6 +304,10 @@ async def disable_service(site: Site, ref: str, *, if_match: str | None, actor: 
     async with write_transaction(current_engine()):
         current = _find_service(await store.services_of(site.id), ref)
         _check_if_match(if_match, _service(current).etag, "service", current.spec.slug)
-        if await store.change_service(current.id, dataclasses.replace(current.spec, enabled=False), now=now):
+        disabled = dataclasses.replace(current.spec, enabled=False)
+        if await store.change_service(current.id, disabled, now=now):
             await store.bump_config_version(site.id)
+            await audit.record(site.id, actor=actor, now=now, via=VIA, kind="service", ref=current.spec.slug,
+                               before=audit.service_state(current.spec), after=audit.service_state(disabled),
+                               flag="enabled")
     forget_offers()

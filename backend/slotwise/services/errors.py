@@ -82,6 +82,8 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     # The site file's own checks, reused by the admin API's catalog bodies: their messages are
     # English only (as `slotwise apply` prints them), so this one has no catalog entry.
     "site-file-rule": "%(message)s",
+    # A CSV import's sheet or cell syntax (services/catalog_import.py): English only, like the above.
+    "csv-rule": "%(message)s",
     # Owner accounts.
     "password-too-short": N_("Please use at least %(limit)s characters."),
 }

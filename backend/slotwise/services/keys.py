@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slotwise.domain.access import Scope
-from slotwise.domain.actors import Actor
+from slotwise.domain.actors import Actor, ActorKind
+from slotwise.domain.audit import AuditAction
 from slotwise.domain.keys import HINT_LENGTH, PREFIXES, ApiKey, key_prefix
 from slotwise.domain.limits import NAME_MAX_LENGTH
 from slotwise.persistence import keys as store
 from slotwise.persistence import queries
 from slotwise.persistence.engine import current_engine, write_transaction
-from slotwise.services import tokens
+from slotwise.services import audit, tokens
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
 
 
@@ -60,6 +61,8 @@ async def create_key(site_slug: str, *, name: str, scopes: Iterable[Scope], expi
             public_id="key_" + secrets.token_hex(8), site_id=site.id, name=name,
             token_hash=tokens.hash_token(secret), hint=secret[:HINT_LENGTH],
             scopes=sorted(str(scope) for scope in scopes), expires_at=expires_at, now=now)
+        await audit.record(site.id, actor=actor, now=now, via=_via(actor), kind="key", ref=key.public_id,
+                           before=None, after=_audited(key))
     return CreatedKey(key=key, secret=secret)
 
 
@@ -71,8 +74,22 @@ async def revoke_key(public_id: str, *, actor: Actor, now: datetime) -> ApiKey:
             raise NotFound("key", public_id)
         await store.revoke(key.id, now=now)
         revoked = await store.by_public_id(public_id)
-    assert revoked is not None
+        assert revoked is not None
+        if key.revoked_at is None:
+            await audit.record(key.site_id, actor=actor, now=now, via=_via(actor), kind="key", ref=public_id,
+                               before=_audited(key), after=_audited(revoked), action=AuditAction.REVOKED)
     return revoked
+
+
+def _audited(key: ApiKey) -> dict[str, object]:
+    """A key as the audit log shows it: never its hash, nor its hint (part of the secret)."""
+    return {"name": key.name, "scopes": sorted(str(scope) for scope in key.scopes),
+            "expires_at": key.expires_at, "revoked_at": key.revoked_at}
+
+
+def _via(actor: Actor) -> str:
+    """Keys are made on the command line or, by a signed-in owner, in the back office (no key mints keys)."""
+    return "command" if actor.kind is ActorKind.SYSTEM else "back-office"
 
 
 async def keys_of(site_slug: str) -> list[ApiKey]:

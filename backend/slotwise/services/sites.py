@@ -21,6 +21,7 @@ from slotwise.persistence import catalog
 from slotwise.persistence.catalog import ApplyReport
 from slotwise.domain.model import Site
 from slotwise.persistence.engine import current_engine, read_transaction, write_transaction
+from slotwise.services import audit
 from slotwise.services.errors import FieldProblem, InvalidInput, PreconditionFailed
 from slotwise.services.availability import forget_offers
 from slotwise.sitefile import SiteFileError, SiteSpec, parse_site_data, writing
@@ -28,14 +29,18 @@ from slotwise.sitefile import SiteFileError, SiteSpec, parse_site_data, writing
 __all__ = ["ApplyReport", "SiteDocument", "apply_site", "document_as_toml", "put_site_document", "site_document"]
 
 
-async def apply_site(spec: SiteSpec, *, actor: Actor, now: datetime) -> ApplyReport:
+async def apply_site(spec: SiteSpec, *, actor: Actor, now: datetime, via: str = "apply") -> ApplyReport:
     """Create or update the site described by ``spec``.
 
     ``actor`` is who applied it (the command, and with the admin API an
-    account or key); the audit log of configuration changes will record it.
+    account or key); the audit log records it with each object that changed,
+    and ``via`` the way in (``apply``: the command; ``site-document``: the PUT).
     """
     async with write_transaction(current_engine()):
+        before = await audit.site_state(spec.slug)
         report = await catalog.write_site(spec, now=now)
+        if report.changed:
+            await audit.record_site(spec.slug, before, actor=actor, now=now, via=via)
     forget_offers()
     return report
 
@@ -82,4 +87,4 @@ async def put_site_document(site: Site, data: Any, *, source: str, if_match: str
         current = await site_document(site)
         if if_match.strip() != current.etag:
             raise PreconditionFailed("site", site.slug)
-    return await apply_site(spec, actor=actor, now=now)
+    return await apply_site(spec, actor=actor, now=now, via="site-document")

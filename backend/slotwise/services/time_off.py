@@ -17,11 +17,13 @@ from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import queries
 from slotwise.persistence import time_off as store
 from slotwise.persistence.engine import current_engine, read_transaction, write_transaction
+from slotwise.services import audit
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
 
 # A year covers a sabbatical; longer is a resource that should be retired.
 LONGEST_TIME_OFF = timedelta(days=366)
 REASON_MAX = 500
+VIA = "admin-api"  # how the audit log names this way in
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +60,25 @@ async def add_time_off(site: Site, resource: str, *, start: datetime, end: datet
                                    resource_id=resource_id, start=start, end=end, reason=reason,
                                    actor=actor, now=now)
         overlapping = await store.bookings_during(resource_id, start, end)
+        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="time_off", ref=added.public_id,
+                           before=None, after=_audited(added))
     return Added(added, overlapping)
 
 
-async def remove_time_off(site: Site, resource: str, public_id: str, *, actor: Actor) -> None:
-    """Free the span again. ``actor`` is who did it (the audit of changes will record it)."""
+async def remove_time_off(site: Site, resource: str, public_id: str, *, actor: Actor, now: datetime) -> None:
+    """Free the span again. ``actor`` is who did it; the audit log records it."""
     async with write_transaction(current_engine()):
         found = await store.by_public_id(site.id, public_id)
         if found is None or found.resource != resource:
             raise NotFound("time off", public_id)
         await store.delete(found.id)
+        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="time_off", ref=public_id,
+                           before=_audited(found), after=None)
+
+
+def _audited(entry: TimeOff) -> dict[str, object]:
+    """Time off as the audit log shows it: whose, when (UTC), why."""
+    return {"resource": entry.resource, "start": entry.start, "end": entry.end, "reason": entry.reason}
 
 
 async def time_off_of(site: Site, resource: str, *, now: datetime) -> list[TimeOff]:

@@ -369,10 +369,10 @@ class AdminBookingsApi(Controller):
 
     @delete("/resources/{resource:str}/blocks/{block_id:str}", summary="Free a resource's blocked time again")
     async def unblock(self, site: FromPath[str], resource: FromPath[str], block_id: FromPath[str],
-                      caller: NamedDependency[Caller]) -> None:
+                      caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> None:
         found = await access.site_for(caller, site)
         access.authorize(caller, Action.TIME_OFF_WRITE, found, [resource])
-        await time_off_service.remove_time_off(found, resource, block_id, actor=caller.actor)
+        await time_off_service.remove_time_off(found, resource, block_id, actor=caller.actor, now=clock())
 
     @staticmethod
     async def _booking(caller: Caller, site: str, booking_id: str, action: Action) -> tuple[Site, Booking]:

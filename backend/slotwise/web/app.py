@@ -14,8 +14,10 @@ from slotwise.services.config import ServiceConfig
 from slotwise.services.delivery import OutboxWorker
 from slotwise.settings import Settings, load_settings
 from slotwise.web.admin_api import AdminBookingsApi
+from slotwise.web.admin_audit import AdminAuditApi
 from slotwise.web.admin_catalog import AdminCatalogApi
 from slotwise.web.admin_customers import AdminCustomersApi
+from slotwise.web.admin_import import AdminImportApi
 from slotwise.web.admin_messages import AdminMessagesApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking import BookingPages
@@ -53,7 +55,8 @@ def create_app(
 
     return Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
-                        demo_page, AdminCatalogApi, AdminCustomersApi, AdminMessagesApi,
+                        demo_page, AdminCatalogApi, AdminCustomersApi, AdminAuditApi, AdminImportApi,
+                        AdminMessagesApi,
                         BookingPages, ManagePages, static_files_router(),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),

@@ -20,6 +20,7 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
+from slotwise.services.catalog_import import ImportRejected
 from slotwise.services.errors import (
     ActionRefused,
     FieldProblem,
@@ -111,6 +112,19 @@ def _idempotency_conflict(exc: IdempotencyConflict) -> ProblemDetailsException:
     )
 
 
+def _import_rejected(exc: ImportRejected) -> ProblemDetailsException:
+    """An import with problems: 422 per row and column, and the whole report, as a dry run answers it."""
+    report = exc.report
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY, "import-rejected", "The import has problems; nothing was written",
+        f"{report.counts['error']} of {len(report.rows)} rows have problems; see 'rows'.",
+        errors=field_errors(exc.problems), counts=report.counts,
+        rows=[{"row": row.row, "key": row.key, "outcome": row.outcome,
+               "errors": [{"column": e.column, "path": e.path, "code": e.code, "detail": e.detail}
+                          for e in row.errors]} for row in report.rows],
+    )
+
+
 def _unauthenticated(exc: Unauthenticated) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=401, type_=PROBLEM_BASE + "unauthenticated", title="A valid API key is needed",
@@ -170,6 +184,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
             exception_to_problem_detail_map={
                 NotFound: _not_found,
                 InvalidInput: _invalid_input,
+                ImportRejected: _import_rejected,
                 SlotUnavailable: _slot_unavailable,
                 IdempotencyConflict: _idempotency_conflict,
                 ActionRefused: _action_refused,

@@ -56,6 +56,7 @@ ACCEPTED = {
     "json": ("application/json",),
     "document": ("application/json", "application/toml"),  # a whole site: JSON or a site file
     "form": ("application/x-www-form-urlencoded", "multipart/form-data"),
+    "csv": ("text/csv",),  # a catalog import: a spreadsheet saved as CSV
 }
 
 

@@ -46,6 +46,7 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "number-too-large": N_("Please enter %(high)s or less."),
     "option-unknown": N_("Please choose one of the options."),
     "text-expected": N_("Please enter text."),
+    "address-missing": N_("Please enter your address."),
     # Request parameters and bodies (what a program sends).
     "required": N_("is required"),
     "date-expected": N_("must be a date as YYYY-MM-DD, got %(value)s"),
@@ -72,6 +73,9 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "field-unknown": N_("is not a field of this request"),
     "boolean-expected": N_("must be true or false"),
     "out-of-calendar": N_("must lie between %(earliest)s and %(latest)s"),
+    "metadata-too-many": N_("may have at most %(limit)s keys"),
+    "metadata-key": N_("keys must be 1 to %(limit)s lower-case letters, digits and _, starting with a letter"),
+    "metadata-value": N_("must be text, a number or true/false"),
     # The site file's own checks, reused by the admin API's catalog bodies: their messages are
     # English only (as `slotwise apply` prints them), so this one has no catalog entry.
     "site-file-rule": "%(message)s",

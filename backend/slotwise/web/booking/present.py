@@ -90,7 +90,8 @@ class Presenter:
     def service_rows(self, service: Service, *, who: str | None = None,
                      start: datetime | None = None) -> list[tuple[str, str]]:
         """Summary rows of what is being booked; ``who`` names whom or what the customer gets."""
-        rows = [(self._("Service"), f"{service.name} · {self.fmt.duration(service.duration_minutes)}")]
+        locale = self.state.locale
+        rows = [(self._("Service"), f"{service.name_in(locale)} · {self.fmt.duration(service.listed_minutes)}")]
         if who:
             rows.append((self._("With"), who))
         if start is not None:
@@ -139,13 +140,15 @@ class Presenter:
                 value = answers[question.key]
                 if isinstance(value, bool):
                     value = self._("Yes") if value else self._("No")
-                rows.append((question.label or question.key, str(value)))
+                elif question.options:
+                    value = question.option_in(str(value), self.state.locale)
+                rows.append((question.label_in(self.state.locale) or question.key, str(value)))
         return rows
 
     def booked_rows(
         self, service_name: str, start: datetime, end: datetime, resources: Sequence[Named], *,
         price: str | None, customer: Mapping[str, str | None] | None = None,
-        answers: Sequence[tuple[str, str]] = (), status: str | None = None,
+        answers: Sequence[tuple[str, str]] = (), status: str | None = None, address: str | None = None,
     ) -> list[tuple[str, str]]:
         """A booking's summary, as the confirmation and the manage page show it.
 
@@ -168,4 +171,7 @@ class Presenter:
             rows.append((self._("Email"), customer["email"] or ""))
             if customer.get("phone"):
                 rows.append((self._("Phone"), customer["phone"] or ""))
+        address = address or (customer or {}).get("address")
+        if address:
+            rows.append((self._("Address"), address))
         return rows + list(answers)

@@ -255,3 +255,20 @@ async def test_the_address_is_in_the_detail_and_the_export_and_erase_wipes_it(cl
     row = await Booking.select().first()
     assert row["customer_address"] is None
     assert "Hafenstraße" not in str(row)
+
+
+async def test_the_public_services_list_speaks_the_language_asked_for(client):
+    german = await client.get("/api/v1/sites/bilingual/services", params={"locale": "de"})
+    plain = await client.get("/api/v1/sites/bilingual/services")
+    wrong = await client.get("/api/v1/sites/bilingual/services", params={"locale": "fr"})
+
+    massage = german.json()["services"][0]
+    assert massage["name"] == "Massagebehandlung" and massage["category"] == "Behandlungen"
+    assert massage["listed_duration_minutes"] == 50 and massage["duration_minutes"] == 60
+    assert massage["ask_address"] is True
+    assert massage["questions"][0]["label"] == "Welcher Bereich?"
+    assert massage["questions"][0]["options"] == ["Back", "Neck"]  # the values to send
+    assert massage["questions"][0]["option_labels"] == ["Rücken", "Neck"]
+    assert "metadata" not in massage  # never shown to customers
+    assert plain.json()["services"][0]["name"] == "Massage"  # the site's language: English
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["name"] == "locale"

@@ -139,3 +139,14 @@ def test_a_booking_for_its_customer_names_things_in_their_language_and_ends_at_t
     assert shown.service.name == "Massagebehandlung"
     assert shown.end == start + timedelta(minutes=50)
     assert booking.for_customer("en").service.name == "Massage"
+
+
+def test_the_sms_names_the_service_in_the_customers_language():
+    from slotwise.services.sms_content import sms_context
+
+    base = sample_booking()
+    booking = replace(base, locale="de", service=replace(
+        base.service, name="Massage", texts={"name": {"de": "Massagebehandlung", "en": "Massage"}}))
+    assert sms_context(booking, event="confirmed", manage_url="https://x.example/m")["service"] == "Massagebehandlung"
+    english = replace(booking, locale="en")
+    assert sms_context(english, event="confirmed", manage_url="https://x.example/m")["service"] == "Massage"

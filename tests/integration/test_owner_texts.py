@@ -109,6 +109,10 @@ async def test_a_german_customer_sees_the_german_names_grouped_by_category_with_
     # A plain string is the site's language, and the fallback in any other.
     assert "First talk" in german.text
 
+    day = await client.get(f"{PAGE}?service=massage&date=2026-11-24&locale=de&tz=Europe/Berlin")
+    assert "bei Anna (Physiotherapeutin)" in day.text and "Anna (physio)" not in day.text
+    assert "Massagebehandlung · 50 Min" in day.text
+
 
 async def test_the_details_step_asks_the_address_and_the_questions_in_german(client):
     details = await details_in(client, "de")

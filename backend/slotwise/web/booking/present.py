@@ -25,6 +25,8 @@ class Named(Protocol):
     name: str
     kind: ResourceKind
 
+    def name_in(self, locale: str | None) -> str: ...
+
 
 class Presenter:
     """Formatting for one request: the site, the customer's language and zone, the zone times are shown in."""
@@ -63,7 +65,8 @@ class Presenter:
         if not resources:
             return None
         first = resources[0]
-        return self._("with %(name)s", name=first.name) if first.kind == ResourceKind.PERSON else first.name
+        name = first.name_in(self.state.locale)
+        return self._("with %(name)s", name=name) if first.kind == ResourceKind.PERSON else name
 
     def zone_note(self, here: Any) -> dict[str, str] | None:
         """Which zone times are in, and a link to the other one when the customer's differs.

@@ -32,6 +32,7 @@ name = "Harbour Physio"
 timezone = "Europe/Berlin"
 locale = "en"
 contact_email = "praxis@bilingual.example"
+notify_email = "team@bilingual.example"
 
 [site.hours]
 tue = ["09:00-17:00"]
@@ -158,6 +159,11 @@ async def test_a_german_booking_keeps_its_address_and_its_email_and_manage_page_
     finally:
         smtp.down()
     [received] = [m for m in smtp.inbox.messages if m["To"] == "erika@example.com"]
+    # The team's note is in the site's language, with the address on one line.
+    [note] = [m for m in smtp.inbox.messages if m["To"] == "team@bilingual.example"]
+    note_text = note.get_body(("plain",)).get_content()
+    assert "Address: Hafenstraße 12, 20457 Hamburg" in note_text
+    assert "Massage" in note_text and "Massagebehandlung" not in note_text
     assert "Massagebehandlung" in received["Subject"]
     text = received.get_body(("plain",)).get_content()
     assert "Massagebehandlung" in text and "Anna (Physiotherapeutin)" in text

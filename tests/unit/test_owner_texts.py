@@ -150,3 +150,18 @@ def test_the_sms_names_the_service_in_the_customers_language():
     assert sms_context(booking, event="confirmed", manage_url="https://x.example/m")["service"] == "Massagebehandlung"
     english = replace(booking, locale="en")
     assert sms_context(english, event="confirmed", manage_url="https://x.example/m")["service"] == "Massage"
+
+
+def test_a_description_may_be_left_empty_but_not_one_of_its_languages():
+    [service] = site('slug = "m"\nname = "M"\ndescription = ""\nduration = 60\nresources = ["anna"]').services
+    assert service.description == ""
+    found = problems('slug = "m"\nname = "M"\ndescription = { en = "Back", de = "" }\nduration = 60\n'
+                     'resources = ["anna"]')
+    assert found == {"services[0].description.de": "must not be empty"}
+
+
+def test_two_options_sharing_a_text_are_refused_as_they_could_store_the_same_answer():
+    found = problems('slug = "m"\nname = "M"\nduration = 60\nresources = ["anna"]\n'
+                     'questions = [{ key = "a", label = "A", type = "select", '
+                     'options = [{ en = "Back", de = "Rücken" }, "Rücken"] }]')
+    assert found == {"services[0].questions[0].options": 'option "Rücken" is listed twice'}

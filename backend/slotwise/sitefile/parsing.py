@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from slotwise.domain.limits import (
     DEFAULT_HOLD_MINUTES,
@@ -302,12 +303,17 @@ Name = Annotated[str, AfterValidator(_text(NAME_MAX_LENGTH))]
 
 
 def _per_language(max_length: int, *, allow_empty: bool = False) -> Any:
-    """A plain string (the site's language) or a table of them by locale: ``{ en = "…", de = "…" }``."""
-    check = _text(max_length, allow_empty=allow_empty)
+    """A plain string (the site's language) or a table of them by locale: ``{ en = "…", de = "…" }``.
+
+    ``allow_empty`` lets the plain string be empty (a description left out);
+    a language named in a table must always have text.
+    """
+    plain = _text(max_length, allow_empty=allow_empty)
+    check = _text(max_length)
 
     def parse(value: Any) -> str | dict[str, str]:
         if isinstance(value, str):
-            return check(value)
+            return plain(value)
         if not isinstance(value, dict):
             _fail(f'must be text in quotes or a table by language such as {{ en = "…", de = "…" }}, '
                   f"got {_show(value)}")
@@ -320,17 +326,17 @@ def _per_language(max_length: int, *, allow_empty: bool = False) -> Any:
                 _fail(f"must be text in quotes, got {_show(text)}", at=locale)
             try:
                 check(text)
-            except Exception as error:  # the value parser's own message, at this language
-                reason = getattr(error, "context", None) or {}
-                _fail(str(reason.get("reason", error)), at=locale)
+            except PydanticCustomError as error:  # the value parser's own message, at this language
+                _fail(str((error.context or {}).get("reason", error)), at=locale)
         return {locale: check(value[locale]) for locale in SUPPORTED_LOCALES if locale in value}
 
     return PlainValidator(parse)
 
 
 def _metadata(value: Any) -> dict[str, Any]:
+    """Custom fields (domain/metadata.py); the first problem is reported, at its key."""
     for key, code, _params in metadata_problems(value):
-        _fail(METADATA_MESSAGES[code], at=key) if key is not None else _fail(METADATA_MESSAGES[code])
+        _fail(METADATA_MESSAGES[code], at=key)
     return dict(value)
 
 
@@ -445,9 +451,14 @@ class _RawQuestion(_Table):
         if self.type == "select":
             if not self.options:
                 _fail("a select question needs at least one option", at="options")
+            # An option's value is one of its texts (the site's language), so two
+            # options sharing any text could collide: each text names one option.
+            seen: set[str] = set()
             for option in self.options:
-                if self.options.count(option) > 1:
+                texts = set(option.values()) if isinstance(option, dict) else {option}
+                if texts & seen:
                     _fail(f"option {_show(option)} is listed twice", at="options")
+                seen |= texts
         elif self.options is not None:
             _fail("only select questions have options", at="options")
         if self.type != "number":

@@ -282,3 +282,21 @@ async def test_the_public_services_list_speaks_the_language_asked_for(client):
     assert "metadata" not in massage  # never shown to customers
     assert plain.json()["services"][0]["name"] == "Massage"  # the site's language: English
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["name"] == "locale"
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"metadata": None}, {"metadata": []}, {"metadata": "x"}, {"metadata": 1},
+    {"metadata": {"a": 10**40}}, {"metadata": {"ä": 1}}, {"metadata": {"a": {"b": {"c": [1]}}}},
+    {"metadata": {}, "status": "cancelled"}, [], "metadata",
+])
+async def test_odd_patch_bodies_are_422_never_500(client, owner, body):
+    created = await client.post(ADMIN + "/bookings", headers=owner, json={
+        "service": "talk", "start": NINE, "customer": {"name": "Max", "email": "max@example.com"}})
+    path = f"{ADMIN}/bookings/{created.json()['id']}"
+
+    answer = await client.patch(path, headers=owner, json=body)
+
+    if body == {"metadata": {"a": 10**40}}:  # a number, however large, is a number
+        assert answer.status_code == 200 and answer.json()["metadata"] == {"a": 10**40}
+    else:
+        assert answer.status_code == 422, answer.text

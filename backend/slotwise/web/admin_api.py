@@ -277,6 +277,8 @@ class AdminBookingsApi(Controller):
     async def change(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
                      data: JSONBody[BookingChangeIn], caller: NamedDependency[Caller],
                      clock: NamedDependency[Clock]) -> Response[AdminBookingOut]:
+        raw = await request.json()  # parsed once, cached: unknown fields are refused, not ignored
+        _only(raw if isinstance(raw, dict) else {}, {"metadata"})
         found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_WRITE)
         changed = await booking_service.change_metadata(
             booking.id, data.metadata, if_match=request.headers.get("if-match"), actor=caller.actor,

@@ -383,7 +383,7 @@ def details_step(
 
 def _name_in(offer: Offer, named: Named, locale: str) -> str:
     """A held resource's name in the customer's language (the hold carries the site's)."""
-    resource = offer.resources.get(getattr(named, "key", ""))
+    resource = offer.resources.get(named.key)
     return resource.name_in(locale) if resource is not None else named.name
 
 

@@ -300,3 +300,32 @@ async def test_odd_patch_bodies_are_422_never_500(client, owner, body):
         assert answer.status_code == 200 and answer.json()["metadata"] == {"a": 10**40}
     else:
         assert answer.status_code == 422, answer.text
+
+
+async def test_the_public_api_books_with_an_address_where_the_service_asks_for_one(client):
+    body = {"service": "massage", "start": NINE, "locale": "de", "answers": {"area": "Neck"},
+            "customer": {"name": "Max", "email": "max@example.com"}}
+    missing = await client.post("/api/v1/sites/bilingual/bookings", json=body)
+    assert missing.status_code == 422
+    assert [(e["name"], e["code"]) for e in missing.json()["errors"]] == [("customer.address", "address-missing")]
+
+    long = await client.post("/api/v1/sites/bilingual/bookings", json={
+        **body, "customer": {**body["customer"], "address": "x" * 501}})
+    assert [(e["name"], e["code"]) for e in long.json()["errors"]] == [("customer.address", "too-long")]
+
+    booked = await client.post("/api/v1/sites/bilingual/bookings", json={
+        **body, "customer": {**body["customer"], "address": " Deichstraße 1 \n\n  20459   Hamburg "}})
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["address"] == "Deichstraße 1\n20459 Hamburg"
+
+
+async def test_catalog_bodies_check_metadata_per_key(client, owner):
+    bad = await client.post(ADMIN + "/resources", headers=owner, json={
+        "key": "room", "name": {"de": "Raum", "en": "Room"}, "kind": "room", "metadata": {"Floor": 1}})
+    assert bad.status_code == 422
+    assert [e["name"] for e in bad.json()["errors"]] == ["metadata.Floor"]
+    good = await client.post(ADMIN + "/resources", headers=owner, json={
+        "key": "room", "name": {"de": "Raum", "en": "Room"}, "kind": "room", "metadata": {"floor": 1}})
+    assert good.status_code == 201, good.text
+    assert good.json()["name"] == {"de": "Raum", "en": "Room"}
+    assert good.json()["metadata"] == {"floor": 1}

@@ -329,3 +329,13 @@ async def test_catalog_bodies_check_metadata_per_key(client, owner):
     assert good.status_code == 201, good.text
     assert good.json()["name"] == {"de": "Raum", "en": "Room"}
     assert good.json()["metadata"] == {"floor": 1}
+
+
+async def test_openapi_describes_the_booking_patch_and_the_new_fields(client):
+    document = (await client.get("/schema/openapi.json")).json()
+
+    patch = document["paths"]["/api/v1/admin/sites/{site}/bookings/{booking_id}"]["patch"]
+    assert patch["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("BookingChangeIn")
+    schemas = document["components"]["schemas"]
+    assert {"address", "metadata"} <= set(schemas["AdminBookingOut"]["properties"])
+    assert {"category", "listed_duration", "ask_address", "metadata"} <= set(schemas["CatalogServiceOut"]["properties"])

@@ -189,7 +189,7 @@ async def test_bodies_are_checked_like_a_site_file_with_its_messages_and_paths(c
         "hours.mon[0]": '"12:00-09:00": the end must be after the start; to run past midnight, '
                         'end at "24:00" and go on from "00:00" the next day',
         "hours.tue[0]": '"9" is not a time: write HH:MM with two digits each, e.g. "09:05"',
-        "colour": "unknown key; expected one of: key, name, kind, timezone, hours, closed, extra_open",
+        "colour": "unknown key; expected one of: key, name, kind, timezone, hours, closed, extra_open, metadata",
     }
     assert {e["code"] for e in bad_resource["errors"]} == {"site-file-rule"}
     service_errors = {e["name"]: e["detail"] for e in bad_service["errors"]}

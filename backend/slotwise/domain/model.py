@@ -8,13 +8,14 @@ naive and are interpreted in the zone named next to them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.actors import Actor
+from slotwise.domain.locales import Texts, text_in
 
 
 class ResourceKind(StrEnum):
@@ -179,6 +180,11 @@ class Question:
     ``options`` are the choices of a ``select``; ``min``/``max`` bound a
     ``number`` (inclusive); ``max_length`` (characters) applies to ``text``
     and ``textarea``. A required ``checkbox`` must be ticked (consent).
+
+    ``label`` is in the site's language; ``texts["label"]`` holds it per
+    language when the owner gave it so. An option's value (what the answer
+    stores) is its text in the site's language; ``option_texts`` maps a value
+    to its label per language.
     """
 
     key: str
@@ -189,6 +195,14 @@ class Question:
     min: int | float | None = None
     max: int | float | None = None
     max_length: int | None = None
+    texts: Texts = field(default_factory=dict)
+    option_texts: Texts = field(default_factory=dict)
+
+    def label_in(self, locale: str | None) -> str:
+        return text_in(self.texts, "label", self.label, locale)
+
+    def option_in(self, option: str, locale: str | None) -> str:
+        return text_in(self.option_texts, option, option, locale)
 
 
 class PhoneMode(StrEnum):
@@ -214,10 +228,31 @@ class Service:
     cancel_until_minutes: int = 0  # before the start; 0: until it starts
     reschedule_until_minutes: int = 0
     enabled: bool = True
+    # name, description and category per language (see domain/locales.py);
+    # the plain fields are the site's language.
+    texts: Texts = field(default_factory=dict)
+    category: str | None = None  # the widget groups its list by it
+    listed_duration_minutes: int | None = None  # what customers are told; None: the duration
+    ask_address: bool = False  # the details step asks for the customer's postal address
+    metadata: Mapping[str, Any] = field(default_factory=dict)  # never shown to customers
 
     @property
     def duration_minutes(self) -> int:
         return int(self.rules.duration.total_seconds() // 60)
+
+    @property
+    def listed_minutes(self) -> int:
+        """How long customers are told it lasts (availability always uses the duration)."""
+        return self.listed_duration_minutes or self.duration_minutes
+
+    def name_in(self, locale: str | None) -> str:
+        return text_in(self.texts, "name", self.name, locale)
+
+    def description_in(self, locale: str | None) -> str:
+        return text_in(self.texts, "description", self.description, locale)
+
+    def category_in(self, locale: str | None) -> str | None:
+        return None if self.category is None else text_in(self.texts, "category", self.category, locale)
 
     @property
     def seats(self) -> int:
@@ -237,6 +272,10 @@ class ResourceRef:
     key: str
     name: str
     kind: ResourceKind
+    texts: Texts = field(default_factory=dict)
+
+    def name_in(self, locale: str | None) -> str:
+        return text_in(self.texts, "name", self.name, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,10 +287,15 @@ class Resource:
     name: str
     kind: ResourceKind
     calendar: ResourceCalendar
+    texts: Texts = field(default_factory=dict)  # the name per language
+    metadata: Mapping[str, Any] = field(default_factory=dict)  # never shown to customers
 
     @property
     def ref(self) -> ResourceRef:
-        return ResourceRef(self.key, self.name, self.kind)
+        return ResourceRef(self.key, self.name, self.kind, self.texts)
+
+    def name_in(self, locale: str | None) -> str:
+        return text_in(self.texts, "name", self.name, locale)
 
 
 # --- bookings ----------------------------------------------------------------------
@@ -287,6 +331,11 @@ class SiteRef:
 class ServiceRef:
     slug: str
     name: str
+    texts: Texts = field(default_factory=dict)
+    listed_duration_minutes: int | None = None  # what customers are told, when not the booked time
+
+    def name_in(self, locale: str | None) -> str:
+        return text_in(self.texts, "name", self.name, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,10 +367,24 @@ class Booking:
     sequence: int = 0
     reschedule_count: int = 0
     manage_token_salt: str = ""
+    address: str | None = None  # the customer's postal address, when the service asks for it
+    metadata: Mapping[str, Any] = field(default_factory=dict)  # never shown to customers
 
     @property
     def cancelled(self) -> bool:
         return self.status is BookingStatus.CANCELLED
+
+    def for_customer(self, locale: str | None = None) -> Booking:
+        """The booking as its customer is told it: names in ``locale`` (default: the
+        booking's, falling back to the site's language) and, when the service lists
+        another duration than it blocks, the end that duration gives."""
+        locale = locale or self.locale
+        service = replace(self.service, name=self.service.name_in(locale))
+        resources = tuple(replace(r, name=r.name_in(locale)) for r in self.resources)
+        end = self.end
+        if self.service.listed_duration_minutes:
+            end = self.start + timedelta(minutes=self.service.listed_duration_minutes)
+        return replace(self, service=service, resources=resources, end=end)
 
     @property
     def public_id(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,6 +131,8 @@ class NewBooking:
     locale: str
     timezone: str
     manage_token_salt: str
+    address: str | None = None  # the customer's postal address, when the service asks
+    metadata: dict[str, Any] | None = None
 
 
 async def insert_booking(new: NewBooking, *, manage_token_hash: str, uid: uuid.UUID, now: datetime) -> int:
@@ -152,6 +155,8 @@ async def insert_booking(new: NewBooking, *, manage_token_hash: str, uid: uuid.U
             manage_token_hash=manage_token_hash,
             manage_token_salt=new.manage_token_salt,
             resource_ids=list(new.resource_ids),
+            customer_address=new.address,
+            metadata=dict(new.metadata or {}),
             created_at=now,
             updated_at=now,
         )
@@ -171,6 +176,8 @@ _BOOKING_COLUMNS = (
     Booking.site.address.as_alias("site_address"),
     Booking.service.slug.as_alias("service_slug"),
     Booking.service.name.as_alias("service_name"),
+    Booking.service.texts.as_alias("service_texts"),
+    Booking.service.listed_duration_minutes.as_alias("service_listed_minutes"),
     Booking.service.resource_groups.as_alias("resource_groups"),
 )
 
@@ -239,8 +246,9 @@ async def _bookings(condition: Any, *, limit: int | None = None) -> list[model.B
     # From the booking's own record, not its allocations: a cancelled booking
     # has freed its time but still says whom it was with.
     names = {
-        r["id"]: model.ResourceRef(r["key"], r["name"], model.ResourceKind(r["kind"]))
-        for r in (await Resource.select(Resource.id, Resource.key, Resource.name, Resource.kind)
+        r["id"]: model.ResourceRef(r["key"], r["name"], model.ResourceKind(r["kind"]), r["texts"] or {})
+        for r in (await Resource.select(Resource.id, Resource.key, Resource.name, Resource.kind,
+                                        Resource.texts).output(load_json=True)
                   .where(Resource.id.is_in(list(wanted))) if wanted else [])
     }
     return [_booking(row, names) for row in rows]
@@ -255,7 +263,9 @@ def _booking(row: dict[str, Any], names: dict[int, model.ResourceRef]) -> model.
         site=model.SiteRef(id=row["site"], slug=row["site_slug"], name=row["site_name"],
                            timezone=row["site_timezone"], contact_email=row["site_contact_email"],
                            address=row["site_address"]),
-        service=model.ServiceRef(slug=row["service_slug"], name=row["service_name"]),
+        service=model.ServiceRef(slug=row["service_slug"], name=row["service_name"],
+                                 texts=_json(row["service_texts"]),
+                                 listed_duration_minutes=row["service_listed_minutes"]),
         start=row["start_at"], end=row["end_at"], resources=tuple(resources),
         customer=model.Customer(name=row["customer_name"], email=row["customer_email"],
                                 phone=row["customer_phone"]),
@@ -263,7 +273,19 @@ def _booking(row: dict[str, Any], names: dict[int, model.ResourceRef]) -> model.
         locale=row["locale"], timezone=row["timezone"], created_at=row["created_at"],
         updated_at=row["updated_at"], sequence=row["sequence"],
         reschedule_count=row["reschedule_count"], manage_token_salt=row["manage_token_salt"],
+        address=row["customer_address"], metadata=row["metadata"] or {},
     )
+
+
+def _json(value: Any) -> dict[str, Any]:
+    """A joined JSON column: ``load_json`` decodes the table's own columns, not always a join's."""
+    if isinstance(value, str):
+        return json.loads(value) if value else {}
+    return value or {}
+
+
+async def set_metadata(booking_id: int, metadata: dict[str, Any], *, now: datetime) -> None:
+    await Booking.update({Booking.metadata: metadata, Booking.updated_at: now}).where(Booking.id == booking_id)
 
 
 async def find_booking_id_by_uid(site_id: int, uid: uuid.UUID) -> int | None:

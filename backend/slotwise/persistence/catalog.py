@@ -65,6 +65,8 @@ def _resource_values(spec: ResourceSpec, position: int) -> dict[str, Any]:
         "hours": None if spec.hours is None else codec.encode_weekly(spec.hours),
         "closed": codec.encode_dates(spec.closed),
         "extra_open": codec.encode_dated_ranges(dict(spec.extra_open)),
+        "texts": _texts(spec.texts),
+        "metadata": dict(spec.metadata),
         "position": position,
         "active": True,
     }
@@ -92,7 +94,20 @@ def _service_values(spec: ServiceSpec, position: int) -> dict[str, Any]:
         "resource_groups": [list(group) for group in spec.resource_groups],
         "position": position,
         "enabled": spec.enabled,
+        "texts": _texts(spec.texts),
+        "metadata": dict(spec.metadata),
+        "category": spec.category,
+        "listed_duration_minutes": spec.listed_duration,
+        "ask_address": spec.ask_address,
     }
+
+
+def _texts(texts: Any) -> dict[str, dict[str, str]]:
+    return {name: dict(table) for name, table in texts.items()}
+
+
+def _read_texts(stored: Any) -> MappingProxyType:
+    return MappingProxyType({name: MappingProxyType(dict(table)) for name, table in (stored or {}).items()})
 
 
 async def _upsert(
@@ -212,6 +227,8 @@ def resource_spec(row: dict[str, Any]) -> ResourceSpec:
         hours=None if row["hours"] is None else MappingProxyType(codec.decode_weekly(row["hours"])),
         closed=codec.decode_dates(row["closed"]),
         extra_open=MappingProxyType(codec.decode_dated_ranges(row["extra_open"])),
+        texts=_read_texts(row["texts"]),
+        metadata=MappingProxyType(dict(row["metadata"] or {})),
     )
 
 
@@ -236,6 +253,11 @@ def service_spec(row: dict[str, Any]) -> ServiceSpec:
         reminders=tuple(row["reminders"]),
         questions=tuple(codec.decode_question(q) for q in row["questions"]),
         enabled=row["enabled"],
+        texts=_read_texts(row["texts"]),
+        metadata=MappingProxyType(dict(row["metadata"] or {})),
+        category=row["category"],
+        listed_duration=row["listed_duration_minutes"],
+        ask_address=row["ask_address"],
     )
 
 

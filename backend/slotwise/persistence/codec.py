@@ -61,6 +61,10 @@ def encode_question(question: Question) -> dict[str, Any]:
     }
     if question.options:
         data["options"] = list(question.options)
+    if question.texts:
+        data["texts"] = {name: dict(table) for name, table in question.texts.items()}
+    if question.option_texts:
+        data["option_texts"] = {name: dict(table) for name, table in question.option_texts.items()}
     for name in ("min", "max", "max_length"):
         value = getattr(question, name)
         if value is not None:
@@ -78,4 +82,6 @@ def decode_question(stored: Mapping[str, Any]) -> Question:
         min=stored.get("min"),
         max=stored.get("max"),
         max_length=stored.get("max_length"),
+        texts=stored.get("texts") or {},
+        option_texts=stored.get("option_texts") or {},
     )

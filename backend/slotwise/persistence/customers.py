@@ -126,6 +126,7 @@ async def anonymise_bookings(booking_ids: Sequence[int], *, name: str, email: st
     await Booking.update({
         Booking.customer_name: name, Booking.customer_email: email, Booking.customer_phone: None,
         Booking.answers: {}, Booking.cancel_reason: None, Booking.manage_token_hash: None,
+        Booking.customer_address: None,
         Booking.sequence: Booking.sequence + 1, Booking.updated_at: now,
     }).where(Booking.id.is_in(ids))
     # History data holds times, and the reason given for a cancel: that text goes.

@@ -76,6 +76,11 @@ def service_from_row(row: dict[str, Any]) -> model.Service:
         cancel_until_minutes=row["cancel_until_minutes"],
         reschedule_until_minutes=row["reschedule_until_minutes"],
         enabled=row["enabled"],
+        texts=row.get("texts") or {},
+        category=row.get("category"),
+        listed_duration_minutes=row.get("listed_duration_minutes"),
+        ask_address=bool(row.get("ask_address")),
+        metadata=row.get("metadata") or {},
     )
 
 
@@ -131,7 +136,7 @@ async def load_resources(site: model.Site, keys: Sequence[str]) -> dict[str, mod
         )
         resources[row["key"]] = model.Resource(
             id=row["id"], key=row["key"], name=row["name"], kind=ResourceKind(row["kind"]),
-            calendar=calendar,
+            calendar=calendar, texts=row.get("texts") or {}, metadata=row.get("metadata") or {},
         )
     return resources
 

@@ -72,6 +72,8 @@ class Resource(Table, tablename="resource", help_text="Anything bookable."):
     active = Boolean(default=True, help_text="false once removed from the site file")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    texts = JSON(default={}, help_text="fields given per language: field -> locale -> text")
+    metadata = JSON(default={}, help_text="the owner's own keys; never shown to customers")
 
 
 class Service(Table, tablename="service", help_text="What a customer books."):
@@ -98,6 +100,11 @@ class Service(Table, tablename="service", help_text="What a customer books."):
     enabled = Boolean(default=True, help_text="disabled services stay for history")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    texts = JSON(default={}, help_text="fields given per language: field -> locale -> text")
+    metadata = JSON(default={}, help_text="the owner's own keys; never shown to customers")
+    category = Varchar(length=NAME_LENGTH, null=True, default=None, help_text="in the site's language")
+    listed_duration_minutes = Integer(null=True, default=None, help_text="what customers are told")
+    ask_address = Boolean(default=False, help_text="the booking form asks for a postal address")
 
 
 class Booking(Table, tablename="booking", help_text="A customer's confirmed time."):
@@ -129,6 +136,8 @@ class Booking(Table, tablename="booking", help_text="A customer's confirmed time
     cancelled_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    metadata = JSON(default={}, help_text="the owner's own keys; never shown to customers")
+    customer_address = Text(null=True, default=None, help_text="postal address, when the service asks")
 
 
 class BookingEvent(Table, tablename="booking_event", help_text="History of one booking."):

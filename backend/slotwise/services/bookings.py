@@ -18,6 +18,8 @@ number of requests or processes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,10 +56,17 @@ from slotwise.services.errors import (
     FieldProblem,
     InvalidInput,
     NotFound,
+    PreconditionFailed,
     SlotUnavailable,
 )
 from slotwise.services.idempotency import IdempotentWrite, fingerprint, scope
-from slotwise.services.validation import phone_region, validate_answers, validate_customer
+from slotwise.services.validation import (
+    metadata_field_problems,
+    phone_region,
+    validate_address,
+    validate_answers,
+    validate_customer,
+)
 
 # How far ahead alternatives to a taken slot are looked for, and how many.
 ALTERNATIVES_HORIZON = timedelta(days=14)
@@ -86,13 +95,15 @@ class BookingRequest:
     hold: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    metadata: Mapping[str, Any] | None = None  # the owner's own keys (admin API only)
 
     def fingerprint(self) -> str:
         """SHA-256 of the request's content, to tell a replay from a different request."""
+        extra = {} if self.metadata is None else {"metadata": dict(self.metadata)}
         return fingerprint(
             service=self.service, start=self.start.isoformat(), customer=dict(self.customer),
             answers=dict(self.answers), resource=self.resource, hold=self.hold,
-            locale=self.locale, timezone=self.timezone,
+            locale=self.locale, timezone=self.timezone, **extra,
         )
 
 
@@ -159,9 +170,9 @@ async def create_booking(
     its history and scopes its idempotency key.
     """
     offer = await cached_offer(site_slug, request.service, resource=request.resource)
-    customer, answers, locale, zone = _validated(offer, request)
+    customer, answers, locale, zone, address = _validated(offer, request)
     attempt = _BookingAttempt(offer, request, customer, answers, locale, zone, actor=actor, now=now,
-                              config=config, key=idempotency_key, notify=notify)
+                              config=config, key=idempotency_key, notify=notify, address=address)
     try:
         return await attempt.run()
     except Exception as exc:
@@ -185,6 +196,7 @@ class _BookingAttempt:
     config: ServiceConfig
     key: str | None
     notify: bool
+    address: str | None = None
 
     async def run(self) -> BookingResult:
         offer, request, now = self.offer, self.request, self.now
@@ -223,6 +235,7 @@ class _BookingAttempt:
                         customer_phone=self.customer.phone, answers=self.answers,
                         price_minor=offer.service.price_minor, currency=offer.service.currency,
                         locale=self.locale, timezone=self.zone.key, manage_token_salt=salt,
+                        address=self.address, metadata=dict(request.metadata or {}),
                     ),
                     manage_token_hash=tokens.hash_token(token), uid=uid, now=now,
                 )
@@ -424,6 +437,12 @@ def _validated(offer: Offer, request: BookingRequest):
     problems += customer_problems
     answers, answer_problems = validate_answers(offer.service.questions, request.answers)
     problems += answer_problems
+    address = None
+    if offer.service.ask_address:
+        address, address_problems = validate_address(raw.get("address"))
+        problems += address_problems
+    if request.metadata is not None:
+        problems += metadata_field_problems(request.metadata)
     locale = request.locale or offer.site.locale
     if locale not in SUPPORTED_LOCALES:
         problems.append(FieldProblem("locale", "locale-unsupported", {"choices": ", ".join(SUPPORTED_LOCALES)}))
@@ -432,9 +451,42 @@ def _validated(offer: Offer, request: BookingRequest):
         problems.append(FieldProblem("timezone", "zone-unknown", {"value": repr(request.timezone)}))
     if problems:
         raise InvalidInput(problems)
-    return customer, answers, locale, zone
+    return customer, answers, locale, zone, address
 
 
 async def history(booking: Booking) -> list[HistoryEntry]:
     """What happened to the booking, oldest first (booked, rescheduled, cancelled)."""
     return await booking_history(booking.id)
+
+
+# --- the owner's custom fields --------------------------------------------------------
+
+
+def booking_etag(booking: Booking) -> str:
+    """A quoted ETag of the booking as the admin API answers it: any change changes it."""
+    state = [booking.uid, booking.status, booking.start.isoformat(), booking.end.isoformat(),
+             booking.sequence, booking.updated_at.isoformat() if booking.updated_at else None,
+             dict(booking.metadata)]
+    return '"' + hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:32] + '"'
+
+
+async def change_metadata(booking_id: int, metadata: Any, *, if_match: str | None, actor: Actor,
+                          now: datetime) -> Booking:
+    """Replace a booking's metadata (the owner's own keys; customers never see them).
+
+    ``if_match`` (the ``If-Match`` header, optional) must name the booking's
+    current ETag or ``*``. Nothing is sent to the customer and no history entry
+    is written: metadata is the owner's bookkeeping, not a change to the booking.
+    ``actor`` is who asks (kept for the audit that will record it).
+    """
+    problems = metadata_field_problems(metadata)
+    if problems:
+        raise InvalidInput(problems)
+    async with write_transaction(current_engine()):
+        booking = await store.load_booking(booking_id)
+        if if_match is not None and if_match.strip() not in ("*", booking_etag(booking)):
+            raise PreconditionFailed("booking", booking.public_id)
+        if dict(booking.metadata) != dict(metadata):
+            await store.set_metadata(booking_id, dict(metadata), now=now)
+            booking = await store.load_booking(booking_id)
+    return booking

@@ -22,7 +22,12 @@ def booking_uid(record: Booking) -> str:
 
 
 def booking_calendar(record: Booking, *, manage_url: str, now: datetime, method: str = "PUBLISH") -> bytes:
-    """One VEVENT for the booking. ``method``: PUBLISH (download), REQUEST or CANCEL (email)."""
+    """One VEVENT for the booking. ``method``: PUBLISH (download), REQUEST or CANCEL (email).
+
+    It is the customer's calendar entry: names in the booking's language and,
+    when the service lists another duration than it blocks, the listed end.
+    """
+    record = record.for_customer()
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

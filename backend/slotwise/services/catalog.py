@@ -149,7 +149,7 @@ async def create_resource(site: Site, body: dict[str, Any], *, actor: Actor, now
                           idempotency_key: str | None = None) -> CatalogResource:
     """A new resource after the others. ``actor``: who (the audit log records it)."""
     try:
-        spec = parse_resource(_without_nulls(body))
+        spec = parse_resource(_without_nulls(body), locale=site.locale)
     except SiteFileError as error:
         raise _invalid(error) from None
     write = IdempotentWrite(scope(f"site:{site.id}", "resource", actor), idempotency_key, fingerprint(body=body))
@@ -185,7 +185,7 @@ async def update_resource(site: Site, ref: str, body: dict[str, Any], *, if_matc
         table = _merged(resource_table(current.spec), body, key_field="key",
                         public_id=_resource(current).id, what="resource")
         try:
-            spec = parse_resource(table)
+            spec = parse_resource(table, locale=site.locale)
         except SiteFileError as error:
             raise _invalid(error) from None
         active = current.active if active is None else active
@@ -262,7 +262,7 @@ async def create_service(site: Site, body: dict[str, Any], *, actor: Actor, now:
             services = await store.services_of(site.id)
             return _service(_find_service(services, f"{SERVICE_PREFIX}{previous['service']:x}"))
         try:
-            spec = parse_service(_without_nulls(body), resources=await _active_keys(site))
+            spec = parse_service(_without_nulls(body), resources=await _active_keys(site), locale=site.locale)
         except SiteFileError as error:
             raise _invalid(error) from None
         for stored in await store.services_of(site.id):
@@ -287,7 +287,7 @@ async def update_service(site: Site, ref: str, body: dict[str, Any], *, if_match
         table = _merged(service_table(current.spec), body, key_field="slug",
                         public_id=_service(current).id, what="service")
         try:
-            spec = parse_service(table, resources=await _active_keys(site))
+            spec = parse_service(table, resources=await _active_keys(site), locale=site.locale)
         except SiteFileError as error:
             raise _invalid(error) from None
         if await store.change_service(current.id, spec, now=now):

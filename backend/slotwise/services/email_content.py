@@ -244,6 +244,8 @@ def build_booking_email(
     if event not in EVENTS:
         raise ValueError(f"unknown email event {event!r}; expected one of {', '.join(EVENTS)}")
     locale = supported(record.locale) or DEFAULT_LOCALE
+    # Names in the customer's language (the site's where the owner gave none), the listed duration.
+    record = record.for_customer(locale)
     variables = template_variables(record, event=event, manage_url=manage_url, locale=locale,
                                    deadlines=deadlines)
     variables["custom"] = {name: single_line(value) for name, value in (custom or {}).items()}

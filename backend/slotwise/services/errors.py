@@ -46,6 +46,7 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "number-too-large": N_("Please enter %(high)s or less."),
     "option-unknown": N_("Please choose one of the options."),
     "text-expected": N_("Please enter text."),
+    "address-missing": N_("Please enter your address."),
     # Request parameters and bodies (what a program sends).
     "required": N_("is required"),
     "date-expected": N_("must be a date as YYYY-MM-DD, got %(value)s"),
@@ -79,6 +80,9 @@ PROBLEM_TEXTS: Mapping[str, str] = {
                         "not starting with a digit or _)"),
     "no-phone": N_("the customer gave no phone number"),
     "sms-disabled": N_("SMS are not enabled for this site (sms_enabled in [site])"),
+    "metadata-too-many": N_("may have at most %(limit)s keys"),
+    "metadata-key": N_("keys must be 1 to %(limit)s lower-case letters, digits and _, starting with a letter"),
+    "metadata-value": N_("must be text, a number or true/false"),
     # The site file's own checks, reused by the admin API's catalog bodies: their messages are
     # English only (as `slotwise apply` prints them), so this one has no catalog entry.
     "site-file-rule": "%(message)s",

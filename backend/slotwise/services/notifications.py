@@ -142,6 +142,8 @@ async def queue_team_notes(
     recipients += await accounts_store.staff_emails(site.id, [r.key for r in record.resources])
     answers = [(q.label or q.key, _answer_text(record.answers[q.key], site.locale))
                for q in service.questions if q.key in record.answers]
+    if record.address:  # the customer's postal address, on one line
+        answers.insert(0, (Formatter(site.locale).gettext("Address"), ", ".join(record.address.splitlines())))
     booking_url = links.back_office_booking_url(messaging.base_url, record.site.slug, record.public_id)
     notes = []
     for recipient in dict.fromkeys(recipients):  # each address once

@@ -168,6 +168,7 @@ def _zone(name: str | None, fallback: str) -> ZoneInfo:
 
 def sms_context(record: Booking, *, event: str, manage_url: str) -> dict[str, Any]:
     """The documented template variables for one booking (see the module docstring)."""
+    record = record.for_customer()  # names in the customer's language, the listed duration
     locale = supported(record.locale) or DEFAULT_LOCALE
     babel_locale = FORMAT_LOCALES[locale]
     local: datetime = record.start.astimezone(_zone(record.timezone, record.site.timezone))

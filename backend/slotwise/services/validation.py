@@ -14,6 +14,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from slotwise.domain.metadata import metadata_problems
 from slotwise.domain.model import Customer, PhoneMode, Question, QuestionType
 from slotwise.services.errors import FieldProblem
 
@@ -30,6 +31,28 @@ def clean_text(value: Any) -> str:
         return ""
     text = unicodedata.normalize("NFC", value).strip()
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+# A postal address: a few lines ("Hafenstraße 12\n20457 Hamburg"); longer is not an address.
+ADDRESS_MAX_LENGTH = 500
+
+
+def validate_address(value: Any) -> tuple[str | None, list[FieldProblem]]:
+    """The customer's postal address (required where a service asks for it): its
+    non-empty lines, each trimmed and with runs of spaces made one."""
+    lines = [" ".join(line.split()) for line in clean_text(value).splitlines()]
+    text = "\n".join(line for line in lines if line)
+    if not text:
+        return None, [FieldProblem("customer.address", "address-missing")]
+    if len(text) > ADDRESS_MAX_LENGTH:
+        return None, [FieldProblem("customer.address", "too-long", {"limit": ADDRESS_MAX_LENGTH})]
+    return text, []
+
+
+def metadata_field_problems(value: Any, field: str = "metadata") -> list[FieldProblem]:
+    """Custom fields checked (domain/metadata.py), one problem per offending key."""
+    return [FieldProblem(f"{field}.{key}" if key is not None else field, code, params)
+            for key, code, params in metadata_problems(value)]
 
 
 def phone_region(contact_phone: str | None) -> str | None:

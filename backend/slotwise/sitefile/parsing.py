@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from slotwise.domain.limits import (
     DEFAULT_HOLD_MINUTES,
@@ -39,7 +40,8 @@ from slotwise.domain.limits import (
     MAX_SERVICE_MINUTES,
     NAME_MAX_LENGTH,
 )
-from slotwise.domain.locales import SUPPORTED_LOCALES
+from slotwise.domain.locales import SUPPORTED_LOCALES, default_text
+from slotwise.domain.metadata import METADATA_MESSAGES, metadata_problems
 from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.model import Question, QuestionType, ResourceKind, TimeRange
 from slotwise.sitefile.errors import Problem, SiteFileError
@@ -133,6 +135,7 @@ def parse_site_data(data: Any, *, source: str) -> SiteSpec:
     raw_site = (
         report.validate(_RawSite, site_data, ("site",)) if isinstance(site_data, dict) else None
     )
+    locale = raw_site.locale if raw_site else "en"
     raw_resources = [
         report.validate(_RawResource, item, ("resources", index)) for index, item in resource_items
     ]
@@ -177,9 +180,9 @@ def parse_site_data(data: Any, *, source: str) -> SiteSpec:
         sms_enabled=raw_site.sms_enabled,
         sandbox=raw_site.sandbox,
         notify_email=raw_site.notify_email,
-        resources=tuple(_resource_spec(raw) for raw in raw_resources if raw),
+        resources=tuple(_resource_spec(raw, locale) for raw in raw_resources if raw),
         services=tuple(
-            _service_spec(raw, groups_by_service[index])
+            _service_spec(raw, groups_by_service[index], locale)
             for (index, _), raw in zip(service_items, raw_services, strict=True)
             if raw
         ),
@@ -188,21 +191,22 @@ def parse_site_data(data: Any, *, source: str) -> SiteSpec:
     )
 
 
-def parse_resource(table: Any, *, source: str = "request") -> ResourceSpec:
+def parse_resource(table: Any, *, source: str = "request", locale: str = "en") -> ResourceSpec:
     """One ``[[resources]]`` table on its own (e.g. an API body) -> :class:`ResourceSpec`.
 
     The same model, value parsers and messages as in a file; problem paths
-    start inside the table (``hours.mon[0]``). Raises :class:`SiteFileError`.
+    start inside the table (``hours.mon[0]``). ``locale`` is the site's
+    language (what a plain string is in). Raises :class:`SiteFileError`.
     """
     report = _Report(table if isinstance(table, dict) else {})
     raw = report.validate(_RawResource, table, ())
     if report.problems or raw is None:
         raise SiteFileError(source, report.problems)
-    return _resource_spec(raw)
+    return _resource_spec(raw, locale)
 
 
 def parse_service(
-    table: Any, *, resources: Iterable[str], source: str = "request"
+    table: Any, *, resources: Iterable[str], source: str = "request", locale: str = "en"
 ) -> ServiceSpec:
     """One ``[[services]]`` table on its own -> :class:`ServiceSpec`.
 
@@ -219,7 +223,7 @@ def parse_service(
         groups = _resource_groups(report, data["resources"], ("resources",), set(resources))
     if report.problems or raw is None:
         raise SiteFileError(source, report.problems)
-    return _service_spec(raw, groups)
+    return _service_spec(raw, groups, locale)
 
 
 _EVENT = "|".join(MESSAGE_EVENTS)
@@ -308,6 +312,48 @@ def _tables_in(value: Any) -> list[tuple[int, dict[str, Any]]]:
 
 Slug = Annotated[str, AfterValidator(_slug)]
 Name = Annotated[str, AfterValidator(_text(NAME_MAX_LENGTH))]
+
+
+def _per_language(max_length: int, *, allow_empty: bool = False) -> Any:
+    """A plain string (the site's language) or a table of them by locale: ``{ en = "…", de = "…" }``.
+
+    ``allow_empty`` lets the plain string be empty (a description left out);
+    a language named in a table must always have text.
+    """
+    plain = _text(max_length, allow_empty=allow_empty)
+    check = _text(max_length)
+
+    def parse(value: Any) -> str | dict[str, str]:
+        if isinstance(value, str):
+            return plain(value)
+        if not isinstance(value, dict):
+            _fail(f'must be text in quotes or a table by language such as {{ en = "…", de = "…" }}, '
+                  f"got {_show(value)}")
+        if not value:
+            _fail(f"must name at least one language ({', '.join(SUPPORTED_LOCALES)})")
+        for locale, text in value.items():
+            if locale not in SUPPORTED_LOCALES:
+                _fail(f"unknown language {_show(locale)}; use {', '.join(SUPPORTED_LOCALES)}", at=locale)
+            if not isinstance(text, str):
+                _fail(f"must be text in quotes, got {_show(text)}", at=locale)
+            try:
+                check(text)
+            except PydanticCustomError as error:  # the value parser's own message, at this language
+                _fail(str((error.context or {}).get("reason", error)), at=locale)
+        return {locale: check(value[locale]) for locale in SUPPORTED_LOCALES if locale in value}
+
+    return PlainValidator(parse)
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    """Custom fields (domain/metadata.py); the first problem is reported, at its key."""
+    for key, code, _params in metadata_problems(value):
+        _fail(METADATA_MESSAGES[code], at=key)
+    return dict(value)
+
+
+LocalName = Annotated[str | dict[str, str], _per_language(NAME_MAX_LENGTH)]
+Metadata = Annotated[dict[str, Any], PlainValidator(_metadata)]
 # Where customers go, on one line: the lines of a multi-line TOML string are joined by ", ".
 Address = Annotated[str, AfterValidator(_one_line), AfterValidator(_text(NAME_MAX_LENGTH))]
 Description = Annotated[str, AfterValidator(_text(DESCRIPTION_MAX_LENGTH, allow_empty=True))]
@@ -380,7 +426,7 @@ class _RawSite(_Table):
 
 class _RawResource(_Table):
     key: Slug
-    name: Name
+    name: LocalName
     kind: Annotated[
         ResourceKind,
         PlainValidator(lambda value: ResourceKind(_choice("kind", list(ResourceKind))(value))),
@@ -389,6 +435,7 @@ class _RawResource(_Table):
     hours: _RawHours | None = None
     closed: list[DateSpan] = []
     extra_open: dict[Annotated[date, PlainValidator(_single_date)], DayRanges] = {}
+    metadata: Metadata = {}
 
     @model_validator(mode="after")
     def _extra_open_days_have_ranges(self) -> _RawResource:
@@ -404,10 +451,10 @@ class _RawResource(_Table):
 
 class _RawQuestion(_Table):
     key: Slug
-    label: Name
+    label: LocalName
     type: Annotated[str, PlainValidator(_choice("question type", QUESTION_TYPES))]
     required: bool = False
-    options: list[Annotated[str, AfterValidator(_text(NAME_MAX_LENGTH))]] | None = None
+    options: list[LocalName] | None = None
     min: Annotated[int | float, PlainValidator(_number)] | None = None
     max: Annotated[int | float, PlainValidator(_number)] | None = None
     max_length: Annotated[int, PlainValidator(_whole_number(1, MAX_LENGTH_LIMIT))] | None = None
@@ -417,9 +464,14 @@ class _RawQuestion(_Table):
         if self.type == "select":
             if not self.options:
                 _fail("a select question needs at least one option", at="options")
+            # An option's value is one of its texts (the site's language), so two
+            # options sharing any text could collide: each text names one option.
+            seen: set[str] = set()
             for option in self.options:
-                if self.options.count(option) > 1:
+                texts = set(option.values()) if isinstance(option, dict) else {option}
+                if texts & seen:
                     _fail(f"option {_show(option)} is listed twice", at="options")
+                seen |= texts
         elif self.options is not None:
             _fail("only select questions have options", at="options")
         if self.type != "number":
@@ -435,9 +487,15 @@ class _RawQuestion(_Table):
 
 class _RawService(_Table):
     slug: Slug
-    name: Name
-    description: Description = ""
+    name: LocalName
+    description: Annotated[
+        str | dict[str, str], _per_language(DESCRIPTION_MAX_LENGTH, allow_empty=True)] = ""
+    category: LocalName | None = None
     duration: ServiceMinutes
+    # What customers are told, when it differs from the time blocked (e.g. 50 of 60 minutes).
+    listed_duration: Annotated[Minutes, AfterValidator(_minutes_between(1, MAX_SERVICE_MINUTES))] | None = None
+    ask_address: bool = False
+    metadata: Metadata = {}
     step: ServiceMinutes | None = None  # None: the same as duration
     buffer_before: BufferMinutes = 0
     buffer_after: BufferMinutes = 0
@@ -702,10 +760,26 @@ def _weekly(hours: _RawHours | None) -> ReadOnlyWeeklyHours | None:
     return MappingProxyType(by_weekday)
 
 
-def _resource_spec(raw: _RawResource) -> ResourceSpec:
+def _split(fields: Mapping[str, Any], locale: str) -> tuple[dict[str, str | None], dict[str, Any]]:
+    """Per-language fields -> their site-language texts and the tables given (see domain/locales.py)."""
+    plain: dict[str, str | None] = {}
+    texts: dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            plain[name] = default_text(value, locale)
+            texts[name] = MappingProxyType(dict(value))
+        else:
+            plain[name] = value
+    return plain, texts
+
+
+def _resource_spec(raw: _RawResource, locale: str) -> ResourceSpec:
+    plain, texts = _split({"name": raw.name}, locale)
     return ResourceSpec(
         key=raw.key,
-        name=raw.name,
+        name=plain["name"] or "",
+        texts=MappingProxyType(texts),
+        metadata=MappingProxyType(dict(raw.metadata)),
         kind=raw.kind,
         timezone=raw.timezone,
         hours=_weekly(raw.hours),
@@ -716,27 +790,44 @@ def _resource_spec(raw: _RawResource) -> ResourceSpec:
     )
 
 
-def _question_spec(raw: _RawQuestion) -> Question:
+def _question_spec(raw: _RawQuestion, locale: str) -> Question:
     max_length = raw.max_length
     if max_length is None:
         max_length = DEFAULT_MAX_LENGTH.get(raw.type)
+    plain, texts = _split({"label": raw.label}, locale)
+    options: list[str] = []
+    option_texts: dict[str, Any] = {}
+    for option in raw.options or ():
+        value = default_text(option, locale) if isinstance(option, dict) else option
+        options.append(value)
+        if isinstance(option, dict):
+            option_texts[value] = MappingProxyType(dict(option))
     return Question(
         key=raw.key,
-        label=raw.label,
+        label=plain["label"] or "",
+        texts=MappingProxyType(texts),
+        option_texts=MappingProxyType(option_texts),
         type=QuestionType(raw.type),
         required=raw.required,
-        options=tuple(raw.options or ()),
+        options=tuple(options),
         min=raw.min,
         max=raw.max,
         max_length=max_length,
     )
 
 
-def _service_spec(raw: _RawService, groups: tuple[tuple[str, ...], ...]) -> ServiceSpec:
+def _service_spec(raw: _RawService, groups: tuple[tuple[str, ...], ...], locale: str) -> ServiceSpec:
+    plain, texts = _split(
+        {"name": raw.name, "description": raw.description, "category": raw.category}, locale)
     return ServiceSpec(
         slug=raw.slug,
-        name=raw.name,
-        description=raw.description,
+        name=plain["name"] or "",
+        description=plain["description"] or "",
+        category=plain["category"],
+        texts=MappingProxyType(texts),
+        listed_duration=raw.listed_duration,
+        ask_address=raw.ask_address,
+        metadata=MappingProxyType(dict(raw.metadata)),
         duration=raw.duration,
         step=raw.step if raw.step is not None else raw.duration,
         buffer_before=raw.buffer_before,
@@ -750,7 +841,7 @@ def _service_spec(raw: _RawService, groups: tuple[tuple[str, ...], ...]) -> Serv
         currency=raw.price.currency if raw.price else None,
         phone=raw.phone,
         reminders=tuple(raw.reminders),
-        questions=tuple(_question_spec(question) for question in raw.questions),
+        questions=tuple(_question_spec(question, locale) for question in raw.questions),
         resource_groups=groups,
         enabled=raw.enabled,
     )

@@ -76,6 +76,13 @@ class ServiceSpec:
     reminders: tuple[int, ...] = DEFAULT_REMINDERS
     questions: tuple[Question, ...] = ()  # the domain's own type: a file's question is the booking form's
     enabled: bool = True
+    # Fields given per language (``name = { en = "…", de = "…" }``): field ->
+    # locale -> text. The plain fields hold the site's language (see domain/locales.py).
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    category: str | None = None
+    listed_duration: int | None = None  # minutes customers are told; None: the duration
+    ask_address: bool = False
+    metadata: Mapping[str, str | int | float | bool] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,8 @@ class ResourceSpec:
     hours: ReadOnlyWeeklyHours | None = None
     closed: frozenset[date] = frozenset()
     extra_open: ExtraOpen = field(default_factory=lambda: _NO_EXTRA_OPEN)
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    metadata: Mapping[str, str | int | float | bool] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)

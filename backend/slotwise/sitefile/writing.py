@@ -54,11 +54,17 @@ def price_text(minor: int | None, currency: str | None) -> str | None:
     return f"{whole}.{fraction:0{digits}d} {currency}" if digits else f"{whole} {currency}"
 
 
+def local(texts: Mapping[str, Mapping[str, str]], name: str, plain: str | None) -> Any:
+    """A per-language field as the file gave it: its table by language, or the plain string."""
+    table = texts.get(name)
+    return dict(table) if table else plain
+
+
 def question_table(question: Question) -> dict[str, Any]:
-    table: dict[str, Any] = {"key": question.key, "label": question.label, "type": str(question.type),
-                             "required": question.required}
+    table: dict[str, Any] = {"key": question.key, "label": local(question.texts, "label", question.label),
+                             "type": str(question.type), "required": question.required}
     if question.options:
-        table["options"] = list(question.options)
+        table["options"] = [local(question.option_texts, option, option) for option in question.options]
     for name in ("min", "max", "max_length"):
         value = getattr(question, name)
         if value is not None:
@@ -69,22 +75,26 @@ def question_table(question: Question) -> dict[str, Any]:
 def resource_table(spec: ResourceSpec) -> dict[str, Any]:
     return {
         "key": spec.key,
-        "name": spec.name,
+        "name": local(spec.texts, "name", spec.name),
         "kind": str(spec.kind),
         "timezone": spec.timezone,
         "hours": None if spec.hours is None else weekly_hours(spec.hours),
         "closed": date_spans(spec.closed),
         "extra_open": {day.isoformat(): [str(r) for r in ranges]
                        for day, ranges in sorted(spec.extra_open.items())},
+        "metadata": dict(spec.metadata) or None,
     }
 
 
 def service_table(spec: ServiceSpec) -> dict[str, Any]:
     return {
         "slug": spec.slug,
-        "name": spec.name,
-        "description": spec.description,
+        "name": local(spec.texts, "name", spec.name),
+        "description": local(spec.texts, "description", spec.description),
+        "category": local(spec.texts, "category", spec.category),
         "duration": spec.duration,
+        "listed_duration": spec.listed_duration,
+        "ask_address": spec.ask_address,
         "step": spec.step,
         "buffer_before": spec.buffer_before,
         "buffer_after": spec.buffer_after,
@@ -100,6 +110,7 @@ def service_table(spec: ServiceSpec) -> dict[str, Any]:
         # Always the groups form: one resource is taken from each inner list.
         "resources": [list(group) for group in spec.resource_groups],
         "enabled": spec.enabled,
+        "metadata": dict(spec.metadata) or None,
     }
 
 

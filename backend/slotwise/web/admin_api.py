@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -87,7 +87,9 @@ class AdminBookingOut:
     end: str
     resources: list[ResourceOut]
     customer: CustomerOut
+    address: str | None  # the customer's postal address, when the service asks for it
     answers: dict[str, Any]
+    metadata: dict[str, Any]  # the owner's own keys: string, number or boolean values
     price: Price | None
     locale: str
     timezone: str  # the customer's
@@ -96,6 +98,13 @@ class AdminBookingOut:
     updated_at: str | None
     history: list[HistoryOut] | None = None  # in a booking's detail
     messages: list[MessageOut] | None = None
+
+
+@dataclass(frozen=True)
+class BookingChangeIn:
+    """What a PATCH of a booking may change: its metadata, replaced whole."""
+
+    metadata: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -148,7 +157,8 @@ def booking_out(booking: Booking, site: Site, detail: booking_lists.Detail | Non
         resources=[ResourceOut(key=r.key, name=r.name, kind=str(r.kind)) for r in booking.resources],
         customer=CustomerOut(name=booking.customer.name, email=booking.customer.email,
                              phone=booking.customer.phone),
-        answers=dict(booking.answers), price=price_of_booking(booking), locale=booking.locale,
+        address=booking.address, answers=dict(booking.answers), metadata=dict(booking.metadata),
+        price=price_of_booking(booking), locale=booking.locale,
         timezone=booking.timezone, reschedule_count=booking.reschedule_count,
         created_at=booking.created_at.isoformat(), updated_at=_iso(booking.updated_at),
         history=[_history_out(entry) for entry in detail.history] if detail else None,
@@ -259,15 +269,30 @@ class AdminBookingsApi(Controller):
 
     @get("/bookings/{booking_id:str}", summary="One booking with its history and messages")
     async def booking(self, site: FromPath[str], booking_id: FromPath[str],
-                      caller: NamedDependency[Caller]) -> AdminBookingOut:
+                      caller: NamedDependency[Caller]) -> Response[AdminBookingOut]:
         found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_READ)
-        return booking_out(booking, found, await booking_lists.booking_detail(booking))
+        return Response(booking_out(booking, found, await booking_lists.booking_detail(booking)),
+                        headers={"ETag": booking_service.booking_etag(booking)})
+
+    @patch("/bookings/{booking_id:str}", summary="Change a booking's metadata: {metadata} (If-Match optional)")
+    async def change(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
+                     data: JSONBody[BookingChangeIn], caller: NamedDependency[Caller],
+                     clock: NamedDependency[Clock]) -> Response[AdminBookingOut]:
+        raw = await request.json()  # parsed once, cached: unknown fields are refused, not ignored
+        _only(raw if isinstance(raw, dict) else {}, {"metadata"})
+        found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_WRITE)
+        changed = await booking_service.change_metadata(
+            booking.id, data.metadata, if_match=request.headers.get("if-match"), actor=caller.actor,
+            now=clock())
+        return Response(booking_out(changed, found, await booking_lists.booking_detail(changed)),
+                        headers={"ETag": booking_service.booking_etag(changed)})
 
     @post("/bookings", status_code=HTTP_201_CREATED, summary="Book on a customer's behalf")
     async def create(self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
                      caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                      config: NamedDependency[ServiceConfig]) -> AdminBookingOut:
-        _only(data, {"service", "start", "resource", "customer", "answers", "locale", "timezone", "notify"})
+        _only(data, {"service", "start", "resource", "customer", "answers", "locale", "timezone", "notify",
+                     "metadata"})
         found = await access.site_for(caller, site)
         problems: list[FieldProblem] = []
         service = data.get("service")
@@ -293,7 +318,7 @@ class AdminBookingsApi(Controller):
             found.slug,
             booking_service.BookingRequest(service=service, start=start, customer=customer, answers=answers,
                                            resource=resource, locale=data.get("locale"),
-                                           timezone=data.get("timezone")),
+                                           timezone=data.get("timezone"), metadata=data.get("metadata")),
             actor=caller.actor, now=clock(), config=config, idempotency_key=idempotency_key(request),
             notify=notify,
         )

@@ -33,21 +33,22 @@ from slotwise.web.booking_api import idempotency_key
 class CatalogResourceOut:
     id: str  # res_…
     key: str
-    name: str
+    name: str | dict[str, str]  # a plain string (the site's language) or {"en": …, "de": …}
     kind: str
     timezone: str | None  # null: the site's
     hours: dict[str, list[str]] | None  # {"mon": ["09:00-12:00"]}; null: the site's
     closed: list[str]  # "2026-12-24", "2026-12-24..2027-01-01"
     extra_open: dict[str, list[str]]  # {"2026-12-19": ["10:00-14:00"]}
     active: bool  # false once retired
+    metadata: dict[str, str | int | float | bool] | None = None  # the owner's own keys
 
 
 @dataclass(frozen=True)
 class CatalogServiceOut:
     id: str  # svc_…
     slug: str
-    name: str
-    description: str
+    name: str | dict[str, str]  # a plain string (the site's language) or {"en": …, "de": …}
+    description: str | dict[str, str]
     duration: int  # minutes, as every duration here
     step: int
     buffer_before: int
@@ -63,6 +64,10 @@ class CatalogServiceOut:
     questions: list[dict[str, Any]]
     resources: list[list[str]]  # one resource from each group
     enabled: bool
+    category: str | dict[str, str] | None = None  # the widget groups its list by it
+    listed_duration: int | None = None  # minutes customers are told; null: the duration
+    ask_address: bool = False  # the booking form asks for the customer's postal address
+    metadata: dict[str, str | int | float | bool] | None = None  # the owner's own keys
 
 
 @dataclass(frozen=True)

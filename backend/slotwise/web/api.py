@@ -12,8 +12,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
 from slotwise.clock import Clock
+from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.model import Booking, Question, Service
 from slotwise.services import availability as availability_service
+from slotwise.services.errors import FieldProblem, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class QuestionOut:
     min: float | None = None  # number only, inclusive
     max: float | None = None
     max_length: int | None = None  # text and textarea, characters
+    option_labels: list[str] | None = None  # what each option shows, in the asked language
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class ServiceOut:
     price: Price | None
     phone: str  # "required" | "optional" | "hidden"
     questions: list[QuestionOut]
+    category: str | None = None
+    listed_duration_minutes: int | None = None  # what customers are told; the slots use duration_minutes
+    ask_address: bool = False  # customer.address (a postal address, several lines) is required
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,11 @@ class AvailabilityOut:
     slots: list[SlotOut]
 
 
-def question_out(question: Question) -> QuestionOut:
-    return QuestionOut(key=question.key, label=question.label, type=str(question.type),
+def question_out(question: Question, locale: str | None = None) -> QuestionOut:
+    return QuestionOut(key=question.key, label=question.label_in(locale), type=str(question.type),
                        required=question.required, options=list(question.options) or None,
-                       min=question.min, max=question.max, max_length=question.max_length)
+                       min=question.min, max=question.max, max_length=question.max_length,
+                       option_labels=[question.option_in(o, locale) for o in question.options] or None)
 
 
 def price(minor: int | None, currency: str | None) -> Price | None:
@@ -102,16 +109,20 @@ def price_of_booking(booking: Booking) -> Price | None:
     return price(booking.price_minor, booking.currency)
 
 
-def service_out(service: Service) -> ServiceOut:
+def service_out(service: Service, locale: str | None = None) -> ServiceOut:
+    """The service as customers see it; texts in ``locale`` where the owner gave them (else the site's)."""
     return ServiceOut(
         slug=service.slug,
-        name=service.name,
-        description=service.description,
+        name=service.name_in(locale),
+        description=service.description_in(locale),
         duration_minutes=service.duration_minutes,
         seats=service.seats,
         price=price_of(service),
         phone=str(service.phone),
-        questions=[question_out(q) for q in service.questions],
+        questions=[question_out(q, locale) for q in service.questions],
+        category=service.category_in(locale),
+        listed_duration_minutes=service.listed_duration_minutes,
+        ask_address=service.ask_address,
     )
 
 
@@ -120,12 +131,19 @@ class SitesApi(Controller):
     tags = ["sites"]
 
     @get("/services", summary="Bookable services of a site")
-    async def services(self, site: FromPath[str]) -> ServicesOut:
+    async def services(
+        self, site: FromPath[str],
+        locale: str | None = Parameter(default=None, description="en | de: the language of names and "
+                                                                  "labels; default: the site's"),
+    ) -> ServicesOut:
+        if locale is not None and locale not in SUPPORTED_LOCALES:
+            raise InvalidInput([FieldProblem("locale", "locale-unsupported",
+                                             {"choices": ", ".join(SUPPORTED_LOCALES)})])
         site_info, services = await availability_service.list_services(site)
         return ServicesOut(
             site=site_info.slug,
             timezone=site_info.timezone,
-            services=[service_out(s) for s in services],
+            services=[service_out(s, locale) for s in services],
         )
 
     @get("/availability", summary="Free slots of a service between two dates")

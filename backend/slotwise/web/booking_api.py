@@ -61,6 +61,7 @@ class BookingOut:
     locale: str
     timezone: str
     manage_url: str
+    address: str | None = None  # the customer's postal address, when the service asks for it
 
 
 def parse_instant(name: str, raw: Any, problems: list[FieldProblem]) -> datetime | None:
@@ -122,6 +123,7 @@ def booking_out(booking: Booking, manage_token: str, config: ServiceConfig) -> B
         locale=booking.locale,
         timezone=booking.timezone,
         manage_url=config.manage_url(manage_token),
+        address=booking.address,
     )
 
 

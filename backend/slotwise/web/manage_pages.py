@@ -111,8 +111,9 @@ async def _booking_view(page: _Page, booking: Booking, now: datetime, *, viewing
     """The booking with what may still be done with it; 410 when viewing a cancelled one."""
     p = page.p
     options = await bookings.options_for(booking, actor=LINK_HOLDER, now=now)
+    shown = booking.for_customer(p.state.locale)  # names in the page's language, the listed duration
     rows = p.booked_rows(
-        booking.service.name, booking.start, booking.end, booking.resources,
+        shown.service.name, shown.start, shown.end, shown.resources, address=booking.address,
         price=p.fmt.price(booking.price_minor, booking.currency),
         customer={"name": booking.customer.name, "email": booking.customer.email,
                   "phone": booking.customer.phone},
@@ -200,7 +201,7 @@ class ManagePages(Controller):
         if not options.cancel:
             return _render(request, page, await _booking_view(page, booking, now, viewing=True))
         return _render(request, page, View("manage/_cancel.html", {
-            "when": page.p.when(booking.start, page.p.customer_zone), "service_name": booking.service.name,
+            "when": page.p.when(booking.start, page.p.customer_zone), "service_name": booking.service.name_in(page.p.state.locale),
             "action": f"{page.home}/cancel", "back_url": page.home, "reason_max": REASON_MAX,
             "form_hidden": [("locale", page.p.state.locale), ("tz", page.p.state.tz)]}))
 

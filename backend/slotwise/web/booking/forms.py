@@ -73,6 +73,7 @@ class BookedSummary:
 
     @classmethod
     def of(cls, record: Booking, manage_token: str) -> BookedSummary:
+        record = record.for_customer()  # names in the customer's language, the listed duration
         return cls(
             uid=record.uid,
             service=record.service.slug,
@@ -166,6 +167,7 @@ def booking_request(
             "name": form.get("customer.name", ""),
             "email": form.get("customer.email", ""),
             "phone": form.get("customer.phone", ""),
+            "address": form.get("customer.address", ""),
         },
         answers=answers,
         resource=state.resource_key,

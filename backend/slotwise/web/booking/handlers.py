@@ -380,7 +380,7 @@ class BookingPages(Controller):
         view = steps.confirmation_step(
             p, summary, base_url=settings.base_url,
             customer={"name": booking.customer.name, "email": booking.customer.email,
-                      "phone": booking.customer.phone or ""},
+                      "phone": booking.customer.phone or "", "address": booking.address or ""},
             answers=p.answer_rows(offer.service, booking.answers),
         )
         return self._render(request, page, view, settings, {

@@ -25,6 +25,8 @@ class Named(Protocol):
     name: str
     kind: ResourceKind
 
+    def name_in(self, locale: str | None) -> str: ...
+
 
 class Presenter:
     """Formatting for one request: the site, the customer's language and zone, the zone times are shown in."""
@@ -63,7 +65,8 @@ class Presenter:
         if not resources:
             return None
         first = resources[0]
-        return self._("with %(name)s", name=first.name) if first.kind == ResourceKind.PERSON else first.name
+        name = first.name_in(self.state.locale)
+        return self._("with %(name)s", name=name) if first.kind == ResourceKind.PERSON else name
 
     def zone_note(self, here: Any) -> dict[str, str] | None:
         """Which zone times are in, and a link to the other one when the customer's differs.
@@ -90,7 +93,8 @@ class Presenter:
     def service_rows(self, service: Service, *, who: str | None = None,
                      start: datetime | None = None) -> list[tuple[str, str]]:
         """Summary rows of what is being booked; ``who`` names whom or what the customer gets."""
-        rows = [(self._("Service"), f"{service.name} · {self.fmt.duration(service.duration_minutes)}")]
+        locale = self.state.locale
+        rows = [(self._("Service"), f"{service.name_in(locale)} · {self.fmt.duration(service.listed_minutes)}")]
         if who:
             rows.append((self._("With"), who))
         if start is not None:
@@ -139,13 +143,15 @@ class Presenter:
                 value = answers[question.key]
                 if isinstance(value, bool):
                     value = self._("Yes") if value else self._("No")
-                rows.append((question.label or question.key, str(value)))
+                elif question.options:
+                    value = question.option_in(str(value), self.state.locale)
+                rows.append((question.label_in(self.state.locale) or question.key, str(value)))
         return rows
 
     def booked_rows(
         self, service_name: str, start: datetime, end: datetime, resources: Sequence[Named], *,
         price: str | None, customer: Mapping[str, str | None] | None = None,
-        answers: Sequence[tuple[str, str]] = (), status: str | None = None,
+        answers: Sequence[tuple[str, str]] = (), status: str | None = None, address: str | None = None,
     ) -> list[tuple[str, str]]:
         """A booking's summary, as the confirmation and the manage page show it.
 
@@ -168,4 +174,7 @@ class Presenter:
             rows.append((self._("Email"), customer["email"] or ""))
             if customer.get("phone"):
                 rows.append((self._("Phone"), customer["phone"] or ""))
+        address = address or (customer or {}).get("address")
+        if address:
+            rows.append((self._("Address"), address))
         return rows + list(answers)

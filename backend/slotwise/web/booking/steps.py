@@ -21,6 +21,7 @@ from slotwise.domain.model import PhoneMode, Service
 from slotwise.services import links as public_links
 from slotwise.services.availability import AvailableSlot, Offer
 from slotwise.services.errors import FieldProblem
+from slotwise.services.validation import ADDRESS_MAX_LENGTH
 from slotwise.web.booking.forms import BookedSummary
 from slotwise.web.booking.present import Named, Presenter
 from slotwise.web.booking.state import PageState, held_param, instant
@@ -80,6 +81,7 @@ class FieldView:
     value: str = ""
     checked: bool = False
     options: Sequence[str] = ()
+    option_labels: Sequence[str] = ()  # what each option shows, in the customer's language
     error: str | None = None
     autocomplete: str | None = None
     maxlength: int | None = None
@@ -92,10 +94,15 @@ class FieldView:
 
 def services_step(p: Presenter, services: Sequence[Service],
                   next_sessions: Mapping[str, AvailableSlot], message: str | None = None) -> View:
-    """The service list; ``next_sessions`` is the next free session of some group services, by slug."""
+    """The service list; ``next_sessions`` is the next free session of some group services, by slug.
+
+    When any service has a category, the list is grouped by category in the
+    order categories first appear; services without one come last, under "Other".
+    """
+    locale = p.state.locale
     items = []
     for service in services:
-        meta = [p.fmt.duration(service.duration_minutes)]
+        meta = [p.fmt.duration(service.listed_minutes)]
         price = p.fmt.price(service.price_minor, service.currency)
         if price:
             meta.append(price)
@@ -103,8 +110,9 @@ def services_step(p: Presenter, services: Sequence[Service],
             meta.append(p._("group of up to %(num)s", num=service.seats))
         session = next_sessions.get(service.slug)
         items.append({
-            "name": service.name,
-            "description": service.description,
+            "name": service.name_in(locale),
+            "description": service.description_in(locale),
+            "category": service.category_in(locale),
             "meta": " · ".join(meta),
             "next": p._("Next: %(when)s, %(left)s",
                         when=f"{p.fmt.day(session.start)}, {p.fmt.time(session.start)}",
@@ -112,8 +120,16 @@ def services_step(p: Presenter, services: Sequence[Service],
                                             session.seats_left)) if session else None,
             "url": p.state.view_only().url(service=service.slug),
         })
+    groups: list[dict[str, Any]] = []
+    if any(item["category"] for item in items):
+        by_category: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            by_category.setdefault(item["category"] or "", []).append(item)
+        groups = [{"title": title, "services": group} for title, group in by_category.items() if title]
+        if "" in by_category:
+            groups.append({"title": p._("Other"), "services": by_category[""]})
     return View("widget/_services.html", {
-        "services": items, "message": message, "announce": p._("Choose a service"),
+        "services": items, "groups": groups, "message": message, "announce": p._("Choose a service"),
     })
 
 
@@ -128,7 +144,8 @@ def resources_step(p: Presenter, links: Links, offer: Offer, message: str | None
     for key in service.rules.resource_groups[0]:
         resource = offer.resources.get(key)
         if resource is not None:
-            options.append({"name": resource.name, "url": links.here(resource=key, month=None, day=None)})
+            options.append({"name": resource.name_in(p.state.locale),
+                            "url": links.here(resource=key, month=None, day=None)})
     return View("widget/_resources.html", {
         "resources": options,
         "message": message,
@@ -142,7 +159,7 @@ def _who_chosen(p: Presenter, offer: Offer) -> str | None:
     """The chosen resource's name, "Anyone available", or None when there is no choice."""
     key = p.state.resource_key
     if key and key in offer.resources:
-        return offer.resources[key].name
+        return offer.resources[key].name_in(p.state.locale)
     if offer.service.offers_choice:
         return p._("Anyone available")
     return None
@@ -301,10 +318,15 @@ def details_step(
     if service.phone is not PhoneMode.HIDDEN:
         contact.append(FieldView("customer.phone", "f-customer-phone", p._("Phone"), "tel",
                                  service.phone is PhoneMode.REQUIRED, autocomplete="tel", maxlength=40))
+    if service.ask_address:
+        contact.append(FieldView("customer.address", "f-customer-address", p._("Address"), "textarea", True,
+                                 autocomplete="street-address", maxlength=ADDRESS_MAX_LENGTH))
+    locale = p.state.locale
     questions = [
-        FieldView(f"answers.{q.key}", "f-answers-" + _FIELD_ID.sub("-", q.key), q.label or q.key,
-                  str(q.type), q.required, options=q.options, maxlength=q.max_length,
-                  min=q.min, max=q.max)
+        FieldView(f"answers.{q.key}", "f-answers-" + _FIELD_ID.sub("-", q.key), q.label_in(locale) or q.key,
+                  str(q.type), q.required, options=q.options,
+                  option_labels=[q.option_in(option, locale) for option in q.options],
+                  maxlength=q.max_length, min=q.min, max=q.max)
         for q in service.questions
     ]
     contact = [_filled(f, values, errors_by_field) for f in contact]
@@ -331,7 +353,8 @@ def details_step(
     extra = {"start": start.isoformat(), "hold": hold.token,
              "until": instant(hold.until) if hold.until else None}
     hidden = [("form", form_token), *p.state.params(month=None, day=None, held=None, **extra)]
-    who = ", ".join(r.name for r in resources) if resources else _who_chosen(p, offer)
+    who = (", ".join(_name_in(offer, r, p.state.locale) for r in resources) if resources
+           else _who_chosen(p, offer))
     when = p.when(start)
     if errors:
         announce = p.fmt.ngettext("Please check %(num)s field.", "Please check %(num)s fields.", len(errors))
@@ -356,6 +379,12 @@ def details_step(
         "back_url": links.here(day=day, month=None, held=kept),
         "announce": announce,
     }, status=status)
+
+
+def _name_in(offer: Offer, named: Named, locale: str) -> str:
+    """A held resource's name in the customer's language (the hold carries the site's)."""
+    resource = offer.resources.get(named.key)
+    return resource.name_in(locale) if resource is not None else named.name
 
 
 def _filled(f: FieldView, values: Mapping[str, str], errors: dict[str, str]) -> FieldView:

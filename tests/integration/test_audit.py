@@ -175,3 +175,21 @@ async def test_a_refused_change_leaves_no_entry(client, clock):
 
     assert (stale.status_code, in_use.status_code) == (412, 409)
     assert await entries(client, headers, actor=key_id) == []
+
+
+async def test_template_overrides_and_their_removal_are_recorded(client, clock):
+    headers, key_id = await new_key(clock)
+
+    put = await client.put(f"{ADMIN}/templates/confirmed/email/en", headers=headers,
+                           json={"subject": "See you, {{ customer.name }}"})
+    again = await client.put(f"{ADMIN}/templates/confirmed/email/en", headers=headers,
+                             json={"subject": "See you, {{ customer.name }}"})
+    removed = await client.delete(f"{ADMIN}/templates/confirmed/email/en", headers=headers)
+    assert (put.status_code, again.status_code, removed.status_code) == (200, 200, 204)
+
+    found = await entries(client, headers, actor=key_id)
+
+    # The same source twice is one change; removing the override is the last.
+    assert shape(found) == [("removed", "template", "confirmed/email/en"),
+                            ("created", "template", "confirmed/email/en")]
+    assert found[1]["summary"] == ['confirmed.en.subject.txt: — → "See you, {{ customer.name }}"']

@@ -42,7 +42,7 @@ from slotwise.i18n import DEFAULT_LOCALE, supported
 from slotwise.persistence import catalog as store
 from slotwise.persistence import queries
 from slotwise.persistence.engine import current_engine, write_transaction
-from slotwise.services import booking_lists
+from slotwise.services import audit, booking_lists
 from slotwise.services.availability import forget_offers
 from slotwise.services.config import ServiceConfig
 from slotwise.services.email_content import (
@@ -206,17 +206,24 @@ def check_parts(channel: str, body: Any, *, prefix: str = "") -> dict[str, str]:
 
 
 async def _replace(site: Site, event: str, channel: str, locale: str, parts: Mapping[str, str], *,
-                   if_match: str | None, now: datetime) -> tuple[list[TemplateSet], str]:
+                   if_match: str | None, actor: Actor, now: datetime) -> tuple[list[TemplateSet], str]:
     async with write_transaction(current_engine()):
         templates = await store.message_templates(site.id)
         if if_match is not None and if_match.strip() not in ("*", templates_etag(templates)):
             raise PreconditionFailed("templates", site.slug)
         own = templates[channel]
+        names = [stored_name(event, channel, locale, part) for part in parts_of(channel)]
+        before = {name: own[name] for name in names if name in own}
         for part in parts_of(channel):
             own.pop(stored_name(event, channel, locale, part), None)
         for part, source in parts.items():
             own[stored_name(event, channel, locale, part)] = source
         await store.set_message_templates(site.id, templates, now=now)
+        # The audit log shows the set as it was and is (no set: the defaults).
+        after = {name: own[name] for name in names if name in own}
+        if before != after:
+            await audit.record(site.id, actor=actor, now=now, via="admin-api", kind="template",
+                               ref=f"{event}/{channel}/{locale}", before=before or None, after=after or None)
     forget_offers()
     return list_templates(site, templates), templates_etag(templates)
 
@@ -230,7 +237,8 @@ async def set_override(site: Site, event: str, channel: str, locale: str, body: 
     """
     _check_path(event, channel, locale)
     parts = check_parts(channel, body)
-    listing, etag = await _replace(site, event, channel, locale, parts, if_match=if_match, now=now)
+    listing, etag = await _replace(site, event, channel, locale, parts, if_match=if_match, actor=actor,
+                                   now=now)
     return _one(site, listing, event, channel, locale), etag
 
 
@@ -238,7 +246,7 @@ async def remove_override(site: Site, event: str, channel: str, locale: str, *, 
                           actor: Actor, now: datetime) -> str:
     """Back to the default for this event, channel and language; the new ETag."""
     _check_path(event, channel, locale)
-    _, etag = await _replace(site, event, channel, locale, {}, if_match=if_match, now=now)
+    _, etag = await _replace(site, event, channel, locale, {}, if_match=if_match, actor=actor, now=now)
     return etag
 
 

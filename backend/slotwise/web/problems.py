@@ -56,7 +56,7 @@ def field_errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
 
 
 def _not_found(exc: NotFound) -> ProblemDetailsException:
-    return problem(HTTP_404_NOT_FOUND, "not-found", f"Unknown {exc.what}", str(exc))
+    return problem(HTTP_404_NOT_FOUND, "not-found", f"Unknown {exc.what}", exc.detail)
 
 
 def _invalid_input(exc: InvalidInput) -> ProblemDetailsException:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slotwise.domain.model import PhoneMode, Service
+from slotwise.domain.policy import ChangePolicy
 from slotwise.services import links as public_links
 from slotwise.services.availability import AvailableSlot, Offer
 from slotwise.services.errors import FieldProblem
@@ -345,6 +346,7 @@ def details_step(
             if hold.token and hold.until and seconds > 0 else None)
     return View("widget/_details.html", {
         "rows": p.service_rows(service, who=who, start=start),
+        "policy": p.policy_note(ChangePolicy.of(p.site, service).promise(start=start, now=now)),
         "hold": hold_view,
         "hold_note": hold_note,
         "errors": errors,
@@ -399,15 +401,20 @@ def expired_step(p: Presenter, links: Links, service: Service, start: datetime,
     })
 
 
-def confirmation_step(p: Presenter, summary: BookedSummary, *, base_url: str,
-                      customer: dict[str, str] | None = None,
+def confirmation_step(p: Presenter, summary: BookedSummary, *, base_url: str, now: datetime,
+                      service: Service | None = None, customer: dict[str, str] | None = None,
                       answers: Sequence[tuple[str, str]] = ()) -> View:
+    """The booking made. ``service`` (as configured now) says what may still be changed online:
+    the manage link is offered as "change or cancel" only while that is possible."""
     rows = p.booked_rows(summary.service_name, summary.start, summary.end, summary.resources,
                          price=p.fmt.price(summary.price_minor, summary.currency),
                          customer=customer, answers=answers)
+    promise = ChangePolicy.of(p.site, service).promise(start=summary.start, now=now) if service else None
     return View("widget/_confirmation.html", {
         "rows": rows,
         "customer": customer,
+        "policy": p.policy_note(promise) if promise else None,
+        "changeable": promise is None or bool(promise.cancel or promise.reschedule),
         "manage_url": public_links.manage_url(base_url, summary.manage_token),
         "ics_url": public_links.manage_calendar_url(base_url, summary.manage_token),
         "again_url": p.state.view_only().url(),

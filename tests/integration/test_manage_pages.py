@@ -377,3 +377,17 @@ async def test_the_apis_not_found_answers_read_naturally(client):
     assert unknown_link.status_code == 404
     assert unknown_link.json()["detail"] == "This link does not lead to a booking. It may be mistyped or expired."
     assert unknown_site.json()["detail"] == "There is no site 'nowhere'."
+
+
+async def test_the_confirmation_emails_button_takes_the_sites_accent(client, clock):
+    from slotwise.persistence.tables import OutboxMessage
+
+    await apply_site(parse_test_site(SITE.replace('timezone = "Europe/Berlin"',
+                                                  'timezone = "Europe/Berlin"\naccent = "#ffdd00"')),
+                     actor=APPLIER, now=clock())
+    await book(client)
+
+    (row,) = await OutboxMessage.select(OutboxMessage.content).where(
+        (OutboxMessage.channel == "email") & (OutboxMessage.event == "confirmed"))
+    content = row["content"] if isinstance(row["content"], str) else str(row["content"])
+    assert "display:inline-block;background:#7f6e00;color:#ffffff;" in content  # too pale: its readable shade

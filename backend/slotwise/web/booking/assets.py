@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlencode
 
+from slotwise.domain.colours import contrast, theme_colours  # noqa: F401  (contrast: for callers)
 from slotwise.web.static import read_static
 
 DEFAULT_ACCENT = "1f5fbf"
@@ -46,37 +47,7 @@ HTMX_CONFIG = json.dumps(
 # --- accent colour -------------------------------------------------------------
 
 
-def _luminance(rgb: str) -> float:
-    """WCAG 2 relative luminance of "rrggbb"."""
-
-    def channel(hex2: str) -> float:
-        c = int(hex2, 16) / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(rgb[i : i + 2]) for i in (0, 2, 4))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def theme_colours(accent: str) -> dict[str, str]:
-    """The accent, the text colour on it, and a shade of it readable as text on white.
-
-    Black or white on the accent, whichever contrasts more: one of them always
-    reaches at least 4.58:1. For text and focus rings on the white page the
-    accent is darkened in 5 % steps until it reaches 4.5:1 (a pale "#ffdd00"
-    becomes "#7a6a00"; "#0a7f6f" already passes and stays).
-    """
-    on_accent = "000000" if contrast(accent, "000000") >= contrast(accent, "ffffff") else "ffffff"
-    ink = accent
-    factor = 1.0
-    while contrast(ink, "ffffff") < 4.5 and factor > 0:
-        factor = round(factor - 0.05, 2)
-        ink = "".join(f"{int(int(accent[i : i + 2], 16) * factor):02x}" for i in (0, 2, 4))
-    return {"accent": accent, "on_accent": on_accent, "ink": ink}
+# The arithmetic lives in the pure domain (emails use it too); re-exported here for the page.
 
 
 STYLESHEET = "css/booking.css"

@@ -44,10 +44,22 @@
 
   // After a swap: announce the step, focus where the customer goes on (first error, the day, the heading).
   function focus(el) { if (el) el.focus(framed ? { preventScroll: true } : undefined); }
+  // Bring a heading into view: on a phone the new step may start far above or below the visible
+  // part. In a frame only the host page can scroll, so the loader does it (after the new height).
+  function reveal(el) {
+    if (!el) return;
+    var r = el.getBoundingClientRect();
+    if (!framed) { if (r.top < 0 || r.top > W.innerHeight - 48) el.scrollIntoView({ block: "start" }); return; }
+    measure();
+    post("scroll", { top: Math.max(0, Math.round(r.top + W.scrollY) - 8) });
+  }
   D.addEventListener("htmx:afterSettle", function (e) {
     var el = e.target, step = byId("sw-step"), again = lastFocus && byId(lastFocus);
     alertBox("");
-    if (el.id === "sw-slots") { say(el.getAttribute("data-sw-announce")); select(el.getAttribute("data-sw-date")); return; }
+    if (el.id === "sw-slots") {
+      say(el.getAttribute("data-sw-announce")); select(el.getAttribute("data-sw-date"));
+      return reveal(byId("sw-slots-title"));
+    }
     if (!step || (el !== step && !el.contains(step))) return;
     say(step.getAttribute("data-sw-announce"));
     init();
@@ -57,7 +69,32 @@
     else if (again && step.contains(again) && again.tagName === "A") focus(again);
     else focus(byId("sw-step-title"));
     keyNav = false;
+    reveal(invalid ? step.querySelector(".sw-errors") || invalid : byId("sw-step-title"));
   });
+
+  // A field's error goes once the field is fixed (changed, and valid as far as the browser can
+  // tell), not only on the next submit; its line in the summary above the form goes with it.
+  function was(f) { return f.type === "checkbox" ? String(f.checked) : f.value; }
+  function remember() {
+    [].forEach.call(D.querySelectorAll('[aria-invalid="true"]:not([data-sw-was])'), function (f) {
+      f.setAttribute("data-sw-was", was(f));
+    });
+  }
+  function fixed(e) {
+    var f = e.target;
+    if (!f.getAttribute || f.getAttribute("aria-invalid") !== "true" || !f.checkValidity) return;
+    if (was(f) === f.getAttribute("data-sw-was") || !f.checkValidity()) return;
+    var box = byId(f.id + "-field"), error = byId(f.id + "-error"), item = D.querySelector('.sw-errors a[href="#' + f.id + '"]');
+    f.removeAttribute("aria-invalid"); f.removeAttribute("aria-describedby"); f.removeAttribute("data-sw-was");
+    if (box) box.classList.remove("sw-field--invalid");
+    if (error) error.parentNode.removeChild(error);
+    if (item) {
+      var list = item.closest("ul"), summary = item.closest(".sw-errors");
+      list.removeChild(item.closest("li"));
+      if (!list.children.length && summary) summary.parentNode.removeChild(summary);
+    }
+  }
+  ["input", "change", "focusout"].forEach(function (type) { D.addEventListener(type, fixed); });
 
   // Calendar (WAI-ARIA date grid): one tab stop; arrows by day and week, Home/End to the
   // week's ends, PageUp/PageDown to the previous/next month.
@@ -116,6 +153,7 @@
     var grid = D.querySelector(".sw-grid:not([data-sw-ready])"), c = D.querySelector("[data-sw-countdown]:not([data-sw-ready])");
     if (grid) { grid.setAttribute("data-sw-ready", ""); rove(grid.querySelector("[data-sw-focus]") || days()[0]); }
     if (c) { c.setAttribute("data-sw-ready", ""); countdown(c); }
+    remember();
   }
 
   init();

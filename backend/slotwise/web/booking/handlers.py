@@ -358,6 +358,7 @@ class BookingPages(Controller):
                        token: str | None = None) -> Template:
             view = steps.details_step(p, page.links, offer, start, hold, now=now,
                                       form_token=token or new_form_token(settings, site), values=typed,
+                                      resources=held_resources(offer, form.get("with")),
                                       problems=problems or [], notice=notice, status=422)
             return self._render(request, page, view, settings, NO_PUSH)
 

@@ -68,9 +68,9 @@
       var h = Math.ceil(+detail.height);
       if (h > 0 && h < 1e5 && w.frame.style.height !== h + "px") w.frame.style.height = h + "px";
     } else if (d.type === "scroll") {
-      // A new step began: bring its heading (top px inside the frame) into view if it is not.
-      var y = w.frame.getBoundingClientRect().top + Math.max(0, +detail.top || 0);
-      if (y < 0 || y > W.innerHeight - 48) W.scrollTo(0, W.pageYOffset + y);
+      // A new step's heading (top px inside the frame): into view when it is off screen.
+      var y = w.frame.getBoundingClientRect().top + (+detail.top || 0);
+      if (y < 0 || y > innerHeight - 48) scrollBy(0, y - 8);
     } else if (EVENTS[d.type]) {
       w.box.dispatchEvent(new CustomEvent("slotwise:" + d.type, { bubbles: true, detail: detail }));
     }

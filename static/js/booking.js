@@ -44,14 +44,13 @@
 
   // After a swap: announce the step, focus where the customer goes on (first error, the day, the heading).
   function focus(el) { if (el) el.focus(framed ? { preventScroll: true } : undefined); }
-  // Bring a heading into view: on a phone the new step may start far above or below the visible
-  // part. In a frame only the host page can scroll, so the loader does it (after the new height).
+  // Bring a heading into view (a new step may start off screen on a phone); in a frame the loader
+  // scrolls the host page, after the new height.
   function reveal(el) {
     if (!el) return;
-    var r = el.getBoundingClientRect();
-    if (!framed) { if (r.top < 0 || r.top > W.innerHeight - 48) el.scrollIntoView({ block: "start" }); return; }
-    measure();
-    post("scroll", { top: Math.max(0, Math.round(r.top + W.scrollY) - 8) });
+    var top = el.getBoundingClientRect().top;
+    if (framed) { measure(); post("scroll", { top: Math.round(top + W.scrollY) }); }
+    else if (top < 0 || top > W.innerHeight - 48) el.scrollIntoView();
   }
   D.addEventListener("htmx:afterSettle", function (e) {
     var el = e.target, step = byId("sw-step"), again = lastFocus && byId(lastFocus);
@@ -72,29 +71,22 @@
     reveal(invalid ? step.querySelector(".sw-errors") || invalid : byId("sw-step-title"));
   });
 
-  // A field's error goes once the field is fixed (changed, and valid as far as the browser can
-  // tell), not only on the next submit; its line in the summary above the form goes with it.
-  function was(f) { return f.type === "checkbox" ? String(f.checked) : f.value; }
-  function remember() {
-    [].forEach.call(D.querySelectorAll('[aria-invalid="true"]:not([data-sw-was])'), function (f) {
-      f.setAttribute("data-sw-was", was(f));
-    });
-  }
+  // A field's error goes once the field has changed and passes the browser's own checks,
+  // with its line in the summary (and the summary when it was the last).
   function fixed(e) {
-    var f = e.target;
-    if (!f.getAttribute || f.getAttribute("aria-invalid") !== "true" || !f.checkValidity) return;
-    if (was(f) === f.getAttribute("data-sw-was") || !f.checkValidity()) return;
-    var box = byId(f.id + "-field"), error = byId(f.id + "-error"), item = D.querySelector('.sw-errors a[href="#' + f.id + '"]');
-    f.removeAttribute("aria-invalid"); f.removeAttribute("aria-describedby"); f.removeAttribute("data-sw-was");
-    if (box) box.classList.remove("sw-field--invalid");
-    if (error) error.parentNode.removeChild(error);
-    if (item) {
-      var list = item.closest("ul"), summary = item.closest(".sw-errors");
-      list.removeChild(item.closest("li"));
-      if (!list.children.length && summary) summary.parentNode.removeChild(summary);
+    var f = e.target, id = f.id, o = f.options, x, li;
+    if (!f.checkValidity || f.getAttribute("aria-invalid") !== "true" || !f.checkValidity()) return;
+    if (o ? o[f.selectedIndex].defaultSelected : f.type === "checkbox" ? f.checked === f.defaultChecked : f.value === f.defaultValue) return;
+    f.removeAttribute("aria-invalid"); f.removeAttribute("aria-describedby");
+    byId(id + "-field").classList.remove("sw-field--invalid");
+    if ((x = byId(id + "-error"))) x.remove();
+    if ((x = D.querySelector('.sw-errors a[href="#' + id + '"]'))) {
+      li = x.closest("ul"); x.parentNode.remove();
+      if (!li.children.length) li.parentNode.remove();
     }
   }
-  ["input", "change", "focusout"].forEach(function (type) { D.addEventListener(type, fixed); });
+  D.addEventListener("input", fixed);
+  D.addEventListener("change", fixed);
 
   // Calendar (WAI-ARIA date grid): one tab stop; arrows by day and week, Home/End to the
   // week's ends, PageUp/PageDown to the previous/next month.
@@ -153,7 +145,6 @@
     var grid = D.querySelector(".sw-grid:not([data-sw-ready])"), c = D.querySelector("[data-sw-countdown]:not([data-sw-ready])");
     if (grid) { grid.setAttribute("data-sw-ready", ""); rove(grid.querySelector("[data-sw-focus]") || days()[0]); }
     if (c) { c.setAttribute("data-sw-ready", ""); countdown(c); }
-    remember();
   }
 
   init();

@@ -253,9 +253,10 @@ def calendar_step(
     })
 
 
-# A day with more free times than this shows them under "Morning", "Afternoon"
-# and "Evening": 40 times of a long day then read as three short lists.
-GROUP_TIMES_OVER = 12
+# A day with more free times than this (four rows of time-only buttons on a
+# phone) shows them under "Morning", "Afternoon" and "Evening": 40 times of a
+# long day then read as three short lists; a shorter list gains nothing.
+GROUP_TIMES_OVER = 16
 # Where the parts of a day begin, as hours on the clock the times are shown in.
 DAY_PARTS = ((0, "morning"), (12, "afternoon"), (17, "evening"))
 

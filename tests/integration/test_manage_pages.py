@@ -377,6 +377,8 @@ async def test_the_apis_not_found_answers_read_naturally(client):
     assert unknown_link.status_code == 404
     assert unknown_link.json()["detail"] == "This link does not lead to a booking. It may be mistyped or expired."
     assert unknown_site.json()["detail"] == "There is no site 'nowhere'."
+    no_route = await client.get("/api/v1/nothing-here")
+    assert no_route.status_code == 404 and no_route.json()["detail"] == "There is nothing at this address."
 
 
 async def test_the_confirmation_emails_button_takes_the_sites_accent(client, clock):

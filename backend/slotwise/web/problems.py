@@ -149,7 +149,8 @@ def _framework_validation(exc: ValidationException) -> ProblemDetailsException:
 
 
 def _route_not_found(exc: NotFoundException) -> ProblemDetailsException:
-    return problem(HTTP_404_NOT_FOUND, "not-found", "Not found", str(exc.detail))
+    # Litestar's own detail is a bare "Not Found"; say what it means.
+    return problem(HTTP_404_NOT_FOUND, "not-found", "Not found", "There is nothing at this address.")
 
 
 def _http_exception(exc: HTTPException) -> ProblemDetailsException:

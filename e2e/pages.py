@@ -182,6 +182,23 @@ class KeyboardSteps:
         expect(self.root.locator(f'#sw-slots[data-sw-date="{iso}"]')).to_be_visible()
         return iso
 
+    def choose_first_free_day_after(self, iso: str) -> str:
+        """From the focused day, arrows right to the next free day after ``iso`` and presses Enter."""
+        for _ in range(70):
+            day = self.focused_day()
+            expect(day).to_have_count(1)
+            if day.get_attribute("name") == "date" and (day.get_attribute("value") or "") > iso:
+                break
+            before = day.get_attribute("aria-label")
+            self.page.keyboard.press("ArrowRight")
+            expect(self.focused_day()).not_to_have_attribute("aria-label", before or "")
+        else:
+            raise AssertionError(f"no free day after {iso} within two months")
+        chosen = self.focused_day().get_attribute("value") or ""
+        self.page.keyboard.press("Enter")
+        expect(self.root.locator(f'#sw-slots[data-sw-date="{chosen}"]')).to_be_visible()
+        return chosen
+
     def first_slot(self) -> Locator:
         """The first time on offer (a booking's own current time is shown, but not offered)."""
         return self.root.locator("#sw-slots").locator("button[name='start']").first

@@ -116,6 +116,13 @@ def test_from_the_emailed_link_a_customer_moves_then_cancels_with_the_keyboard(
     steps.choose_first_free_day()
     assert_accessible(page, axe_source, "picker with the day's times")
     new_start = steps.choose_first_slot()
+    # Picking a time asks first, saying how many moves remain (the demo allows two).
+    confirm = steps.step("move")
+    expect(confirm.get_by_role("heading", level=2)).to_have_text(re.compile(r"^Move from .+ to .+\?$"))
+    expect(confirm).to_contain_text("After this move, you can change the time online 1 more time.")
+    assert_accessible(page, axe_source, "move confirmation")
+    assert booking_row(mailing_slotwise.database, email)["reschedule_count"] == 0
+    steps.press(confirm.get_by_role("button", name="Move booking"))
     moved = steps.step("booking")
     expect(moved.get_by_role("heading", level=2)).to_have_text("Your booking has been moved")
     expect(moved.locator('[data-sw-event="rescheduled"]')).to_have_count(1)
@@ -173,6 +180,7 @@ def test_in_the_demo_each_steps_message_appears_in_the_development_outbox(page: 
     steps.step("calendar")
     steps.choose_first_free_day()
     steps.choose_first_slot()
+    steps.step("move").get_by_role("button", name="Move booking").click()
     steps.step("booking").get_by_role("link", name="Cancel", exact=True).click()
     steps.step("cancel").get_by_role("button", name="Cancel booking").click()
     steps.step("cancelled")

@@ -67,6 +67,10 @@
     if (d.type === "resize") {
       var h = Math.ceil(+detail.height);
       if (h > 0 && h < 1e5 && w.frame.style.height !== h + "px") w.frame.style.height = h + "px";
+    } else if (d.type === "scroll") {
+      // A new step's heading (top px inside the frame): into view when it is off screen.
+      var y = w.frame.getBoundingClientRect().top + (+detail.top || 0);
+      if (y < 0 || y > innerHeight - 48) scrollBy(0, y - 8);
     } else if (EVENTS[d.type]) {
       w.box.dispatchEvent(new CustomEvent("slotwise:" + d.type, { bubbles: true, detail: detail }));
     }

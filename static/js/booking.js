@@ -44,10 +44,21 @@
 
   // After a swap: announce the step, focus where the customer goes on (first error, the day, the heading).
   function focus(el) { if (el) el.focus(framed ? { preventScroll: true } : undefined); }
+  // Bring a heading into view (a new step may start off screen on a phone); in a frame the loader
+  // scrolls the host page, after the new height.
+  function reveal(el) {
+    if (!el) return;
+    var top = el.getBoundingClientRect().top;
+    if (framed) { measure(); post("scroll", { top: Math.round(top + W.scrollY) }); }
+    else if (top < 0 || top > W.innerHeight - 48) el.scrollIntoView();
+  }
   D.addEventListener("htmx:afterSettle", function (e) {
     var el = e.target, step = byId("sw-step"), again = lastFocus && byId(lastFocus);
     alertBox("");
-    if (el.id === "sw-slots") { say(el.getAttribute("data-sw-announce")); select(el.getAttribute("data-sw-date")); return; }
+    if (el.id === "sw-slots") {
+      say(el.getAttribute("data-sw-announce")); select(el.getAttribute("data-sw-date"));
+      return reveal(byId("sw-slots-title"));
+    }
     if (!step || (el !== step && !el.contains(step))) return;
     say(step.getAttribute("data-sw-announce"));
     init();
@@ -57,7 +68,25 @@
     else if (again && step.contains(again) && again.tagName === "A") focus(again);
     else focus(byId("sw-step-title"));
     keyNav = false;
+    reveal(invalid ? step.querySelector(".sw-errors") || invalid : byId("sw-step-title"));
   });
+
+  // A field's error goes once the field has changed and passes the browser's own checks,
+  // with its line in the summary (and the summary when it was the last).
+  function fixed(e) {
+    var f = e.target, id = f.id, o = f.options, x, li;
+    if (!f.checkValidity || f.getAttribute("aria-invalid") !== "true" || !f.checkValidity()) return;
+    if (o ? o[f.selectedIndex].defaultSelected : f.type === "checkbox" ? f.checked === f.defaultChecked : f.value === f.defaultValue) return;
+    f.removeAttribute("aria-invalid"); f.removeAttribute("aria-describedby");
+    byId(id + "-field").classList.remove("sw-field--invalid");
+    if ((x = byId(id + "-error"))) x.remove();
+    if ((x = D.querySelector('.sw-errors a[href="#' + id + '"]'))) {
+      li = x.closest("ul"); x.parentNode.remove();
+      if (!li.children.length) li.parentNode.remove();
+    }
+  }
+  D.addEventListener("input", fixed);
+  D.addEventListener("change", fixed);
 
   // Calendar (WAI-ARIA date grid): one tab stop; arrows by day and week, Home/End to the
   // week's ends, PageUp/PageDown to the previous/next month.

@@ -714,3 +714,35 @@ async def test_the_page_loads_one_script_and_one_stylesheet(client):
     assert bundle.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert bundle.text.index("htmx") < bundle.text.index("slotwise")  # htmx first, then ours
     assert "\n//" not in bundle.text.split("Slotwise booking page", 1)[1]
+
+
+async def test_the_with_row_stays_the_same_after_a_validation_error(client):
+    details = await hold_and_form(client, service="assessment", extra={"resource": "any"})
+    before = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", details.text))
+
+    answer = await submit(client, details.text, {"customer.name": "", "customer.email": "x"})
+
+    assert answer.status_code == 422
+    after = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", answer.text))
+    assert before["With"] == "Anna Berg, Room 1" and after["With"] == before["With"]
+
+
+async def test_the_details_step_states_the_change_policy_for_the_chosen_time(client):
+    details = await hold_and_form(client)
+
+    # No cut-offs in this site file: changes are possible online until the start.
+    assert ('<p class="sw-info" id="sw-policy">Free cancellation and changes online until '
+            "Tuesday 24 November, 09:00.</p>") in details.text
+
+
+async def test_a_long_day_groups_its_times_by_part_of_the_day(client):
+    page = await client.get(PAGE, params={"service": "assessment", "resource": "any", "date": "2026-11-24",
+                                          "tz": "Europe/Berlin", "locale": "en"})
+
+    assert '<h4 class="sw-h4" id="sw-part-morning">Morning</h4>' in page.text
+    assert '<h4 class="sw-h4" id="sw-part-afternoon">Afternoon</h4>' in page.text
+    morning = page.text.split('id="sw-part-morning"')[1].split('id="sw-part-afternoon"')[0]
+    assert 'value="2026-11-24T09:00:00+01:00"' in morning and "T13:" not in morning
+    short = await client.get(PAGE, params={"service": "class", "date": "2026-11-25", "locale": "en"})
+    assert 'value="2026-11-25T18:00:00+01:00"' in short.text
+    assert "sw-part-" not in short.text  # one evening class: one plain list

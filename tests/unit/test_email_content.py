@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
+from slotwise.domain.colours import contrast, email_button
 from slotwise.domain.model import Booking
 from slotwise.domain.policy import Deadlines
 from slotwise.services.email_content import EVENTS, build_booking_email
@@ -222,3 +223,28 @@ def test_cancellation_ics_cancel_and_reminder_without_ics() -> None:
 def test_unknown_event_is_refused() -> None:
     with pytest.raises(ValueError):
         build(event="deleted")
+
+
+@pytest.mark.parametrize(
+    ("accent", "button", "text"),
+    [
+        pytest.param(None, "#1c1917", "#ffffff", id="no-accent-dark-ink"),
+        pytest.param("#0a7f6f", "#0a7f6f", "#ffffff", id="dark-accent-as-is"),
+        pytest.param("#ffdd00", "#7f6e00", "#ffffff", id="pale-accent-darkened"),
+    ],
+)
+def test_the_button_uses_the_sites_accent_or_a_readable_shade_of_it(accent, button, text) -> None:
+    for event in ("confirmed", "cancelled"):
+        email = build_booking_email(
+            record(), event=event, manage_url=MANAGE_URL, mail_from="bookings@slotwise.example",
+            message_id="<0001@slotwise.example>", now=NOW, deadlines=DEADLINES, accent=accent)
+
+        assert f"display:inline-block;background:{button};color:{text};" in email.html, event
+    assert email_button(accent.lstrip("#") if accent else None)["button"] == button
+    if accent:
+        assert contrast(button[1:], text[1:]) >= 4.5 and contrast(button[1:], "ffffff") >= 3
+
+
+def test_the_sites_email_address_does_not_break_inside() -> None:
+    assert ('<a href="mailto:hello@studio.example" style="white-space:nowrap">hello@studio.example</a>'
+            in build().html)

@@ -54,6 +54,19 @@ def may_reschedule(
     return verdict
 
 
+def refused_from_the_start(verdict: Verdict, *, booked_at: datetime, reschedules_done: int) -> bool:
+    """Whether a refusal already held when the booking was made.
+
+    A booking made 10 hours before its start under a 24-hour cut-off was never
+    cancellable online: its deadline (14 hours before the booking was made) is
+    no news to tell the customer. The same for moving when no move at all is
+    allowed (a cap of 0, none done yet).
+    """
+    if verdict.reason == "too-late":
+        return verdict.deadline is not None and verdict.deadline <= booked_at
+    return verdict.reason == "too-many-moves" and reschedules_done == 0
+
+
 def _staff(status: str) -> Verdict:
     return Verdict(False, "cancelled") if status == "cancelled" else Verdict(True)
 
@@ -95,6 +108,17 @@ class ChangePolicy:
             return _staff(status)
         return may_reschedule(status=status, start=start, now=now, reschedule_until=self.reschedule_until,
                               reschedules_done=reschedules_done, max_reschedules=self.max_reschedules)
+
+    def promise(self, *, start: datetime, now: datetime) -> Deadlines:
+        """What a customer who books ``start`` at ``now`` may change online afterwards.
+
+        Worked example: ``cancel_until`` 24 h, a time on Tuesday 10:00 chosen on
+        Monday 08:00: cancelling stays possible until Monday 10:00. Chosen on
+        Monday 11:00 instead, the cut-off has already passed: ``cancel`` is None
+        (the booking can only be changed by contacting the business). With
+        ``max_reschedules`` 0 ``reschedule`` is always None.
+        """
+        return self.deadlines(status="confirmed", start=start, now=now, reschedules_done=0)
 
     def deadlines(self, *, status: str, start: datetime, now: datetime, reschedules_done: int) -> Deadlines:
         """What a message sent at ``now`` may promise the customer: the cut-offs still ahead."""

@@ -33,6 +33,7 @@ from slotwise.adapters.delivery import Attachment, OutgoingEmail
 from slotwise.assets import TEMPLATES_DIR
 from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.model import Booking
+from slotwise.domain.colours import email_button
 from slotwise.domain.policy import Deadlines
 from slotwise.i18n import DEFAULT_LOCALE, Formatter, supported
 from slotwise.services.calendar_files import booking_calendar
@@ -133,11 +134,13 @@ def _span(formatter: Formatter, start: datetime, end: datetime, zone_name: str) 
 
 def template_variables(
     record: Booking, *, event: str, manage_url: str, locale: str, deadlines: Deadlines | None = None,
+    accent: str | None = None,
 ) -> dict[str, Any]:
     """The documented variables (docs/messages.md) every email template receives.
 
     ``deadlines``: until when the customer may still cancel or move the booking
     online, as the site's policy says for the moment the email is sent.
+    ``accent``: the site's colour ("rrggbb" or "#rrggbb"), for the button (``colours``).
     """
     formatter = Formatter(locale)
     customer_zone = _zone(record.timezone, record.site.timezone)
@@ -160,6 +163,7 @@ def template_variables(
     return {
         "event": event,
         "manage_url": manage_url,
+        "colours": email_button((accent or "").lstrip("#").lower() or None),
         "locale": locale,
         # Values an API caller sends with one message (docs/messages.md); none otherwise,
         # so an owner template writes {{ custom.room | default("") }}.
@@ -236,6 +240,7 @@ def build_booking_email(
     deadlines: Deadlines | None = None,
     overrides: Mapping[str, str] | None = None,
     custom: Mapping[str, str] | None = None,
+    accent: str | None = None,
 ) -> OutgoingEmail:
     """The customer's email about ``event``: confirmed, rescheduled, cancelled or reminder.
 
@@ -247,7 +252,7 @@ def build_booking_email(
     # Names in the customer's language (the site's where the owner gave none), the listed duration.
     record = record.for_customer(locale)
     variables = template_variables(record, event=event, manage_url=manage_url, locale=locale,
-                                   deadlines=deadlines)
+                                   deadlines=deadlines, accent=accent)
     variables["custom"] = {name: single_line(value) for name, value in (custom or {}).items()}
 
     subject = header_value(

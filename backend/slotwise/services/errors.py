@@ -20,10 +20,16 @@ class ServiceError(Exception):
 
 
 class NotFound(ServiceError):
-    def __init__(self, what: str, key: str) -> None:
+    """``what`` (site, service, booking, …) under ``key`` does not exist, or is not the caller's.
+
+    ``detail`` is the sentence an API answer gives; by default "There is no site 'x'."
+    """
+
+    def __init__(self, what: str, key: str, *, detail: str | None = None) -> None:
         super().__init__(f"{what} {key!r} not found")
         self.what = what
         self.key = key
+        self.detail = detail or f"There is no {what} {key!r}."
 
 
 # Every problem with an input, by code: its English text, which is also its

@@ -44,5 +44,6 @@ async def booking_for_token(token: str, *, secret_key: str, now: datetime) -> Bo
     # As bytes: compare_digest refuses str with non-ASCII characters, and a link may hold anything.
     matches = hmac.compare_digest(expected.encode(), token.encode("utf-8", "surrogatepass"))
     if booking is None or not matches or now > booking.end + LINK_LIFETIME_AFTER_END:
-        raise NotFound("booking", "for this link")
+        raise NotFound("booking", "for this link",
+                       detail="This link does not lead to a booking. It may be mistyped or expired.")
     return booking

@@ -68,12 +68,14 @@ class SiteMessaging:
     email_templates: Mapping[str, str] = field(default_factory=dict)  # owner overrides
     sms_templates: Mapping[str, str] = field(default_factory=dict)
     policy: ChangePolicy = ChangePolicy()  # what emails may promise about changes
+    accent: str | None = None  # "rrggbb": the emails' button colour
 
     @classmethod
     def of(cls, site: Site, service: Service) -> SiteMessaging:
         return cls(site_id=site.id, sms_enabled=site.sms_enabled,
                    reminders=service.reminders, email_templates=site.email_templates,
-                   sms_templates=site.sms_templates, policy=ChangePolicy.of(site, service))
+                   sms_templates=site.sms_templates, policy=ChangePolicy.of(site, service),
+                   accent=site.accent)
 
     def sms_template(self, event: str, locale: str) -> str | None:
         """The owner's SMS text for this event: in this language, else for any language."""
@@ -99,7 +101,8 @@ async def queue_booking_messages(
         email = build_booking_email(record, event=kind, manage_url=manage_url,
                                     mail_from=messaging.mail_from,
                                     message_id=messaging.message_id(uid), now=now,
-                                    deadlines=deadlines, overrides=site.email_templates)
+                                    deadlines=deadlines, overrides=site.email_templates,
+                                    accent=site.accent)
         return QueuedMessage(uid=uid, site_id=site.site_id, booking_id=record.id, event=kind,
                              channel="email", recipient=recipient, content=email_to_json(email),
                              send_at=send_at)

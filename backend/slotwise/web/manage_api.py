@@ -110,6 +110,6 @@ class ManageApi(Controller):
         body = booking_calendar(booking, manage_url=config.manage_url(token), now=now)
         return Response(
             body,
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",  # Litestar adds "; charset=utf-8" to text types (once)
             headers={**PRIVATE_HEADERS, "Content-Disposition": 'attachment; filename="booking.ics"'},
         )

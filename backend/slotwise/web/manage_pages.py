@@ -20,7 +20,7 @@ from litestar.response import Template
 
 from slotwise.clock import Clock
 from slotwise.domain.model import Booking
-from slotwise.domain.policy import Verdict
+from slotwise.domain.policy import Verdict, refused_from_the_start
 from slotwise.services import availability, bookings
 from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import (
@@ -98,12 +98,27 @@ def _not_found(request: Request, _: NotFound) -> Template:
     return _render(request, None, View("manage/_notfound.html", {}, status=404))
 
 
-def _refusal(p: Presenter, verdict: Verdict) -> dict[str, Any] | None:
-    """Why an action is not offered, for the template to put into words; None when it is."""
+def _refusal(p: Presenter, booking: Booking, verdict: Verdict) -> dict[str, Any] | None:
+    """Why an action is not offered, for the template to put into words; None when it is.
+
+    A refusal that already held when the booking was made is "never": its
+    deadline had passed before the customer booked, so it is not told as one.
+    """
     if verdict.allowed:
         return None
+    if refused_from_the_start(verdict, booked_at=booking.created_at, reschedules_done=booking.reschedule_count):
+        return {"reason": "never", "until": None}
     deadline = verdict.deadline.astimezone(p.customer_zone) if verdict.deadline else None
     return {"reason": verdict.reason, "until": p.fmt.moment(deadline) if deadline else None}
+
+
+def _refusals(p: Presenter, booking: Booking, cancel: Verdict, reschedule: Verdict) -> list[dict[str, Any]]:
+    """The notes under "Change or cancel": one per refused action, or one for both when they agree."""
+    move = _refusal(p, booking, reschedule)
+    drop = _refusal(p, booking, cancel)
+    if move and drop and move["reason"] == drop["reason"] and move["reason"] != "too-late":
+        return [{**move, "action": "any"}]
+    return [{**r, "action": a} for r, a in ((move, "reschedule"), (drop, "cancel")) if r]
 
 
 async def _booking_view(page: _Page, booking: Booking, now: datetime, *, viewing: bool,
@@ -138,12 +153,14 @@ async def _booking_view(page: _Page, booking: Booking, now: datetime, *, viewing
         "rows": rows,
         "history": history,
         "cancelled": booking.cancelled,
-        "cancel_refused": _refusal(p, options.cancel),
-        "reschedule_refused": _refusal(p, options.reschedule),
+        "cancel_refused": not options.cancel,
+        "reschedule_refused": not options.reschedule,
+        "refusals": _refusals(p, booking, options.cancel, options.reschedule),
         "notice": notice,
         "contact_phone": p.site.contact_phone,
         "contact_email": p.site.contact_email,
         "again_url": f"/book/{booking.site.slug}",
+        "ics_url": f"/api/v1/manage/{page.token}/booking.ics",
     }, status=status or (410 if booking.cancelled and viewing else 200))
 
 
@@ -175,6 +192,28 @@ async def _failed(request: Request, page: _Page, exc: ServiceError, now: datetim
         options = await bookings.options_for(page.booking, actor=LINK_HOLDER, now=now)
         return steps.taken_step(page.p, page.links, options.service, start, exc.alternatives, [])
     raise exc
+
+
+def _move_view(page: _Page, start: datetime) -> View:
+    """Asks before moving: from when to when, and how many online moves are left after this one."""
+    p, booking = page.p, page.booking
+    left = max(0, p.site.max_reschedules - booking.reschedule_count - 1)
+    moves_left = (p.fmt.ngettext("After this move, you can change the time online %(num)s more time.",
+                                 "After this move, you can change the time online %(num)s more times.", left)
+                  if left else p._("After this move, the time cannot be changed online again."))
+    old_when, new_when = p.short_moment(booking.start), p.short_moment(start)
+    return View("manage/_move.html", {
+        "old_when": old_when,
+        "new_when": new_when,
+        "service_name": booking.service.name,
+        "moves_left": moves_left,
+        "action": f"{page.home}/reschedule",
+        "back_url": page.links.here(day=start.astimezone(p.zone).date(), month=None),
+        "form_hidden": [("start", start.isoformat()), ("confirm", "1"),
+                        ("locale", p.state.locale), ("tz", p.state.tz),
+                        *([("times", p.state.times)] if p.state.times == "site" else [])],
+        "announce": p._("Move from %(from)s to %(to)s?", **{"from": old_when, "to": new_when}),
+    })
 
 
 class ManagePages(Controller):
@@ -239,6 +278,14 @@ class ManagePages(Controller):
         start = parse_start(form.get("start"))
         if start is None:
             return _render(request, page, await _picker_view(request, page, now))
+        if form.get("confirm") != "1":
+            # A picked time first asks: "Move from … to …?" (without JS too: a plain form post).
+            options = await bookings.options_for(booking, actor=LINK_HOLDER, now=now)
+            if not options.reschedule:
+                return _render(request, page, await _booking_view(page, booking, now, viewing=True))
+            if start == booking.start:
+                return _render(request, page, await _failed(request, page, InvalidInput([]), now))
+            return _render(request, page, _move_view(page, start))
         try:
             booking = await bookings.move_booking(booking.id, start=start, actor=LINK_HOLDER, now=now,
                                                   config=config)

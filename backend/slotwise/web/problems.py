@@ -57,7 +57,7 @@ def field_errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
 
 
 def _not_found(exc: NotFound) -> ProblemDetailsException:
-    return problem(HTTP_404_NOT_FOUND, "not-found", f"Unknown {exc.what}", str(exc))
+    return problem(HTTP_404_NOT_FOUND, "not-found", f"Unknown {exc.what}", exc.detail)
 
 
 def _invalid_input(exc: InvalidInput) -> ProblemDetailsException:
@@ -163,7 +163,8 @@ def _framework_validation(exc: ValidationException) -> ProblemDetailsException:
 
 
 def _route_not_found(exc: NotFoundException) -> ProblemDetailsException:
-    return problem(HTTP_404_NOT_FOUND, "not-found", "Not found", str(exc.detail))
+    # Litestar's own detail is a bare "Not Found"; say what it means.
+    return problem(HTTP_404_NOT_FOUND, "not-found", "Not found", "There is nothing at this address.")
 
 
 def _http_exception(exc: HTTPException) -> ProblemDetailsException:

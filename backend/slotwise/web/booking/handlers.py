@@ -220,7 +220,9 @@ class BookingPages(Controller):
         p = page.p
         booked = BookedSummary.read(settings, query.get("booked"))
         if booked is not None:
-            return page, steps.confirmation_step(p, booked, base_url=settings.base_url)
+            service = offer.service if offer is not None and offer.service.slug == booked.service else None
+            return page, steps.confirmation_step(p, booked, base_url=settings.base_url, now=now,
+                                                 service=service)
         if offer is None:
             message = steps.unbookable_message(p) if unbookable else None
             return page, await loading.services_view(p, now, message=message, services=services)
@@ -356,6 +358,7 @@ class BookingPages(Controller):
                        token: str | None = None) -> Template:
             view = steps.details_step(p, page.links, offer, start, hold, now=now,
                                       form_token=token or new_form_token(settings, site), values=typed,
+                                      resources=held_resources(offer, form.get("with")),
                                       problems=problems or [], notice=notice, status=422)
             return self._render(request, page, view, settings, NO_PUSH)
 
@@ -378,7 +381,7 @@ class BookingPages(Controller):
         booking = result.booking
         summary = BookedSummary.of(booking, result.manage_token)
         view = steps.confirmation_step(
-            p, summary, base_url=settings.base_url,
+            p, summary, base_url=settings.base_url, now=now, service=offer.service,
             customer={"name": booking.customer.name, "email": booking.customer.email,
                       "phone": booking.customer.phone or "", "address": booking.address or ""},
             answers=p.answer_rows(offer.service, booking.answers),

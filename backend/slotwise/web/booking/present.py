@@ -13,9 +13,15 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.model import ResourceKind, Service, Site
+from slotwise.domain.policy import Deadlines
 from slotwise.i18n import Formatter
 from slotwise.services.availability import AvailableSlot
 from slotwise.web.booking.state import PageState, zone_label
+
+
+def unbroken(text: str) -> str:
+    """``text`` with its spaces and hyphens made non-breaking ("+49 40 123" stays on one line)."""
+    return text.replace(" ", "\u00a0").replace("-", "\u2011")
 
 
 class Named(Protocol):
@@ -135,6 +141,28 @@ class Presenter:
             "label": label,
         }
 
+    def short_moment(self, instant: datetime) -> str:
+        """Day without the year and time in the customer's zone: "Monday 23 November, 09:00"."""
+        local = instant.astimezone(self.customer_zone)
+        return self._("%(day)s, %(time)s", day=self.fmt.day(local), time=self.fmt.time(local))
+
+    def policy_note(self, promise: Deadlines) -> str:
+        """What the customer may change online once booked (``ChangePolicy.promise``), in one sentence."""
+        cancel, move = promise.cancel, promise.reschedule
+        if cancel and move and cancel == move:
+            return self._("Free cancellation and changes online until %(until)s.",
+                          until=self.short_moment(cancel))
+        if cancel and move:
+            return self._("Free cancellation online until %(cancel)s; the time can be changed until %(move)s.",
+                          cancel=self.short_moment(cancel), move=self.short_moment(move))
+        if cancel:
+            return self._("Free cancellation online until %(until)s. The time cannot be changed online.",
+                          until=self.short_moment(cancel))
+        if move:
+            return self._("The time can be changed online until %(until)s. "
+                          "Cancelling is not possible online.", until=self.short_moment(move))
+        return self._("Once booked, this appointment cannot be changed or cancelled online.")
+
     def answer_rows(self, service: Service, answers: Mapping[str, Any]) -> list[tuple[str, str]]:
         """The booked answers as (label, answer) rows, in the service's order; Yes/No for ticks."""
         rows = []
@@ -173,7 +201,8 @@ class Presenter:
             rows.append((self._("Name"), customer["name"] or ""))
             rows.append((self._("Email"), customer["email"] or ""))
             if customer.get("phone"):
-                rows.append((self._("Phone"), customer["phone"] or ""))
+                # A phone number is read as one word: it wraps as a whole, never at its spaces.
+                rows.append((self._("Phone"), unbroken(customer["phone"] or "")))
         address = address or (customer or {}).get("address")
         if address:
             rows.append((self._("Address"), address))

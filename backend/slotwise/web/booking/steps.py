@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slotwise.domain.model import PhoneMode, Service
+from slotwise.domain.policy import ChangePolicy
 from slotwise.services import links as public_links
 from slotwise.services.availability import AvailableSlot, Offer
 from slotwise.services.errors import FieldProblem
@@ -269,14 +270,48 @@ def calendar_step(
     })
 
 
+# A day with more free times than this (four rows of time-only buttons on a
+# phone) shows them under "Morning", "Afternoon" and "Evening": 40 times of a
+# long day then read as three short lists; a shorter list gains nothing.
+GROUP_TIMES_OVER = 16
+# Where the parts of a day begin, as hours on the clock the times are shown in.
+DAY_PARTS = ((0, "morning"), (12, "afternoon"), (17, "evening"))
+
+
+def _part_of_day(hour: int) -> str:
+    return [name for start, name in DAY_PARTS if hour >= start][-1]
+
+
+def slot_groups(p: Presenter, slots: Sequence[AvailableSlot],
+                views: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The day's times by part of the day, or None when the list is short or all in one part.
+
+    Worked example: 09:00-16:45 every 15 minutes is 32 times: 12 in the
+    morning (09:00-11:45), 20 in the afternoon (12:00-16:45), no evening.
+    """
+    if len(slots) <= GROUP_TIMES_OVER:
+        return None
+    labels = {"morning": p._("Morning"), "afternoon": p._("Afternoon"), "evening": p._("Evening")}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for slot, view in zip(slots, views, strict=True):
+        groups.setdefault(_part_of_day(slot.start.astimezone(p.zone).hour), []).append(view)
+    if len(groups) < 2:
+        return None
+    return [{"key": key, "label": labels[key], "slots": groups[key]} for _, key in DAY_PARTS if key in groups]
+
+
 def day_view(p: Presenter, day: date, slots: Sequence[AvailableSlot], service: Service,
              moving_start: datetime | None = None) -> dict[str, Any]:
-    """One day's free times (the part a click on a day swaps in)."""
+    """One day's free times (the part a click on a day swaps in), grouped when there are many."""
     label = p.fmt.day(day)
+    views = [p.slot(s, service, current=moving_start) for s in slots]
     return {
         "iso": day.isoformat(),
         "label": label,
-        "slots": [p.slot(s, service, current=moving_start) for s in slots],
+        "slots": views,
+        "groups": slot_groups(p, slots, views),
+        # Only times on the buttons: they fit four to a row on a phone.
+        "compact": all(not (v["who"] or v["business_time"] or v["seats"] or v["current"]) for v in views),
         "announce": (p._("Showing free times for %(day)s", day=label) if slots
                      else p._("No free times on %(day)s", day=label)),
     }
@@ -350,8 +385,10 @@ def details_step(
             "seconds": seconds,
             "left_label": f"{seconds // 60}:{seconds % 60:02d}",
         }
+    # "with" names whom the hold took, so the summary's "With" row reads the same after an error.
     extra = {"start": start.isoformat(), "hold": hold.token,
-             "until": instant(hold.until) if hold.until else None}
+             "until": instant(hold.until) if hold.until else None,
+             "with": ",".join(r.key for r in resources) or None}
     hidden = [("form", form_token), *p.state.params(month=None, day=None, held=None, **extra)]
     who = (", ".join(_name_in(offer, r, p.state.locale) for r in resources) if resources
            else _who_chosen(p, offer))
@@ -368,6 +405,7 @@ def details_step(
             if hold.token and hold.until and seconds > 0 else None)
     return View("widget/_details.html", {
         "rows": p.service_rows(service, who=who, start=start),
+        "policy": p.policy_note(ChangePolicy.of(p.site, service).promise(start=start, now=now)),
         "hold": hold_view,
         "hold_note": hold_note,
         "errors": errors,
@@ -428,15 +466,20 @@ def expired_step(p: Presenter, links: Links, service: Service, start: datetime,
     })
 
 
-def confirmation_step(p: Presenter, summary: BookedSummary, *, base_url: str,
-                      customer: dict[str, str] | None = None,
+def confirmation_step(p: Presenter, summary: BookedSummary, *, base_url: str, now: datetime,
+                      service: Service | None = None, customer: dict[str, str] | None = None,
                       answers: Sequence[tuple[str, str]] = ()) -> View:
+    """The booking made. ``service`` (as configured now) says what may still be changed online:
+    the manage link is offered as "change or cancel" only while that is possible."""
     rows = p.booked_rows(summary.service_name, summary.start, summary.end, summary.resources,
                          price=p.fmt.price(summary.price_minor, summary.currency),
                          customer=customer, answers=answers)
+    promise = ChangePolicy.of(p.site, service).promise(start=summary.start, now=now) if service else None
     return View("widget/_confirmation.html", {
         "rows": rows,
         "customer": customer,
+        "policy": p.policy_note(promise) if promise else None,
+        "changeable": promise is None or bool(promise.cancel or promise.reschedule),
         "manage_url": public_links.manage_url(base_url, summary.manage_token),
         "ics_url": public_links.manage_calendar_url(base_url, summary.manage_token),
         "again_url": p.state.view_only().url(),

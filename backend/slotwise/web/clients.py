@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from litestar.connection import ASGIConnection
+
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
@@ -35,3 +37,9 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterabl
             parsed = _address(hop)
             return str(parsed) if parsed else peer  # garbage in the header: count the proxy
     return peer
+
+
+def client_of(request: ASGIConnection, trusted: Iterable[str]) -> str:
+    """The client of a request, as rate limits and the cap on holds count it."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted)

@@ -42,7 +42,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.types import Message, Receive, Scope, Send
 
-from slotwise.web.clients import client_address
+from slotwise.web.clients import client_of
 
 STORE_NAME = "rate_limit"
 WINDOW_SECONDS = 60
@@ -164,8 +164,7 @@ def rate_limit_config(budget: Budget, trusted_proxies: tuple[str, ...] = (), *,
                       page_answer: Callable[[Request, RateLimited], Awaitable[Response | None]] | None = None,
                       ) -> BudgetConfig:
     def identify(request: Request) -> str:
-        peer = request.client.host if request.client else None
-        return f"{budget.name}:{client_address(peer, request.headers.get('x-forwarded-for'), trusted_proxies)}"
+        return f"{budget.name}:{client_of(request, trusted_proxies)}"
 
     return BudgetConfig(rate_limit=("minute", budget.per_minute), check_throttle_handler=budget.applies,
                         identifier_for_request=identify, middleware_class=BudgetMiddleware,

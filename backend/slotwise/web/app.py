@@ -17,6 +17,7 @@ from slotwise.web.admin_api import AdminBookingsApi
 from slotwise.web.admin_catalog import AdminCatalogApi
 from slotwise.web.admin_customers import AdminCustomersApi
 from slotwise.web.api import PingApi, SitesApi
+from slotwise.web.api_docs import render_plugins
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
@@ -73,6 +74,6 @@ def create_app(
         stores={STORE_NAME: rate_limit_store(settings.redis_url, settings.database_url)},
         on_startup=[database.open, *([worker.start] if worker else [])],
         on_shutdown=[*([worker.stop] if worker else []), database.close],
-        openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema", render_plugins=render_plugins()),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
     )

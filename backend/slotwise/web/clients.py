@@ -22,8 +22,27 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def _counted(address: str) -> str:
+    """An IPv6 client counts as its /64: one host may use any address of it.
+
+    A home or mobile line gets at least a /64, and privacy extensions pick a
+    fresh address in it every so often; counted per address, each would get a
+    fresh budget and fresh holds. IPv4 (mapped ones too) counts per address.
+    """
+    parsed = _address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
 def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
-    """The address a request is counted against."""
+    """The address (an IPv6 client: its /64) a request is counted against."""
+    return _counted(_client(peer, forwarded_for, trusted))
+
+
+def _client(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
     networks = [ipaddress.ip_network(net) for net in trusted]
 
     def is_trusted(address: str | None) -> bool:

@@ -131,6 +131,19 @@ def test_a_served_process_does_not_take_the_client_from_a_forged_header(server_e
     assert statuses == [404, 404, 404, 429, 429]
 
 
+async def test_a_manage_page_past_the_write_budget_is_a_page_that_nobody_may_frame(limited_client):
+    page = f"/manage/{'x' * 43}"
+    statuses = [(await limited_client.get(page, headers={"Accept-Language": "de"})).status_code
+                for _ in range(LIMIT)]
+    response = await limited_client.get(page, headers={"Accept-Language": "de"})
+
+    assert statuses == [404] * LIMIT
+    assert response.status_code == 429 and "Zu viele Anfragen" in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
+    assert f'href="{page}"' in response.text  # "Try again": the same page
+
+
 async def _spend(urls: list[str], requests_each: int) -> list[int]:
     """``requests_each`` requests to each server at once: the statuses."""
     async with httpx.AsyncClient(timeout=30) as http:

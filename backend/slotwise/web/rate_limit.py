@@ -52,15 +52,22 @@ _AVAILABILITY = re.compile(r"^/api/v1/sites/[^/]+/availability/?$")
 _BOOKING_PAGE = re.compile(r"^/book/[^/]+/?$")
 
 
-def is_write(request: Request) -> bool:
+def counts_as_write(method: str, path: str) -> bool:
     """POSTs and manage links count against the write budget."""
-    return request.method == "POST" or request.url.path.startswith(MANAGE_PREFIXES)
+    return method == "POST" or path.startswith(MANAGE_PREFIXES)
+
+
+def counts_as_read(method: str, path: str) -> bool:
+    """Reads of free times count against the read budget (the page's script and styles do not)."""
+    return method == "GET" and bool(_AVAILABILITY.match(path) or _BOOKING_PAGE.match(path))
+
+
+def is_write(request: Request) -> bool:
+    return counts_as_write(request.method, request.url.path)
 
 
 def is_availability_read(request: Request) -> bool:
-    """Reads of free times count against the read budget (its own script and styles do not)."""
-    path = request.url.path
-    return request.method == "GET" and bool(_AVAILABILITY.match(path) or _BOOKING_PAGE.match(path))
+    return counts_as_read(request.method, request.url.path)
 
 
 @dataclass(frozen=True, slots=True)

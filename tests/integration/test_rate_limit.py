@@ -131,6 +131,28 @@ def test_a_served_process_does_not_take_the_client_from_a_forged_header(server_e
     assert statuses == [404, 404, 404, 429, 429]
 
 
+async def test_a_refused_form_is_not_parsed_when_it_is_large(limited_client):
+    # Past its budget a client gets no parsing of big bodies from us: the page falls back to the browser's language.
+    form = {"service": "quick", "locale": "de", "padding": "x" * 20_000}
+    for _ in range(LIMIT):
+        await limited_client.post("/book/test-physio/hold", data=form)
+    response = await limited_client.post("/book/test-physio/hold", data=form, headers={"Accept-Language": "en"})
+
+    assert response.status_code == 429 and "Too many requests" in response.text
+
+
+async def test_windows_of_clients_that_never_return_are_swept_from_memory(schema, clock, settings, database):
+    app = create_app(replace(settings, rate_limit_per_minute=3), database=database, clock=clock)
+    store = app.stores.get("rate_limit")
+    await store.set("BudgetMiddleware::write:192.0.2.1", "{}", expires_in=1)
+    await asyncio.sleep(1.1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as http:
+        await http.get(f"/api/v1/manage/{'x' * 43}")
+
+    # Litestar's MemoryStore drops an expired entry only when it is read again (or swept).
+    assert "BudgetMiddleware::write:192.0.2.1" not in store._store
+
+
 async def test_a_manage_page_past_the_write_budget_is_a_page_that_nobody_may_frame(limited_client):
     page = f"/manage/{'x' * 43}"
     statuses = [(await limited_client.get(page, headers={"Accept-Language": "de"})).status_code

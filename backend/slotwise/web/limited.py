@@ -30,9 +30,16 @@ from slotwise.web.security import page_csp
 PAGE_PREFIXES = ("/book/", "/manage/")
 
 
+# A refused request is read only this far for its form's language: past its
+# budget, a client must not make us parse large bodies.
+FORM_READ_LIMIT = 16_384
+
+
 async def _locale(request: Request) -> str:
     asked = request.query_params.get("locale")
-    if asked is None and request.method == "POST":
+    length = request.headers.get("content-length", "")
+    if (asked is None and request.method == "POST" and length.isdigit() and int(length) <= FORM_READ_LIMIT
+            and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")):
         try:
             asked = (await request.form()).get("locale")
         except Exception:  # an unreadable body: the browser's language will do

@@ -100,6 +100,7 @@ class BudgetMiddleware(RateLimitMiddleware):
     """Litestar's rate-limit middleware with an atomic count (see the module docstring)."""
 
     _scripts: dict[int, Any] = {}
+    _next_sweep = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope["litestar_app"]
@@ -145,6 +146,11 @@ class BudgetMiddleware(RateLimitMiddleware):
             return int(count), max(int(ttl), 1)
         async with self._lock:  # one process's store: its lock makes read-then-write atomic
             now = int(time.time())
+            if now >= self._next_sweep and isinstance(store, MemoryStore):
+                # Expired windows are dropped only when read again; clients that never
+                # come back would stay in memory for good without this sweep.
+                self._next_sweep = now + WINDOW_SECONDS
+                await store.delete_expired()
             raw = await store.get(key)
             window = json.loads(raw) if raw else None
             if not window or window["reset"] <= now:

@@ -166,6 +166,16 @@ async def test_a_manage_page_past_the_write_budget_is_a_page_that_nobody_may_fra
     assert f'href="{page}"' in response.text  # "Try again": the same page
 
 
+async def test_while_redis_does_not_answer_each_process_counts_on_its_own(schema, clock, settings, database):
+    # Nothing listens on port 1: every call to Redis fails at once.
+    app = create_app(replace(settings, rate_limit_per_minute=3, redis_url="redis://127.0.0.1:1/0"),
+                     database=database, clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as http:
+        statuses = [(await http.get(f"/api/v1/manage/{'x' * 43}")).status_code for _ in range(5)]
+
+    assert statuses == [404, 404, 404, 429, 429]  # never a 500, and still limited
+
+
 async def _spend(urls: list[str], requests_each: int) -> list[int]:
     """``requests_each`` requests to each server at once: the statuses."""
     async with httpx.AsyncClient(timeout=30) as http:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -41,8 +42,11 @@ from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.types import Message, Receive, Scope, Send
+from redis.exceptions import RedisError  # the package is a dependency; a server is needed only when configured
 
 from slotwise.web.clients import client_of
+
+log = logging.getLogger(__name__)
 
 STORE_NAME = "rate_limit"
 WINDOW_SECONDS = 60
@@ -99,8 +103,11 @@ return {count, ttl}
 class BudgetMiddleware(RateLimitMiddleware):
     """Litestar's rate-limit middleware with an atomic count (see the module docstring)."""
 
-    _scripts: dict[int, Any] = {}
     _next_sweep = 0
+    _script: Any = None
+    # Where this process counts while Redis does not answer (see _hit).
+    _fallback: MemoryStore | None = None
+    _redis_warned_at = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope["litestar_app"]
@@ -139,11 +146,19 @@ class BudgetMiddleware(RateLimitMiddleware):
         """Count one request; the count in the current window and the seconds until it ends."""
         redis = getattr(store, "_redis", None)
         if redis is not None:  # Litestar's RedisStore: one atomic script
-            script = self._scripts.get(id(redis))
-            if script is None:
-                script = self._scripts[id(redis)] = redis.register_script(_REDIS_HIT)
-            count, ttl = await script(keys=[store._make_key(key)], args=[WINDOW_SECONDS])  # type: ignore[attr-defined]
-            return int(count), max(int(ttl), 1)
+            if self._script is None:
+                self._script = redis.register_script(_REDIS_HIT)
+            try:
+                count, ttl = await self._script(keys=[store._make_key(key)], args=[WINDOW_SECONDS])  # type: ignore[attr-defined]
+                return int(count), max(int(ttl), 1)
+            except (OSError, ConnectionError, TimeoutError, RedisError) as exc:
+                # Limits protect bookings; they must not stop them. Until Redis answers
+                # again, this process counts on its own, as without SLOTWISE_REDIS_URL.
+                if time.monotonic() - self._redis_warned_at > WINDOW_SECONDS:
+                    self._redis_warned_at = time.monotonic()
+                    log.warning("rate limits: Redis does not answer (%s); counting in this process", exc)
+                self._fallback = self._fallback or MemoryStore()
+                store = self._fallback
         async with self._lock:  # one process's store: its lock makes read-then-write atomic
             now = int(time.time())
             if now >= self._next_sweep and isinstance(store, MemoryStore):
@@ -195,5 +210,9 @@ def rate_limit_store(redis_url: str | None, database_url: str) -> Store:
         return MemoryStore()
     from litestar.stores.redis import RedisStore  # the redis package is only needed when configured
 
+    from redis.asyncio import Redis
+
     install = hashlib.sha256(database_url.encode()).hexdigest()[:12]
-    return RedisStore.with_client(url=redis_url, namespace=f"slotwise-rate-limit-{install}")
+    # Short timeouts: a Redis that hangs must not hold every request (see BudgetMiddleware._hit).
+    client = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+    return RedisStore(client, namespace=f"slotwise-rate-limit-{install}", handle_client_shutdown=True)

@@ -4,6 +4,7 @@ a higher one; pages answer a page in the customer's language, the JSON API probl
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 
 import httpx
@@ -174,6 +175,27 @@ async def test_while_redis_does_not_answer_each_process_counts_on_its_own(schema
         statuses = [(await http.get(f"/api/v1/manage/{'x' * 43}")).status_code for _ in range(5)]
 
     assert statuses == [404, 404, 404, 429, 429]  # never a 500, and still limited
+
+
+async def test_a_redis_that_hangs_costs_one_request_a_timeout_not_every_request(schema, clock, settings, database):
+    async def silent(reader, writer):  # accepts, reads, never answers
+        await reader.read()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    app = create_app(replace(settings, rate_limit_per_minute=3, redis_url=f"redis://127.0.0.1:{port}/0"),
+                     database=database, clock=clock)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://testserver.local") as http:
+            started = time.monotonic()
+            statuses = [(await http.get(f"/api/v1/manage/{'x' * 43}")).status_code for _ in range(6)]
+            elapsed = time.monotonic() - started
+    finally:
+        server.close()
+
+    assert statuses == [404, 404, 404, 429, 429, 429]
+    assert elapsed < 4  # one 1-second timeout; waiting on Redis each time would take 6
 
 
 async def _spend(urls: list[str], requests_each: int) -> list[int]:

@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 
 STORE_NAME = "rate_limit"
 WINDOW_SECONDS = 60
+# After Redis failed, requests count in memory this long before Redis is tried again,
+# so a Redis that hangs costs one request a timeout, not every request.
+REDIS_RETRY_SECONDS = 5
 
 MANAGE_PREFIXES = ("/manage/", "/api/v1/manage/")
 _AVAILABILITY = re.compile(r"^/api/v1/sites/[^/]+/availability/?$")
@@ -108,6 +111,7 @@ class BudgetMiddleware(RateLimitMiddleware):
     # Where this process counts while Redis does not answer (see _hit).
     _fallback: MemoryStore | None = None
     _redis_warned_at = 0.0
+    _redis_retry_at = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope["litestar_app"]
@@ -145,6 +149,9 @@ class BudgetMiddleware(RateLimitMiddleware):
     async def _hit(self, store: Store, key: str) -> tuple[int, int]:
         """Count one request; the count in the current window and the seconds until it ends."""
         redis = getattr(store, "_redis", None)
+        if redis is not None and time.monotonic() < self._redis_retry_at:
+            self._fallback = self._fallback or MemoryStore()
+            store, redis = self._fallback, None  # Redis failed a moment ago: don't wait on it
         if redis is not None:  # Litestar's RedisStore: one atomic script
             if self._script is None:
                 self._script = redis.register_script(_REDIS_HIT)
@@ -158,6 +165,7 @@ class BudgetMiddleware(RateLimitMiddleware):
                     self._redis_warned_at = time.monotonic()
                     log.warning("rate limits: Redis does not answer (%s); counting in this process", exc)
                 self._fallback = self._fallback or MemoryStore()
+                self._redis_retry_at = time.monotonic() + REDIS_RETRY_SECONDS
                 store = self._fallback
         async with self._lock:  # one process's store: its lock makes read-then-write atomic
             now = int(time.time())

@@ -56,7 +56,7 @@ class Console:
         return found
 
 
-def test_booking_in_the_widget_leaves_the_console_clean(context, page, slotwise, host_site):
+def test_booking_in_the_widget_and_managing_it_leave_the_console_clean(context, page, slotwise, host_site):
     console = Console(context, page)
     url = host_site.add_page(f"console-{uuid.uuid4().hex[:8]}", snippet(slotwise.base, SITE, service="assessment",
                                                                        resource="anna"))
@@ -72,8 +72,20 @@ def test_booking_in_the_widget_leaves_the_console_clean(context, page, slotwise,
     details.get_by_label("Email", exact=True).fill(f"erika.{uuid.uuid4().hex[:8]}@example.org")
     details.get_by_label("Phone", exact=True).fill("+49 30 1234567")  # the demo's assessment asks for it
     details.get_by_role("button", name="Confirm booking").click()
-    expect(frame.locator('#sw-step[data-sw-step="confirmation"]')).to_be_visible()
+    confirmation = frame.locator('#sw-step[data-sw-step="confirmation"]')
+    expect(confirmation).to_be_visible()
+    assert console.violations() == []
+    assert console.errors == []
 
+    # The manage link's page and its move and cancel steps, swapped in by htmx as well.
+    manage_url = confirmation.locator("a.sw-link-text").get_attribute("href")
+    page.goto(manage_url or "")
+    expect(page.locator('#sw-step[data-sw-step="booking"]')).to_be_visible()
+    page.locator("a[data-sw-action='reschedule']").click()
+    expect(page.locator("#sw-slots button[name='start']").first).to_be_visible()
+    page.go_back()
+    page.locator("a[data-sw-action='cancel']").click()
+    expect(page.locator('#sw-step[data-sw-step="cancel"]')).to_be_visible()
     assert console.violations() == []
     assert console.errors == []
 

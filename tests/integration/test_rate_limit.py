@@ -74,7 +74,9 @@ async def test_the_booking_page_past_its_budget_is_a_readable_page_in_the_custom
     assert int(response.headers["retry-after"]) > 0
     assert "Zu viele Anfragen" in response.text
     assert '<html lang="de">' in response.text
+    # The widget's frame may still show it: the site's origins may frame it, as they may the page.
     assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors https://test-physio.example" in response.headers["content-security-policy"]
 
 
 async def test_a_limited_htmx_request_swaps_in_the_message_instead_of_the_step(limited_client):

@@ -98,5 +98,6 @@ async def _page(request: Request, exc: RateLimited, settings: Settings) -> Respo
                  "embed": request.query_params.get("embed") == "1", **template_gettext(locale)},
         status_code=429, media_type="text/html",
         headers={**headers, "Cache-Control": "no-store",
-                 "Content-Security-Policy": page_csp(await _framers(request, settings))},
+                 # A fragment is never framed on its own: no site to read for it.
+                 "Content-Security-Policy": page_csp([] if htmx else await _framers(request, settings))},
     )

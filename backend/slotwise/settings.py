@@ -43,6 +43,14 @@ class Settings:
     # Proxies whose X-Forwarded-For names the client (addresses or networks);
     # from anyone else the header is ignored, so it cannot buy a fresh quota.
     trusted_proxies: tuple[str, ...] = ()
+    # Availability reads (the JSON API and the booking page's calendar) per
+    # minute per client: higher than writes, a customer clicks through days.
+    read_rate_limit_per_minute: int = 300
+    # Where rate-limit counters live when several processes must share them;
+    # None: each process counts in its own memory.
+    redis_url: str | None = None
+    # Live holds one client may have on one site at a time; 0: no cap.
+    holds_per_client: int = 2
 
     @property
     def is_postgres(self) -> bool:
@@ -72,9 +80,18 @@ class Settings:
         base_url = (get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
             raise SettingsError(f"{PREFIX}BASE_URL must be an http(s) URL, got {base_url!r}")
-        rate_limit = get("RATE_LIMIT") or "60"
-        if not rate_limit.isdigit():
-            raise SettingsError(f"{PREFIX}RATE_LIMIT must be a whole number of requests per minute, got {rate_limit!r}")
+        def whole(name: str, default: str, what: str) -> int:
+            value = get(name) or default
+            if not value.isdigit():
+                raise SettingsError(f"{PREFIX}{name} must be a whole number of {what}, got {value!r}")
+            return int(value)
+
+        rate_limit = whole("RATE_LIMIT", "60", "requests per minute")
+        read_rate_limit = whole("READ_RATE_LIMIT", "300", "requests per minute")
+        holds_per_client = whole("HOLDS_PER_CLIENT", "2", "holds")
+        redis_url = get("REDIS_URL")
+        if redis_url is not None and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
+            raise SettingsError(f"{PREFIX}REDIS_URL must be a redis://, rediss:// or unix:// URL, got {redis_url!r}")
         trusted = []
         for item in (get("TRUSTED_PROXIES") or "").split(","):
             if item.strip():
@@ -97,7 +114,10 @@ class Settings:
             twilio_api_base=get("TWILIO_API_BASE"),
             dev_outbox=(get("DEV_OUTBOX") or "").lower() in {"1", "true", "yes", "on"},
             base_url_configured=get("BASE_URL") is not None,
-            rate_limit_per_minute=int(rate_limit),
+            rate_limit_per_minute=rate_limit,
+            read_rate_limit_per_minute=read_rate_limit,
+            redis_url=redis_url,
+            holds_per_client=holds_per_client,
         )
 
     def serving_at(self, host: str, port: int) -> Settings:

@@ -88,6 +88,14 @@ def server_environment() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis for rate limits shared by processes (tests/support/redis.py: fails under CI=true when down)."""
+    from tests.support.redis import require_redis
+
+    return require_redis()
+
+
+@pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Database]:
     """This run's database, open (tables bound; on PostgreSQL the pool, owned by the test loop).
 

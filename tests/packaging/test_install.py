@@ -57,7 +57,9 @@ def checkout_files() -> list[str]:
 
 def vendor_files() -> list[str]:
     folder = REPO / VENDOR
-    return sorted(f"{VENDOR}{p.name}" for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    # htmx, and Swagger UI in a folder of its own (the /schema page)
+    return sorted(f"{VENDOR}{p.relative_to(folder).as_posix()}" for p in folder.rglob("*")
+                  if p.is_file()) if folder.is_dir() else []
 
 
 def expected_in_wheel(files: list[str]) -> dict[str, str]:

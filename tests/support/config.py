@@ -22,4 +22,5 @@ def environment(database_url: str, data_dir: Path) -> dict[str, str]:
         # The suite's one app serves hundreds of writes from one client address;
         # the limit itself is tested with an app of its own (test_rate_limit.py).
         "SLOTWISE_RATE_LIMIT": "0",
+        "SLOTWISE_READ_RATE_LIMIT": "0",
     }

@@ -32,7 +32,7 @@ class ServerProcess:
 
     # Races fire dozens of writes from one client; the per-client limit would
     # turn most into 429s, so these servers run without it unless asked.
-    DEFAULT_ENV = {"SLOTWISE_RATE_LIMIT": "0"}
+    DEFAULT_ENV = {"SLOTWISE_RATE_LIMIT": "0", "SLOTWISE_READ_RATE_LIMIT": "0"}
 
     def __init__(self, env: Mapping[str, str] | None = None, *, host: str = "127.0.0.1",
                  port: int | None = None, log: Path | None = None, startup_timeout: float = 60) -> None:

@@ -19,7 +19,11 @@ PROXY = ["10.0.0.0/8", "127.0.0.1/32"]
     ("127.0.0.1", "198.51.100.1, 10.1.2.3", PROXY, "198.51.100.1"),
     # A client that forged a first entry: the proxy's own entry for it counts.
     ("127.0.0.1", "1.2.3.4, 198.51.100.1", PROXY, "198.51.100.1"),
-    ("127.0.0.1", "2001:db8::1", PROXY, "2001:db8::1"),
+    # An IPv6 client counts as its /64 (privacy addresses change within it); IPv4 per address.
+    ("127.0.0.1", "2001:db8::1", PROXY, "2001:db8::/64"),
+    ("127.0.0.1", "2001:db8::abcd:1234:5678:9abc", PROXY, "2001:db8::/64"),
+    ("2001:db8:0:1::7", None, PROXY, "2001:db8:0:1::/64"),
+    ("::ffff:203.0.113.7", None, PROXY, "203.0.113.7"),
     ("127.0.0.1", "not-an-address", PROXY, "127.0.0.1"),
     ("127.0.0.1", "10.9.9.9", PROXY, "127.0.0.1"),  # nothing but our proxies
 ])

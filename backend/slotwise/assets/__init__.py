@@ -11,9 +11,10 @@ work in every kind of install:
 - ``pip install .`` and a wheel: setuptools follows the links and copies the
   listed files into ``slotwise/assets/`` in the wheel.
 
-``static/vendor/htmx.min.js`` is not in git; ``scripts/setup`` copies it from
-npm. A wheel built after set-up carries it; one built without it serves pages
-that work as plain forms (see the README's install section).
+``static/vendor/`` (htmx, Swagger UI) is not in git; ``scripts/setup`` copies it
+from npm. A wheel built after set-up carries it; one built without it serves
+pages that work as plain forms (see the README's install section) and an empty
+``/schema`` page (the document itself stays at ``/schema/openapi.json``).
 
 The message catalogs are package data of their own, in ``slotwise/locales/``
 next to the code that reads them. Every path here is a real directory or file

@@ -82,11 +82,11 @@ def _allocations(
 
 async def insert_hold(
     *, site_id: int, service_id: int, rules: ServiceRules, resource_ids: Sequence[int],
-    start: datetime, token_hash: str, now: datetime, expires_at: datetime,
+    start: datetime, token_hash: str, now: datetime, expires_at: datetime, client: str | None = None,
 ) -> int:
     rows = await Hold.insert(
         Hold(site=site_id, service=service_id, token_hash=token_hash, start_at=start,
-             end_at=start + rules.duration, expires_at=expires_at, created_at=now)
+             end_at=start + rules.duration, expires_at=expires_at, created_at=now, client=client)
     )
     hold_id = rows[0]["id"]
     await Allocation.insert(
@@ -101,6 +101,16 @@ async def find_live_hold(site_id: int, token_hash: str, now: datetime) -> dict[s
         .where((Hold.site == site_id) & (Hold.token_hash == token_hash) & (Hold.expires_at > now))
         .first()
     )
+
+
+async def live_holds_of_client(site_id: int, client: str, now: datetime) -> list[int]:
+    """Ids of the client's live holds on the site, oldest first."""
+    rows = await (
+        Hold.select(Hold.id)
+        .where((Hold.site == site_id) & (Hold.client == client) & (Hold.expires_at > now))
+        .order_by(Hold.created_at).order_by(Hold.id)
+    )
+    return [row["id"] for row in rows]
 
 
 async def prune_expired_holds(site_id: int, *, expired_before: datetime) -> None:

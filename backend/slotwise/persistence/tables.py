@@ -158,6 +158,8 @@ class Hold(Table, tablename="hold", help_text="A short reservation while a custo
     end_at = Timestamptz()
     expires_at = Timestamptz(index=True)
     created_at = Timestamptz()
+    client = Varchar(length=64, null=True, default=None, index=True,
+                     help_text="SHA-256 of the client's address: the cap on live holds per client counts it")
 
 
 class Allocation(

@@ -126,27 +126,44 @@ def _rules(actor: Actor, rules: Rules | None) -> Rules:
 
 async def take_hold(
     site_slug: str, service_slug: str, start: datetime, *, resource: str | None, actor: Actor,
-    now: datetime,
+    now: datetime, client: str | None = None, replaces: str | None = None, holds_per_client: int = 0,
 ) -> HoldResult:
     """Reserve a slot for the site's hold time while the customer types.
 
     A hold keeps the bookable rules (hours, notice, advance) whoever takes it:
     it is a promise that the booking can follow. Holds have no history, so
     ``actor`` is not stored; it is taken so that every verb reads alike.
+
+    ``replaces`` is the token of the hold this one takes over (the customer
+    picked another time on the same page): it is released first, so its time
+    counts as free. ``client`` names who asks (the web layer's client
+    address; only its hash is stored); with ``holds_per_client`` > 0 a client
+    keeps at most that many live holds on the site: a new one releases its
+    oldest. So one client cannot empty a day by holding every slot (before:
+    14 anonymous holds took a day from 32 free times to none for ten minutes).
     """
     offer = await cached_offer(site_slug, service_slug, resource=resource)
     token = tokens.new_token()
     expires_at = now + timedelta(minutes=offer.site.hold_minutes)
+    client_hash = tokens.hash_token(client) if client else None
     async with write_transaction(current_engine()):
         offer = await fresh_offer(offer, resource=resource)
         await store.lock_resources(offer.resource_ids())
         await store.prune_expired_holds(offer.site.id, expired_before=now - EXPIRED_HOLD_RETENTION)
+        if replaces:
+            previous = await store.find_live_hold(offer.site.id, tokens.hash_token(replaces), now)
+            if previous is not None:
+                await store.delete_hold(previous["id"])
         slot = await _recheck(offer, start, now=now, resource=resource)
         if slot is not None:
+            if client_hash and holds_per_client > 0:
+                live = await store.live_holds_of_client(offer.site.id, client_hash, now)
+                for hold_id in live[: max(len(live) - holds_per_client + 1, 0)]:
+                    await store.delete_hold(hold_id)
             await store.insert_hold(
                 site_id=offer.site.id, service_id=offer.service.id, rules=offer.service.rules,
                 resource_ids=offer.resource_ids(slot.resources), start=slot.start,
-                token_hash=tokens.hash_token(token), now=now, expires_at=expires_at,
+                token_hash=tokens.hash_token(token), now=now, expires_at=expires_at, client=client_hash,
             )
     if slot is None:
         raise SlotUnavailable(await alternatives(offer, start, now=now, resource=resource))

@@ -20,6 +20,7 @@ from slotwise.web.admin_customers import AdminCustomersApi
 from slotwise.web.admin_import import AdminImportApi
 from slotwise.web.admin_messages import AdminMessagesApi
 from slotwise.web.api import PingApi, SitesApi
+from slotwise.web.api_docs import render_plugins
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
@@ -27,7 +28,8 @@ from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
 from slotwise.web.manage_pages import ManagePages
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
-from slotwise.web.rate_limit import rate_limit_config
+from slotwise.web.limited import page_answer, rate_limited_handler
+from slotwise.web.rate_limit import STORE_NAME, RateLimited, budgets, rate_limit_config, rate_limit_store
 from slotwise.web.request_limits import check_body
 from slotwise.web.security import security_headers_hook
 from slotwise.web.static import static_files_router
@@ -66,15 +68,16 @@ def create_app(
             "config": Provide(lambda: config, use_cache=True, sync_to_thread=False),
         },
         plugins=[problem_details_plugin()],
-        exception_handlers={Exception: internal_error_handler},
+        exception_handlers={Exception: internal_error_handler, RateLimited: rate_limited_handler},
         before_request=check_body,
         before_send=[security_headers_hook(schema_path="/schema")],
         # Pages, fragments and JSON shrink 4-6x; the widget's byte budget counts gzipped.
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
-        middleware=[limit.middleware for limit in [
-            rate_limit_config(settings.rate_limit_per_minute, settings.trusted_proxies)] if limit],
+        middleware=[rate_limit_config(budget, settings.trusted_proxies, page_answer=page_answer(settings)).middleware
+                    for budget in budgets(settings.rate_limit_per_minute, settings.read_rate_limit_per_minute)],
+        stores={STORE_NAME: rate_limit_store(settings.redis_url, settings.database_url)},
         on_startup=[database.open, *([worker.start] if worker else [])],
         on_shutdown=[*([worker.stop] if worker else []), database.close],
-        openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema", render_plugins=render_plugins()),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
     )

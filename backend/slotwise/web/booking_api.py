@@ -19,7 +19,9 @@ from slotwise.domain.model import Booking
 from slotwise.services import bookings as booking_service
 from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import FieldProblem, InvalidInput
+from slotwise.settings import Settings
 from slotwise.web.api import ResourceOut
+from slotwise.web.clients import client_of
 
 NO_STORE = CacheControlHeader(no_store=True)
 
@@ -133,18 +135,25 @@ class BookingApi(Controller):
 
     # Answers carrying a secret (a hold token, a manage link) are never stored by a cache.
     @post("/holds", status_code=HTTP_201_CREATED, summary="Hold a slot while the customer types",
-          cache_control=NO_STORE)
+          cache_control=NO_STORE,
+          description="Body: {service, start, resource?, replaces?}. 'replaces' is the token of this "
+                      "customer's previous hold, released first. One client keeps at most "
+                      "SLOTWISE_HOLDS_PER_CLIENT live holds per site (default 2): a new one releases "
+                      "its oldest.")
     async def create_hold(
-        self, site: FromPath[str], data: JSONBody[dict[str, Any]], clock: NamedDependency[Clock]
+        self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
+        clock: NamedDependency[Clock], settings: NamedDependency[Settings],
     ) -> HoldOut:
         problems: list[FieldProblem] = []
         service = _required_text("service", data, problems)
         start = parse_instant("start", data.get("start"), problems)
         resource = _optional_text("resource", data, problems)
+        replaces = _optional_text("replaces", data, problems)
         if problems:
             raise InvalidInput(problems)
-        result = await booking_service.take_hold(site, service, start, resource=resource,
-                                                 actor=API_CUSTOMER, now=clock())
+        result = await booking_service.take_hold(
+            site, service, start, resource=resource, actor=API_CUSTOMER, now=clock(), replaces=replaces,
+            client=client_of(request, settings.trusted_proxies), holds_per_client=settings.holds_per_client)
         return HoldOut(
             hold=result.token,
             expires_at=result.expires_at.isoformat(),

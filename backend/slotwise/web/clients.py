@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from litestar.connection import ASGIConnection
+
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
@@ -20,8 +22,27 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def _counted(address: str) -> str:
+    """An IPv6 client counts as its /64: one host may use any address of it.
+
+    A home or mobile line gets at least a /64, and privacy extensions pick a
+    fresh address in it every so often; counted per address, each would get a
+    fresh budget and fresh holds. IPv4 (mapped ones too) counts per address.
+    """
+    parsed = _address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
 def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
-    """The address a request is counted against."""
+    """The address (an IPv6 client: its /64) a request is counted against."""
+    return _counted(_client(peer, forwarded_for, trusted))
+
+
+def _client(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
     networks = [ipaddress.ip_network(net) for net in trusted]
 
     def is_trusted(address: str | None) -> bool:
@@ -35,3 +56,9 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterabl
             parsed = _address(hop)
             return str(parsed) if parsed else peer  # garbage in the header: count the proxy
     return peer
+
+
+def client_of(request: ASGIConnection, trusted: Iterable[str]) -> str:
+    """The client of a request, as rate limits and the cap on holds count it."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted)

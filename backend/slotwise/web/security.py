@@ -44,8 +44,9 @@ def security_headers_hook(*, schema_path: str) -> Callable[[Message, Scope], Awa
     """A ``before_send`` hook adding the baseline headers to every HTTP response.
 
     Headers a handler set itself win (a booking page's CSP with its
-    ``frame-ancestors``). The OpenAPI viewer under ``schema_path`` loads its
-    script from a CDN, so it gets no default CSP (it still cannot be framed).
+    ``frame-ancestors``). The OpenAPI viewer under ``schema_path`` is a page
+    of ours (its files come from our origin, web/api_docs.py): it gets the page
+    policy without framers.
     """
 
     async def hook(message: Message, scope: Scope) -> None:
@@ -57,8 +58,8 @@ def security_headers_hook(*, schema_path: str) -> Callable[[Message, Scope], Awa
                 headers[name] = value
         path = scope.get("path", "")
         under_schema = path == schema_path or path.startswith(schema_path.rstrip("/") + "/")
-        if "Content-Security-Policy" not in headers and not under_schema:
-            headers["Content-Security-Policy"] = DEFAULT_CSP
+        if "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = page_csp(()) if under_schema else DEFAULT_CSP
         csp = headers.get("Content-Security-Policy", "")
         # Old browsers without frame-ancestors: deny framing unless the page allows some framer.
         if "X-Frame-Options" not in headers and ("frame-ancestors 'none'" in csp or not csp):

@@ -34,12 +34,15 @@ HTMX_CONFIG = json.dumps(
         "historyCacheSize": 0,
         # Scrolling a framed page into view would scroll the host page too.
         "scrollIntoViewOnBoost": False,
-        # Inline errors (422), a taken slot (409) are pages to show, not failures.
+        # Inline errors (422), a taken slot (409), the rate limit's page (429)
+        # are pages to show, not failures.
         "responseHandling": [
             {"code": "204", "swap": False},
             {"code": "[23]..", "swap": True},
             {"code": "40[49]", "swap": True},
             {"code": "422", "swap": True},
+            # Past the rate limit: the step says how long to wait (it retargets #sw-step).
+            {"code": "429", "swap": True},
             {"code": "[45]..", "swap": False, "error": True},
         ],
     },

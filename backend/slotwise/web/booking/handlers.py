@@ -57,12 +57,14 @@ from slotwise.web.booking.state import (
     PageState,
     frame_ancestors,
     held_resources,
+    held_token,
     instant,
     own_hold,
     parse_day,
     read_state,
 )
 from slotwise.web.booking.steps import Hold, Links, View
+from slotwise.web.clients import client_of
 from slotwise.web.security import page_csp
 from slotwise.web.static import IMMUTABLE
 
@@ -308,8 +310,11 @@ class BookingPages(Controller):
                                                message=page.p._("Please choose a time."))
             return self._render(request, page, view, settings)
         try:
+            # Picking another time releases the hold the page still carries (state.held).
             result = own_hold(state, offer, start, now) or await booking_service.take_hold(
-                site, state.service, start, resource=state.resource_key, actor=WIDGET_CUSTOMER, now=now)
+                site, state.service, start, resource=state.resource_key, actor=WIDGET_CUSTOMER, now=now,
+                replaces=held_token(state), client=client_of(request, settings.trusted_proxies),
+                holds_per_client=settings.holds_per_client)
         except InvalidInput:  # the chosen resource does not give this service (any more)
             page = page.without_resource()
             return self._render(request, page, steps.resources_step(

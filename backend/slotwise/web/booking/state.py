@@ -164,6 +164,12 @@ def held_hold(state: PageState, start: datetime, now: datetime) -> tuple[str, da
     return token, expires, match.group(4) or ""
 
 
+def held_token(state: PageState) -> str | None:
+    """The token of the hold the page carries, live or not: a new pick replaces it."""
+    match = _HELD.match(state.held or "")
+    return match.group(1) if match else None
+
+
 def held_param(
     token: str, start: datetime, until: datetime, resources: Iterable[Resource]
 ) -> str:

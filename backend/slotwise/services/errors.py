@@ -72,6 +72,7 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "field-unknown": N_("is not a field of this request"),
     "boolean-expected": N_("must be true or false"),
     "out-of-calendar": N_("must lie between %(earliest)s and %(latest)s"),
+    "value-invalid": N_("is not valid: %(message)s"),
     # The site file's own checks, reused by the admin API's catalog bodies: their messages are
     # English only (as `slotwise apply` prints them), so this one has no catalog entry.
     "site-file-rule": "%(message)s",

@@ -17,6 +17,7 @@ from slotwise.web.admin_api import AdminBookingsApi
 from slotwise.web.admin_catalog import AdminCatalogApi
 from slotwise.web.admin_customers import AdminCustomersApi
 from slotwise.web.api import PingApi, SitesApi
+from slotwise.web.bodies import TypedBodies
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
@@ -25,7 +26,7 @@ from slotwise.web.manage_api import ManageApi
 from slotwise.web.manage_pages import ManagePages
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
 from slotwise.web.rate_limit import rate_limit_config
-from slotwise.web.request_limits import check_body
+from slotwise.web.request_limits import MAX_BODY_BYTES, check_body
 from slotwise.web.security import security_headers_hook
 from slotwise.web.static import static_files_router
 from slotwise.web.templating import template_config
@@ -61,7 +62,8 @@ def create_app(
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
             "config": Provide(lambda: config, use_cache=True, sync_to_thread=False),
         },
-        plugins=[problem_details_plugin()],
+        plugins=[problem_details_plugin(), TypedBodies()],
+        request_max_body_size=MAX_BODY_BYTES,
         exception_handlers={Exception: internal_error_handler},
         before_request=check_body,
         before_send=[security_headers_hook(schema_path="/schema")],

@@ -137,7 +137,10 @@ def _framework_validation(exc: ValidationException) -> ProblemDetailsException:
     """Litestar's own parameter and body checks: 422 with the fields it named."""
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
+        if isinstance(item, dict) and item.get("key") == "data" and item.get("source") == "body":
+            # A route that needs a body got none (a typed body's own problems come from web/bodies.py).
+            errors.append({"name": "body", "code": "required", "detail": FieldProblem("body", "required").message})
+        elif isinstance(item, dict):
             errors.append({"name": str(item.get("key", "")), "detail": str(item.get("message", ""))})
     return problem(
         HTTP_422_UNPROCESSABLE_ENTITY,
@@ -153,6 +156,11 @@ def _route_not_found(exc: NotFoundException) -> ProblemDetailsException:
 
 
 def _http_exception(exc: HTTPException) -> ProblemDetailsException:
+    if exc.status_code == 413:
+        from slotwise.web.request_limits import MAX_BODY_BYTES  # that module raises through this one
+
+        return problem(413, "body-too-large", "The body is too large",
+                       f"No request of this API is larger than {MAX_BODY_BYTES:,} bytes.", limit=MAX_BODY_BYTES)
     return ProblemDetailsException(
         status_code=exc.status_code, title=str(exc.detail), headers=exc.headers
     )

@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.actors import Actor, Rules, default_rules, may_use
-from slotwise.domain.availability import check_slot
+from slotwise.domain.availability import check_slot_under
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.model import Booking, Customer, HistoryEntry, Service, Site
 from slotwise.domain.policy import ChangePolicy, Verdict
@@ -130,7 +130,7 @@ async def take_hold(
         offer = await fresh_offer(offer, resource=resource)
         await store.lock_resources(offer.resource_ids())
         await store.prune_expired_holds(offer.site.id, expired_before=now - EXPIRED_HOLD_RETENTION)
-        slot = await _recheck(offer, start, now=now, resource=resource)
+        slot, _ = await _recheck(offer, start, now=now, resource=resource)
         if slot is not None:
             await store.insert_hold(
                 site_id=offer.site.id, service_id=offer.service.id, rules=offer.service.rules,
@@ -147,7 +147,7 @@ async def take_hold(
 
 async def create_booking(
     site_slug: str, request: BookingRequest, *, actor: Actor, now: datetime, config: ServiceConfig,
-    idempotency_key: str | None = None, notify: bool = True,
+    idempotency_key: str | None = None, notify: bool = True, rules: Rules | None = None,
 ) -> BookingResult:
     """Validate, re-check and write one booking; replay it for a repeated idempotency key.
 
@@ -155,13 +155,15 @@ async def create_booking(
     replays the first. Over different resources they don't share a lock; then
     the unique index on the key lets one win, and the other, retried once,
     finds its record and replays it (or learns the bodies differ). A new
-    booking keeps the bookable rules for everyone; ``actor`` is recorded in
-    its history and scopes its idempotency key.
+    booking keeps the bookable rules (hours, notice, advance) unless staff ask
+    for ``Rules.OVERRIDE``; ``actor`` is recorded in its history (with
+    ``override`` when one was needed) and scopes its idempotency key.
     """
+    rules = _rules(actor, rules)
     offer = await cached_offer(site_slug, request.service, resource=request.resource)
     customer, answers, locale, zone = _validated(offer, request)
     attempt = _BookingAttempt(offer, request, customer, answers, locale, zone, actor=actor, now=now,
-                              config=config, key=idempotency_key, notify=notify)
+                              config=config, key=idempotency_key, notify=notify, rules=rules)
     try:
         return await attempt.run()
     except Exception as exc:
@@ -185,6 +187,7 @@ class _BookingAttempt:
     config: ServiceConfig
     key: str | None
     notify: bool
+    rules: Rules
 
     async def run(self) -> BookingResult:
         offer, request, now = self.offer, self.request, self.now
@@ -211,8 +214,8 @@ class _BookingAttempt:
                 if hold is not None and (hold["service"] != offer.service.id
                                          or hold["start_at"] != request.start):
                     hold = None
-            slot = await _recheck(offer, request.start, now=now, resource=request.resource,
-                                  except_hold=hold["id"] if hold else None)
+            slot, overridden = await _recheck(offer, request.start, now=now, resource=request.resource,
+                                              except_hold=hold["id"] if hold else None, rules=self.rules)
             if slot is not None:
                 token = tokens.manage_token(self.config.secret_key, str(uid), salt)
                 booking_id = await store.insert_booking(
@@ -231,7 +234,8 @@ class _BookingAttempt:
                 await write.remember({"booking": booking_id}, now)
                 booking = await store.load_booking(booking_id)
                 await after_change(
-                    BookingChange(ChangeKind.BOOKED, booking, self.actor, notify=self.notify),
+                    BookingChange(ChangeKind.BOOKED, booking, self.actor, notify=self.notify,
+                                  override=overridden),
                     site=offer.site, service=offer.service, config=self.config, now=now,
                 )
         if slot is None:
@@ -350,8 +354,8 @@ async def move_booking(
             raise InvalidInput([FieldProblem("start", "current-time")])
         busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now,
                               except_booking=booking.id)
-        slot = check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
-                          site_closed=offer.site.closed, only_resource=keep)
+        slot, overridden = check_slot_under(rules, offer.service.rules, offer.calendars, busy, start=start,
+                                            now=now, site_closed=offer.site.closed, only_resource=keep)
         if slot is not None:
             previous_start = booking.start
             await store.move(booking.id, rules=offer.service.rules, service_id=offer.service.id,
@@ -361,7 +365,7 @@ async def move_booking(
             booking = await store.load_booking(booking.id)
             await after_change(
                 BookingChange(ChangeKind.RESCHEDULED, booking, actor, previous_start=previous_start,
-                              notify=notify),
+                              notify=notify, override=overridden),
                 site=offer.site, service=offer.service, config=config, now=now,
             )
     if slot is None:
@@ -374,17 +378,18 @@ async def move_booking(
 
 async def _recheck(
     offer: Offer, start: datetime, *, now: datetime, resource: str | None,
-    except_hold: int | None = None,
+    except_hold: int | None = None, rules: Rules = Rules.CUSTOMER,
 ):
-    """The engine's verdict on ``start``, from busy time read inside the write transaction.
+    """The engine's verdict on ``start`` under ``rules``, from busy time read inside the write
+    transaction: the slot (or None), and whether it took an override.
 
     On SQLite the busy read may go through the kept read-only connection: that
     is exact here, because this transaction holds the database's write lock (no
     one else can commit) and has written nothing yet itself.
     """
     busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now, except_hold=except_hold)
-    return check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
-                      site_closed=offer.site.closed, only_resource=resource)
+    return check_slot_under(rules, offer.service.rules, offer.calendars, busy, start=start, now=now,
+                            site_closed=offer.site.closed, only_resource=resource)
 
 
 async def alternatives(

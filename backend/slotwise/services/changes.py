@@ -41,7 +41,7 @@ class BookingChange:
     """What happened: ``booking`` as it is after the change.
 
     ``previous_start`` is the start before a move; ``reason`` why it was
-    cancelled. ``notify`` False keeps the customer's messages back (staff
+    cancelled; ``override`` that the new time took staff's override. ``notify`` False keeps the customer's messages back (staff
     moving a booking they already agreed on the phone); the history is
     written all the same.
     """
@@ -52,14 +52,17 @@ class BookingChange:
     previous_start: datetime | None = None
     reason: str | None = None
     notify: bool = True
+    override: bool = False
 
     def history_data(self) -> dict[str, Any]:
+        # ``override``: staff set aside hours, notice or advance for this time (Rules.OVERRIDE).
+        marked = {"override": True} if self.override else {}
         if self.kind is ChangeKind.RESCHEDULED:
             assert self.previous_start is not None
-            return {"from": self.previous_start.isoformat(), "to": self.booking.start.isoformat()}
+            return {"from": self.previous_start.isoformat(), "to": self.booking.start.isoformat(), **marked}
         if self.kind is ChangeKind.CANCELLED:
             return {"reason": self.reason or ""}
-        return {"start": self.booking.start.isoformat()}
+        return {"start": self.booking.start.isoformat(), **marked}
 
 
 async def after_change(

@@ -38,17 +38,24 @@ from slotwise.web.booking_api import BookingIn, CustomerOut, idempotency_key
 REASON_MAX = 500
 
 _NOTIFY = Field(description="Send the customer the usual message (default true); the history is written anyway")
+_OVERRIDE = Field(description="Book outside opening hours, notice and advance (default false); never past "
+                              "capacity; the history marks it. Needs bookings:write, like the route")
+
+
+def _rules(override: bool) -> Rules:
+    return Rules.OVERRIDE if override else Rules.STAFF
 
 
 class AdminBookingIn(BookingIn):
-    """The public booking body, plus ``notify``."""
+    """The public booking body, plus ``notify`` and ``override``."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "service": "follow-up", "start": "2026-12-01T11:00:00+01:00", "resource": "anna",
         "customer": {"name": "Jonas Weber", "email": "jonas@example.com", "phone": "+49 40 7654321"},
-        "answers": {"notes": "Called in"}, "notify": False}]})
+        "answers": {"notes": "Called in"}, "notify": False, "override": False}]})
 
     notify: Annotated[bool, _NOTIFY] = True
+    override: Annotated[bool, _OVERRIDE] = False
 
 
 class AdminCancelIn(Body):
@@ -60,11 +67,12 @@ class AdminCancelIn(Body):
 
 class AdminRescheduleIn(Body):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"start": "2026-12-02T11:00:00+01:00", "resource": "ben", "notify": True}]})
+        {"start": "2026-12-02T18:30:00+01:00", "resource": "ben", "notify": True, "override": True}]})
 
     start: Instant
     resource: Annotated[str | None, Field(description="Move to this resource; default: keep the person")] = None
     notify: Annotated[bool, _NOTIFY] = True
+    override: Annotated[bool, _OVERRIDE] = False
 
 
 class TimeOffIn(Body):
@@ -290,7 +298,7 @@ class AdminBookingsApi(Controller):
         access.authorize(caller, Action.BOOKINGS_WRITE, found, [data.resource] if data.resource else None)
         result = await booking_service.create_booking(
             found.slug, data.request(), actor=caller.actor, now=clock(), config=config,
-            idempotency_key=idempotency_key(request), notify=data.notify,
+            idempotency_key=idempotency_key(request), notify=data.notify, rules=_rules(data.override),
         )
         return booking_out(result.booking, found, await booking_lists.booking_detail(result.booking))
 
@@ -307,7 +315,7 @@ class AdminBookingsApi(Controller):
         return booking_out(cancelled, found, await booking_lists.booking_detail(cancelled))
 
     @post("/bookings/{booking_id:str}/reschedule", status_code=HTTP_200_OK,
-          summary="Move to another free time (hours, notice and advance still apply)")
+          summary="Move to another free time (hours, notice and advance apply unless override)")
     async def reschedule(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
                          data: JSONBody[AdminRescheduleIn], caller: NamedDependency[Caller],
                          clock: NamedDependency[Clock],
@@ -316,7 +324,8 @@ class AdminBookingsApi(Controller):
         if data.resource:  # moving to another person is a write on theirs too
             access.authorize(caller, Action.BOOKINGS_WRITE, found, [data.resource])
         moved = await booking_service.move_booking(
-            booking.id, start=data.start, resource=data.resource or None, actor=caller.actor, rules=Rules.STAFF,
+            booking.id, start=data.start, resource=data.resource or None, actor=caller.actor,
+            rules=_rules(data.override),
             now=clock(), config=config, idempotency_key=idempotency_key(request), notify=data.notify)
         return booking_out(moved, found, await booking_lists.booking_detail(moved))
 

@@ -80,8 +80,7 @@ async def after_change(
             booking, event=MESSAGE_EVENT[change.kind], site=SiteMessaging.of(site, service),
             messaging=config.messaging, now=now,
         )
-    if change.actor.is_customer:
-        # The team hears of what customers do; a change staff made themselves needs no note.
-        await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
-                               messaging=config.messaging, now=now, previous_start=change.previous_start,
-                               reason=change.reason)
+    # The team hears of what customers do; a staff member, of what others do to their bookings.
+    await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
+                           messaging=config.messaging, now=now, by=change.actor,
+                           previous_start=change.previous_start, reason=change.reason)

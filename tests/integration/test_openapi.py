@@ -131,3 +131,14 @@ async def test_a_missing_or_malformed_body_is_named_not_a_crash(client, key):
         {"name": "body", "code": "required", "detail": "is required"}])
     assert (broken.status_code, broken.json()["type"]) == (400, "https://slotwise.dev/problems/malformed-body")
     assert (listed.status_code, listed.json()["errors"][0]["code"]) == (422, "object-expected")
+
+
+async def test_no_json_answer_of_the_api_is_a_generic_object(client):
+    doc = await document(client)
+
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            for status, answer in operation.get("responses", {}).items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema")
+                if path.startswith("/api/") and status.startswith("2") and schema is not None:
+                    assert resolved(doc, schema).get("properties"), f"{method} {path} {status}"

@@ -32,7 +32,7 @@ from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import Unauthenticated
 from slotwise.web.api import Price, ResourceOut, price_of_booking
-from slotwise.web.bodies import Body, Instant, SiteFileBody
+from slotwise.web.bodies import Body, Instant, SiteFileBody, answered_as
 from slotwise.web.booking_api import BookingIn, CustomerOut, idempotency_key
 
 REASON_MAX = 500
@@ -237,7 +237,8 @@ class AdminBookingsApi(Controller):
     tags = ["admin"]
     dependencies = {"caller": Provide(provide_caller)}
 
-    @get("/", summary="The whole site as one document: JSON, or a site file with Accept: application/toml")
+    @get("/", summary="The whole site as one document: JSON, or a site file with Accept: application/toml",
+         operation_class=answered_as(catalog_service.table_schemas.document_schema, toml=True))
     async def site(self, request: Request, site: FromPath[str], caller: NamedDependency[Caller]) -> Response:
         found = await access.site_for(caller, site)
         access.authorize(caller, Action.SITE_READ, found)

@@ -44,7 +44,7 @@ from typing import Annotated, Any, ClassVar
 
 from litestar.dto import AbstractDTO
 from litestar.dto.data_structures import DTOFieldDefinition
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import Operation, Schema
 from litestar.plugins import SerializationPlugin
 from litestar.typing import FieldDefinition
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, WithJsonSchema
@@ -267,3 +267,21 @@ class TypedBodies(SerializationPlugin):
         name = model.__name__ if model else "SiteFileBody"
         return type(f"CheckedBody[{name}]", (CheckedBody,), {"model": model, "site_file": site_file,
                                                             "model_type": Any})
+
+
+def answered_as(schema: Callable[[], dict[str, Any]], *, status: str = "200",
+                toml: bool = False) -> type[Operation]:
+    """An ``operation_class`` documenting a route's answer with ``schema`` (JSON Schema), for a
+    route that answers a plain ``Response`` whose content Litestar cannot see (the site document)."""
+
+    @dataclass
+    class Answered(Operation):
+        def to_schema(self) -> dict[str, Any]:
+            document = super().to_schema()
+            content = {"application/json": {"schema": schema()}}
+            if toml:
+                content["application/toml"] = {"schema": {"type": "string", "description": "the same as a site file"}}
+            document.setdefault("responses", {}).setdefault(status, {"description": "OK"})["content"] = content
+            return document
+
+    return Answered

@@ -133,7 +133,7 @@ async def test_a_missing_or_malformed_body_is_named_not_a_crash(client, key):
     assert (listed.status_code, listed.json()["errors"][0]["code"]) == (422, "object-expected")
 
 
-async def test_no_json_answer_of_the_api_is_a_generic_object(client):
+async def test_no_json_answer_of_the_api_is_a_generic_object_and_each_has_an_example(client):
     doc = await document(client)
 
     for path, item in doc["paths"].items():
@@ -141,4 +141,9 @@ async def test_no_json_answer_of_the_api_is_a_generic_object(client):
             for status, answer in operation.get("responses", {}).items():
                 schema = answer.get("content", {}).get("application/json", {}).get("schema")
                 if path.startswith("/api/") and status.startswith("2") and schema is not None:
-                    assert resolved(doc, schema).get("properties"), f"{method} {path} {status}"
+                    where = f"{method} {path} {status}"
+                    schema = resolved(doc, schema)
+                    assert schema.get("properties"), where
+                    assert schema.get("examples"), f"{where}: no example"
+                    for example in schema["examples"]:
+                        assert set(schema.get("required", [])) <= set(example) <= set(schema["properties"]), where

@@ -21,6 +21,7 @@ from slotwise.web.bodies import TypedBodies
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
+from slotwise.web.examples import with_examples
 from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
 from slotwise.web.manage_pages import ManagePages
@@ -51,7 +52,7 @@ def create_app(
     database = database or Database(settings)
     worker = OutboxWorker(settings, clock) if run_worker else None
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
                         demo_page, AdminCatalogApi, AdminCustomersApi,
                         BookingPages, ManagePages, static_files_router(),
@@ -76,3 +77,5 @@ def create_app(
         openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema"),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
     )
+    with_examples(app.openapi_schema)  # built now, so a broken document fails at start-up
+    return app

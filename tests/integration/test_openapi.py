@@ -147,3 +147,19 @@ async def test_no_json_answer_of_the_api_is_a_generic_object_and_each_has_an_exa
                     assert schema.get("examples"), f"{where}: no example"
                     for example in schema["examples"]:
                         assert set(schema.get("required", [])) <= set(example) <= set(schema["properties"]), where
+
+
+async def test_a_body_the_document_calls_optional_may_be_left_out(client, key):
+    doc = await document(client)
+    booked = await client.post(f"/api/v1/sites/{SITE}/bookings", json={
+        "service": "follow-up", "start": "2026-11-30T15:00:00+01:00",
+        "customer": {"name": "Ex Ample", "email": "ex@example.com"}})
+    pinned = {"site": SITE, "token": booked.json()["manage_url"].rsplit("/", 1)[1],
+              "booking_id": "bkg_" + booked.json()["id"].replace("-", "")}
+    optional = [(method.upper(), path) for path, item in doc["paths"].items() for method, operation in item.items()
+                if isinstance(operation, dict) and operation.get("requestBody", {}).get("required") is False]
+
+    assert len(optional) == 2  # the two cancels
+    for method, path in optional:
+        response = await client.request(method, path.format(**pinned), headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 200, (method, path, response.text)

@@ -32,7 +32,7 @@ from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
 from slotwise.services.errors import Unauthenticated
 from slotwise.web.api import Price, ResourceOut, price_of_booking
-from slotwise.web.bodies import Body, Instant, SiteFileBody, answered_as
+from slotwise.web.bodies import Body, Instant, OptionalBody, SiteFileBody, answered_as
 from slotwise.web.booking_api import BookingIn, CustomerOut, idempotency_key
 
 REASON_MAX = 500
@@ -303,7 +303,8 @@ class AdminBookingsApi(Controller):
         )
         return booking_out(result.booking, found, await booking_lists.booking_detail(result.booking))
 
-    @post("/bookings/{booking_id:str}/cancel", status_code=HTTP_200_OK, summary="Cancel, with a reason")
+    @post("/bookings/{booking_id:str}/cancel", status_code=HTTP_200_OK, summary="Cancel, with a reason",
+          operation_class=OptionalBody)
     async def cancel(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
                      caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                      config: NamedDependency[ServiceConfig],

@@ -285,3 +285,14 @@ def answered_as(schema: Callable[[], dict[str, Any]], *, status: str = "200",
             return document
 
     return Answered
+
+
+@dataclass
+class OptionalBody(Operation):
+    """``operation_class`` for a route whose body may be left out (``data: JSONBody[X | None] = None``)."""
+
+    def to_schema(self) -> dict[str, Any]:
+        document = super().to_schema()
+        if "requestBody" in document:
+            document["requestBody"]["required"] = False
+        return document

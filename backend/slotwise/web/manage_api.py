@@ -17,7 +17,7 @@ from slotwise.services import bookings
 from slotwise.services.calendar_files import booking_calendar
 from slotwise.services.config import ServiceConfig
 from slotwise.services.manage_links import LINK_HOLDER, booking_for_token
-from slotwise.web.bodies import Body, Instant
+from slotwise.web.bodies import Body, Instant, OptionalBody
 from slotwise.web.booking_api import BookingOut, booking_out, idempotency_key
 
 REASON_MAX = 500
@@ -83,7 +83,8 @@ class ManageApi(Controller):
         booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
         return _respond(await _managed(booking, token, config, now), viewing=True)
 
-    @post("/cancel", status_code=HTTP_200_OK, summary="Cancel the booking (within the site's policy)")
+    @post("/cancel", status_code=HTTP_200_OK, summary="Cancel the booking (within the site's policy)",
+          operation_class=OptionalBody)
     async def cancel(
         self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
         config: NamedDependency[ServiceConfig], data: JSONBody[CancelIn | None] = None,

@@ -158,3 +158,26 @@ async def test_a_staff_member_is_not_told_of_what_they_did_themselves(client, cl
                                          config=ServiceConfig.from_settings(settings))
 
     assert len(await notes()) == before
+
+
+async def test_a_booking_moved_from_one_person_to_another_is_noted_to_both(client, clock, settings):
+    await add_anna(clock, settings)
+    await accounts.add_member("ben@test-physio.example", site_slug="test-physio", role=Role.STAFF, resource="ben",
+                              actor=APPLIER, now=clock(), config=ServiceConfig.from_settings(settings),
+                              send_invitation=False)
+    key = await keys.create_key("test-physio", name="Desk", scopes=list(Scope), expires_at=None,
+                                actor=APPLIER, now=clock())
+    headers = {"Authorization": f"Bearer {key.secret}"}
+    booked = await client.post("/api/v1/admin/sites/test-physio/bookings", headers=headers, json={
+        "service": "assessment", "start": "2026-11-24T09:00:00+01:00", "resource": "anna", "notify": False,
+        "customer": {"name": "Caller", "email": "caller@example.com"}})
+    assert booked.status_code == 201, booked.text
+
+    moved = await client.post(f"/api/v1/admin/sites/test-physio/bookings/{booked.json()['id']}/reschedule",
+                              headers=headers, json={"start": "2026-11-24T11:00:00+01:00", "resource": "ben",
+                                                     "notify": False})
+
+    assert moved.status_code == 200, moved.text
+    assert [r["key"] for r in moved.json()["resources"]][0] == "ben"
+    assert sorted(n["recipient"] for n in await notes() if n["event"] == "staff-rescheduled") == [
+        "anna@test-physio.example", "ben@test-physio.example"]

@@ -50,6 +50,7 @@ class BookingChange:
     booking: Booking
     actor: Actor
     previous_start: datetime | None = None
+    previous_resources: tuple[str, ...] = ()  # a move's resource keys before it
     reason: str | None = None
     notify: bool = True
     override: bool = False
@@ -83,4 +84,5 @@ async def after_change(
     # The team hears of what customers do; a staff member, of what others do to their bookings.
     await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
                            messaging=config.messaging, now=now, by=change.actor,
-                           previous_start=change.previous_start, reason=change.reason)
+                           previous_start=change.previous_start, previous_resources=change.previous_resources,
+                           reason=change.reason)

@@ -12,7 +12,7 @@ staff accounts but the one who made it (``queue_team_notes``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -130,7 +130,8 @@ async def queue_booking_messages(
 
 async def queue_team_notes(
     record: Booking, *, event: str, site: Site, service: Service, messaging: Messaging, now: datetime,
-    by: Actor, previous_start: datetime | None = None, reason: str | None = None,
+    by: Actor, previous_start: datetime | None = None, previous_resources: Sequence[str] = (),
+    reason: str | None = None,
 ) -> None:
     """Tell the people running the site about a change ``by`` someone, each in an email of their own.
 
@@ -140,6 +141,7 @@ async def queue_team_notes(
     hears that the front desk or a connected system booked, moved or
     cancelled one of theirs; never to the one who made it, and not to the
     team's address (the team made it). The system's own changes note nobody.
+    A move from one person to another notes both (``previous_resources``).
 
     Their note links to the booking in the back office, never to the customer's
     manage link, and is in the site's language and zone.
@@ -148,7 +150,7 @@ async def queue_team_notes(
         return
     recipients = [site.notify_email] if site.notify_email and by.is_customer else []
     recipients += await accounts_store.staff_emails(
-        site.id, [r.key for r in record.resources],
+        site.id, list(dict.fromkeys([*(r.key for r in record.resources), *previous_resources])),
         except_account=by.ref if by.kind is ActorKind.ACCOUNT else None)
     answers = [(q.label or q.key, _answer_text(record.answers[q.key], site.locale))
                for q in service.questions if q.key in record.answers]

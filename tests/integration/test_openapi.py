@@ -126,11 +126,16 @@ async def test_a_missing_or_malformed_body_is_named_not_a_crash(client, key):
     broken = await client.post(f"/api/v1/sites/{SITE}/bookings", content=b'{"service": ',
                                headers={"content-type": "application/json"})
     listed = await client.post(f"/api/v1/sites/{SITE}/bookings", json=[1])
+    admin = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
+    table = await client.post(f"/api/v1/admin/sites/{SITE}/resources", content=b'{"key": ', headers=admin)
+    not_a_table = await client.post(f"/api/v1/admin/sites/{SITE}/resources", content=b'"mia"', headers=admin)
 
     assert (empty.status_code, empty.json()["errors"]) == (422, [
         {"name": "body", "code": "required", "detail": "is required"}])
     assert (broken.status_code, broken.json()["type"]) == (400, "https://slotwise.dev/problems/malformed-body")
     assert (listed.status_code, listed.json()["errors"][0]["code"]) == (422, "object-expected")
+    assert (table.status_code, table.json()["type"]) == (400, "https://slotwise.dev/problems/malformed-body")
+    assert (not_a_table.status_code, not_a_table.json()["errors"][0]["code"]) == (422, "object-expected")
 
 
 async def test_no_json_answer_of_the_api_is_a_generic_object_and_each_has_an_example(client):

@@ -35,13 +35,13 @@ Declaring a typed body::
 
 from __future__ import annotations
 
-import json
 import tomllib
-from dataclasses import dataclass
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
+import msgspec
 from litestar.dto import AbstractDTO
 from litestar.dto.data_structures import DTOFieldDefinition
 from litestar.openapi.spec import Operation, Schema
@@ -186,8 +186,8 @@ def decode_document(raw: bytes, content_type: str | None, *, toml: bool) -> dict
             raise InvalidInput([FieldProblem("document", "site-file-rule", {"message": str(error)})]) from None
     else:
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, ValueError):
+            data = msgspec.json.decode(raw)  # as Litestar reads JSON elsewhere
+        except msgspec.DecodeError:
             raise malformed("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidInput([FieldProblem("body", "object-expected")])

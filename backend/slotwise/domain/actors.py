@@ -8,9 +8,20 @@ sweep, the ``slotwise`` command).
 Which rules a change must keep is a :class:`Rules` value, chosen by the caller
 and checked here against the actor (:func:`may_use`): a customer always keeps
 the customer's rules; staff may set aside the change policy's cut-offs and
-the cap on moves. Nobody sets aside capacity: that is not a rule anyone can
-waive, it is the invariant. (Staff booking outside opening hours, notice and
-advance — an override — comes with the admin API as a third value.)
+the cap on moves; staff who ask for an override (``Rules.OVERRIDE``) also
+book and move outside opening hours, notice and advance. Nobody sets aside
+capacity: that is not a rule anyone can waive, it is the invariant.
+
+=============  ===========================  ===================  =========
+rules          hours, notice, advance, grid  cut-offs, move cap   capacity
+=============  ===========================  ===================  =========
+``CUSTOMER``   kept                          kept                 kept
+``STAFF``      kept                          set aside            kept
+``OVERRIDE``   set aside                     set aside            kept
+=============  ===========================  ===================  =========
+
+Blocked time (a resource's time off) is busy time like a booking, so an
+override does not book into it either: free the time first.
 """
 
 from __future__ import annotations
@@ -61,6 +72,15 @@ class Rules(StrEnum):
     # Staff serving a customer: the new time still keeps hours, notice and
     # advance, but cut-offs and the cap on moves do not bind them.
     STAFF = "staff"
+    # Staff squeezing someone in: any start (outside opening hours and the
+    # grid, within the notice, beyond the advance, on a closed day), but
+    # never onto a resource that is busy or a session that is full.
+    OVERRIDE = "override"
+
+    @property
+    def sets_aside_hours(self) -> bool:
+        """Whether a new time may lie outside hours, notice, advance and the grid."""
+        return self is Rules.OVERRIDE
 
 
 def default_rules(actor: Actor) -> Rules:
@@ -69,5 +89,8 @@ def default_rules(actor: Actor) -> Rules:
 
 
 def may_use(actor: Actor, rules: Rules) -> bool:
-    """Whether ``actor`` may make a change under ``rules``: customers only under their own."""
+    """Whether ``actor`` may make a change under ``rules``: customers only under their own;
+    an override only people on the site's side (an account or an API key), never the system."""
+    if rules is Rules.OVERRIDE:
+        return actor.kind in (ActorKind.ACCOUNT, ActorKind.API_KEY)
     return rules is Rules.CUSTOMER or not actor.is_customer

@@ -136,9 +136,10 @@ from itertools import accumulate, repeat
 from math import floor
 from zoneinfo import ZoneInfo
 
+from slotwise.domain.actors import Rules
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, Slot, TimeRange
 
-__all__ = ["check_slot", "find_slots"]
+__all__ = ["check_slot", "check_slot_under", "find_slots"]
 
 _DAY = 86_400
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -292,6 +293,79 @@ def check_slot(
         only_resource=only_resource,
     )
     return found[0] if found and found[0].start == start else None
+
+
+def check_slot_under(
+    rules: Rules,
+    service: ServiceRules,
+    calendars: Mapping[str, ResourceCalendar],
+    busy: Iterable[Busy],
+    *,
+    start: datetime,
+    now: datetime,
+    site_closed: frozenset[date] = frozenset(),
+    only_resource: str | None = None,
+) -> tuple[Slot | None, bool]:
+    """The slot at ``start`` under ``rules``, and whether it took an override to get it.
+
+    Under rules that keep the hours this is :func:`check_slot`. Under
+    ``Rules.OVERRIDE`` a start the engine would not offer (outside opening
+    hours or the grid, within the notice, beyond the advance, on a closed day)
+    is still taken when every group has a resource that is free for the
+    buffered interval, exactly as busy time is judged for a listed slot: a
+    booking, a hold or time off in the way, or a full session, refuses it.
+    The second value is True only when the override was needed, so the
+    history can say so.
+    """
+    slot = check_slot(service, calendars, busy, start=start, now=now, site_closed=site_closed,
+                      only_resource=only_resource)
+    if slot is not None or not rules.sets_aside_hours:
+        return slot, False
+    slot = _slot_at_any_time(service, calendars, busy, start=start, only_resource=only_resource)
+    return slot, slot is not None
+
+
+def _slot_at_any_time(
+    service: ServiceRules,
+    calendars: Mapping[str, ResourceCalendar],
+    busy: Iterable[Busy],
+    *,
+    start: datetime,
+    only_resource: str | None,
+) -> Slot | None:
+    """The slot at ``start`` judged on busy time and seats alone (an override).
+
+    Each resource is taken to be open for exactly ``[start, end)``; the groups
+    are then filled as a later group is in :func:`find_slots` (a running
+    session first, else the first free resource in listed order, never one
+    resource twice).
+    """
+    _require_aware("start", start)
+    groups = _groups_for(service, only_resource)
+    if not groups or start.microsecond:
+        return None
+    duration = _whole_seconds("duration", service.duration)
+    before = _whole_seconds("buffer_before", service.buffer_before)
+    after = _whole_seconds("buffer_after", service.buffer_after)
+    keys = list(dict.fromkeys(key for group in groups for key in group))
+    missing = [key for key in keys if key not in calendars]
+    if missing:
+        raise ValueError(f"no calendar for resource(s): {', '.join(missing)}")
+    seats = service.seats
+    at = _floor_seconds(start.astimezone(UTC))
+    blocks = _index_busy(busy, keys, session_service=service.key if seats > 1 else None, seats=seats,
+                         reach_back=duration + after, reach_on=before)
+    open_now: list[_Range] = [(at, at + duration, None)]
+    by_key = {key: _Resource(key, blocks[key], open_now) for key in keys}
+    picked: list[_Resource] = []
+    for group in groups:
+        pick = _pick_later([by_key[key] for key in group], picked, at, duration, seats)
+        if pick is None:
+            return None
+        picked.append(pick)
+    seats_left = seats - max(res.busy.taken.get(at, 0) for res in picked)
+    begin = datetime.fromtimestamp(at, UTC)
+    return Slot(begin, begin + service.duration, tuple(res.key for res in picked), seats_left)
 
 
 # --- inputs --------------------------------------------------------------------------

@@ -251,15 +251,18 @@ async def delete_failures_before(before: datetime) -> None:
     await SignInFailure.delete().where(SignInFailure.created_at < before)
 
 
-async def staff_emails(site_id: int, resource_keys: Sequence[str]) -> list[str]:
-    """The emails of the site's staff accounts bound to these resources (not disabled), in order."""
+async def staff_emails(site_id: int, resource_keys: Sequence[str], *,
+                       except_account: str | None = None) -> list[str]:
+    """The emails of the site's staff accounts bound to these resources (not disabled), in order;
+    without the account whose public id is ``except_account`` (the one who made the change)."""
     if not resource_keys:
         return []
     rows = await (
-        MembershipRow.select(MembershipRow.account.email.as_alias("email"))
+        MembershipRow.select(MembershipRow.account.email.as_alias("email"),
+                             MembershipRow.account.public_id.as_alias("public_id"))
         .where((MembershipRow.site == site_id) & (MembershipRow.role == "staff")
                & MembershipRow.resource_key.is_in(list(resource_keys))
                & MembershipRow.account.disabled.eq(False))
         .order_by(MembershipRow.account.email)
     )
-    return [row["email"] for row in rows]
+    return [row["email"] for row in rows if row["public_id"] != except_account]

@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.actors import Actor, Rules, default_rules, may_use
-from slotwise.domain.availability import check_slot
+from slotwise.domain.availability import check_slot_under
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.model import Booking, Customer, HistoryEntry, Service, Site
 from slotwise.domain.policy import ChangePolicy, Verdict
@@ -154,7 +154,7 @@ async def take_hold(
             previous = await store.find_live_hold(offer.site.id, tokens.hash_token(replaces), now)
             if previous is not None:
                 await store.delete_hold(previous["id"])
-        slot = await _recheck(offer, start, now=now, resource=resource)
+        slot, _ = await _recheck(offer, start, now=now, resource=resource)
         if slot is not None:
             if client_hash and holds_per_client > 0:
                 live = await store.live_holds_of_client(offer.site.id, client_hash, now)
@@ -175,7 +175,7 @@ async def take_hold(
 
 async def create_booking(
     site_slug: str, request: BookingRequest, *, actor: Actor, now: datetime, config: ServiceConfig,
-    idempotency_key: str | None = None, notify: bool = True,
+    idempotency_key: str | None = None, notify: bool = True, rules: Rules | None = None,
 ) -> BookingResult:
     """Validate, re-check and write one booking; replay it for a repeated idempotency key.
 
@@ -183,13 +183,16 @@ async def create_booking(
     replays the first. Over different resources they don't share a lock; then
     the unique index on the key lets one win, and the other, retried once,
     finds its record and replays it (or learns the bodies differ). A new
-    booking keeps the bookable rules for everyone; ``actor`` is recorded in
-    its history and scopes its idempotency key.
+    booking keeps the bookable rules (hours, notice, advance) unless staff ask
+    for ``Rules.OVERRIDE``; ``actor`` is recorded in its history (with
+    ``override`` when one was needed) and scopes its idempotency key.
     """
+    rules = _rules(actor, rules)
     offer = await cached_offer(site_slug, request.service, resource=request.resource)
     customer, answers, locale, zone, address = _validated(offer, request)
     attempt = _BookingAttempt(offer, request, customer, answers, locale, zone, actor=actor, now=now,
-                              config=config, key=idempotency_key, notify=notify, address=address)
+                              config=config, key=idempotency_key, notify=notify, rules=rules,
+                              address=address)
     try:
         return await attempt.run()
     except Exception as exc:
@@ -213,6 +216,7 @@ class _BookingAttempt:
     config: ServiceConfig
     key: str | None
     notify: bool
+    rules: Rules
     address: str | None = None
 
     async def run(self) -> BookingResult:
@@ -240,8 +244,8 @@ class _BookingAttempt:
                 if hold is not None and (hold["service"] != offer.service.id
                                          or hold["start_at"] != request.start):
                     hold = None
-            slot = await _recheck(offer, request.start, now=now, resource=request.resource,
-                                  except_hold=hold["id"] if hold else None)
+            slot, overridden = await _recheck(offer, request.start, now=now, resource=request.resource,
+                                              except_hold=hold["id"] if hold else None, rules=self.rules)
             if slot is not None:
                 token = tokens.manage_token(self.config.secret_key, str(uid), salt)
                 booking_id = await store.insert_booking(
@@ -261,7 +265,8 @@ class _BookingAttempt:
                 await write.remember({"booking": booking_id}, now)
                 booking = await store.load_booking(booking_id)
                 await after_change(
-                    BookingChange(ChangeKind.BOOKED, booking, self.actor, notify=self.notify),
+                    BookingChange(ChangeKind.BOOKED, booking, self.actor, notify=self.notify,
+                                  override=overridden),
                     site=offer.site, service=offer.service, config=self.config, now=now,
                 )
         if slot is None:
@@ -380,10 +385,10 @@ async def move_booking(
             raise InvalidInput([FieldProblem("start", "current-time")])
         busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now,
                               except_booking=booking.id)
-        slot = check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
-                          site_closed=offer.site.closed, only_resource=keep)
+        slot, overridden = check_slot_under(rules, offer.service.rules, offer.calendars, busy, start=start,
+                                            now=now, site_closed=offer.site.closed, only_resource=keep)
         if slot is not None:
-            previous_start = booking.start
+            previous_start, previous_resources = booking.start, tuple(r.key for r in booking.resources)
             await store.move(booking.id, rules=offer.service.rules, service_id=offer.service.id,
                              resource_ids=offer.resource_ids(slot.resources), new_start=slot.start,
                              now=now)
@@ -391,7 +396,7 @@ async def move_booking(
             booking = await store.load_booking(booking.id)
             await after_change(
                 BookingChange(ChangeKind.RESCHEDULED, booking, actor, previous_start=previous_start,
-                              notify=notify),
+                              previous_resources=previous_resources, notify=notify, override=overridden),
                 site=offer.site, service=offer.service, config=config, now=now,
             )
     if slot is None:
@@ -404,17 +409,18 @@ async def move_booking(
 
 async def _recheck(
     offer: Offer, start: datetime, *, now: datetime, resource: str | None,
-    except_hold: int | None = None,
+    except_hold: int | None = None, rules: Rules = Rules.CUSTOMER,
 ):
-    """The engine's verdict on ``start``, from busy time read inside the write transaction.
+    """The engine's verdict on ``start`` under ``rules``, from busy time read inside the write
+    transaction: the slot (or None), and whether it took an override.
 
     On SQLite the busy read may go through the kept read-only connection: that
     is exact here, because this transaction holds the database's write lock (no
     one else can commit) and has written nothing yet itself.
     """
     busy = await busy_for(offer, start, start + timedelta(microseconds=1), now=now, except_hold=except_hold)
-    return check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
-                      site_closed=offer.site.closed, only_resource=resource)
+    return check_slot_under(rules, offer.service.rules, offer.calendars, busy, start=start, now=now,
+                            site_closed=offer.site.closed, only_resource=resource)
 
 
 async def alternatives(

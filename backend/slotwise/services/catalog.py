@@ -40,6 +40,7 @@ from slotwise.services.availability import forget_offers
 from slotwise.services.errors import FieldProblem, InUse, InvalidInput, NotFound, PreconditionFailed
 from slotwise.services.idempotency import IdempotentWrite, fingerprint, scope
 from slotwise.sitefile import SiteFileError, parse_resource, parse_service
+from slotwise.sitefile import jsonschema as table_schemas  # noqa: F401  (for web/: the bodies' schemas)
 from slotwise.sitefile.writing import resource_table, service_table
 
 RESOURCE_PREFIX = "res_"

@@ -41,7 +41,7 @@ class BookingChange:
     """What happened: ``booking`` as it is after the change.
 
     ``previous_start`` is the start before a move; ``reason`` why it was
-    cancelled. ``notify`` False keeps the customer's messages back (staff
+    cancelled; ``override`` that the new time took staff's override. ``notify`` False keeps the customer's messages back (staff
     moving a booking they already agreed on the phone); the history is
     written all the same.
     """
@@ -50,16 +50,20 @@ class BookingChange:
     booking: Booking
     actor: Actor
     previous_start: datetime | None = None
+    previous_resources: tuple[str, ...] = ()  # a move's resource keys before it
     reason: str | None = None
     notify: bool = True
+    override: bool = False
 
     def history_data(self) -> dict[str, Any]:
+        # ``override``: staff set aside hours, notice or advance for this time (Rules.OVERRIDE).
+        marked = {"override": True} if self.override else {}
         if self.kind is ChangeKind.RESCHEDULED:
             assert self.previous_start is not None
-            return {"from": self.previous_start.isoformat(), "to": self.booking.start.isoformat()}
+            return {"from": self.previous_start.isoformat(), "to": self.booking.start.isoformat(), **marked}
         if self.kind is ChangeKind.CANCELLED:
             return {"reason": self.reason or ""}
-        return {"start": self.booking.start.isoformat()}
+        return {"start": self.booking.start.isoformat(), **marked}
 
 
 async def after_change(
@@ -77,8 +81,8 @@ async def after_change(
             booking, event=MESSAGE_EVENT[change.kind], site=SiteMessaging.of(site, service),
             messaging=config.messaging, now=now,
         )
-    if change.actor.is_customer:
-        # The team hears of what customers do; a change staff made themselves needs no note.
-        await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
-                               messaging=config.messaging, now=now, previous_start=change.previous_start,
-                               reason=change.reason)
+    # The team hears of what customers do; a staff member, of what others do to their bookings.
+    await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
+                           messaging=config.messaging, now=now, by=change.actor,
+                           previous_start=change.previous_start, previous_resources=change.previous_resources,
+                           reason=change.reason)

@@ -89,6 +89,7 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "metadata-too-many": N_("may have at most %(limit)s keys"),
     "metadata-key": N_("keys must be 1 to %(limit)s lower-case letters, digits and _, starting with a letter"),
     "metadata-value": N_("must be text, a number or true/false"),
+    "value-invalid": N_("is not valid: %(message)s"),
     # The site file's own checks, reused by the admin API's catalog bodies: their messages are
     # English only (as `slotwise apply` prints them), so this one has no catalog entry.
     "site-file-rule": "%(message)s",

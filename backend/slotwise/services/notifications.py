@@ -5,17 +5,19 @@ when they gave a phone number and the site enables SMS. Reminders (per
 service, by default 24 h and 2 h before) are queued with their send time, and
 skipped when the booking was made inside that window. A customer's change is
 also noted, in an email of its own, to the site's notification address and the
-staff accounts of the booked resources (``queue_team_notes``).
+staff accounts of the booked resources; a change on the site's side, to those
+staff accounts but the one who made it (``queue_team_notes``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from slotwise.domain.actors import Actor, ActorKind
 from slotwise.domain.model import Booking, Service, Site
 from slotwise.domain.policy import ChangePolicy
 from slotwise.persistence import outbox
@@ -131,18 +133,28 @@ async def queue_booking_messages(
 
 async def queue_team_notes(
     record: Booking, *, event: str, site: Site, service: Service, messaging: Messaging, now: datetime,
-    previous_start: datetime | None = None, reason: str | None = None,
+    by: Actor, previous_start: datetime | None = None, previous_resources: Sequence[str] = (),
+    reason: str | None = None,
 ) -> None:
-    """Tell the people running the site about a customer's change: the site's notification
-    address and the staff accounts of the booked resources, each their own email.
+    """Tell the people running the site about a change ``by`` someone, each in an email of their own.
+
+    A customer's change goes to the site's notification address and to the
+    staff accounts of the booked resources. A change made on the site's side
+    (an account, an API key) goes only to those staff accounts, so a therapist
+    hears that the front desk or a connected system booked, moved or
+    cancelled one of theirs; never to the one who made it, and not to the
+    team's address (the team made it). The system's own changes note nobody.
+    A move from one person to another notes both (``previous_resources``).
 
     Their note links to the booking in the back office, never to the customer's
     manage link, and is in the site's language and zone.
     """
-    if event not in STAFF_EVENTS:
+    if event not in STAFF_EVENTS or by.kind is ActorKind.SYSTEM:
         return
-    recipients = [site.notify_email] if site.notify_email else []
-    recipients += await accounts_store.staff_emails(site.id, [r.key for r in record.resources])
+    recipients = [site.notify_email] if site.notify_email and by.is_customer else []
+    recipients += await accounts_store.staff_emails(
+        site.id, list(dict.fromkeys([*(r.key for r in record.resources), *previous_resources])),
+        except_account=by.ref if by.kind is ActorKind.ACCOUNT else None)
     answers = [(q.label or q.key, _answer_text(record.answers[q.key], site.locale))
                for q in service.questions if q.key in record.answers]
     if record.address:  # the customer's postal address, on one line

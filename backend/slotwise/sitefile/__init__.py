@@ -26,8 +26,9 @@ is an annotated example.
 
 Modules: ``schema`` (the spec objects), ``values`` (the value parsers and the
 file's own limits), ``parsing`` (TOML, the models, both passes; ``parse_resource``/``parse_service`` check one table on its own, for the
-admin API), ``writing`` (specs back to tables), ``errors`` (Problem,
-SiteFileError). Limits the rest of the system relies on (the 5-minute grid,
+admin API), ``writing`` (specs back to tables), ``jsonschema`` (the tables as JSON
+Schema, generated from the parsing models, for the API's OpenAPI document),
+``errors`` (Problem, SiteFileError). Limits the rest of the system relies on (the 5-minute grid,
 the longest service, seats, reminders) live in :mod:`slotwise.domain.limits`.
 """
 

@@ -21,8 +21,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     PlainValidator,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -310,6 +312,28 @@ def _tables_in(value: Any) -> list[tuple[int, dict[str, Any]]]:
 # Pass 1: the structure, as strict pydantic models of the raw tables
 # --------------------------------------------------------------------------
 
+# Each type also says, as JSON Schema, what a file (or the admin API's JSON) may write
+# there: the API's OpenAPI document is generated from these models (``json_schemas``).
+_MINUTES_SCHEMA = {
+    "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+    "description": 'minutes (90) or text with units w/d/h/m: "90m", "2h", "1h30m", "60d", "2w"',
+    "examples": [90, "1h30m"],
+}
+_RANGE_SCHEMA = {"type": "string", "examples": ["09:00-12:30"],
+                 "description": 'wall-clock "HH:MM-HH:MM"; "24:00" may end a range'}
+_DATE_SPAN_SCHEMA = {"type": "string", "examples": ["2026-12-24", "2026-12-24..2027-01-01"],
+                     "description": 'a date "YYYY-MM-DD" or an inclusive range "first..last"'}
+
+
+def _int_schema(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def _enum(options: Iterable[str], description: str = "") -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(options),
+                           **({"description": description} if description else {})})
+
+
 Slug = Annotated[str, AfterValidator(_slug)]
 Name = Annotated[str, AfterValidator(_text(NAME_MAX_LENGTH))]
 
@@ -352,15 +376,22 @@ def _metadata(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-LocalName = Annotated[str | dict[str, str], _per_language(NAME_MAX_LENGTH)]
-Metadata = Annotated[dict[str, Any], PlainValidator(_metadata)]
+# Both documented for the OpenAPI document: the validators take any value and judge it themselves.
+LOCAL_TEXT_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"},
+                                                     "description": "by language: en, de"}]}
+LocalName = Annotated[str | dict[str, str], _per_language(NAME_MAX_LENGTH), WithJsonSchema(LOCAL_TEXT_SCHEMA)]
+Metadata = Annotated[dict[str, Any], PlainValidator(_metadata), WithJsonSchema({
+    "type": "object", "maxProperties": 50, "description": "custom fields: text, numbers or true/false",
+    "additionalProperties": {"type": ["string", "number", "boolean"]}})]
 # Where customers go, on one line: the lines of a multi-line TOML string are joined by ", ".
 Address = Annotated[str, AfterValidator(_one_line), AfterValidator(_text(NAME_MAX_LENGTH))]
 Description = Annotated[str, AfterValidator(_text(DESCRIPTION_MAX_LENGTH, allow_empty=True))]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 Email = Annotated[str, AfterValidator(_email)]
-Minutes = Annotated[int, PlainValidator(_minutes)]
-GridMinutes = Annotated[int, PlainValidator(_minutes), AfterValidator(_on_grid)]
+Minutes = Annotated[int, PlainValidator(_minutes), WithJsonSchema(_MINUTES_SCHEMA)]
+GridMinutes = Annotated[int, PlainValidator(_minutes), AfterValidator(_on_grid),
+                        WithJsonSchema({**_MINUTES_SCHEMA, "description": _MINUTES_SCHEMA["description"]
+                                        + f"; a multiple of {GRID_MINUTES}"})]
 # A service's length or step: on the grid, at least one grid unit, at most a week.
 ServiceMinutes = Annotated[
     GridMinutes, AfterValidator(_minutes_between(GRID_MINUTES, MAX_SERVICE_MINUTES))
@@ -370,9 +401,10 @@ ServiceMinutes = Annotated[
 BufferMinutes = Annotated[GridMinutes, AfterValidator(_minutes_between(0, MAX_SERVICE_MINUTES))]
 # One day's ranges: sorted, checked for overlaps, touching ranges joined.
 DayRanges = Annotated[
-    list[Annotated[TimeRange, PlainValidator(_time_range)]], AfterValidator(_day_ranges)
+    list[Annotated[TimeRange, PlainValidator(_time_range), WithJsonSchema(_RANGE_SCHEMA)]],
+    AfterValidator(_day_ranges)
 ]
-DateSpan = Annotated[tuple[date, date], PlainValidator(_date_span)]
+DateSpan = Annotated[tuple[date, date], PlainValidator(_date_span), WithJsonSchema(_DATE_SPAN_SCHEMA)]
 
 
 class _Table(BaseModel):
@@ -403,7 +435,8 @@ class _RawSite(_Table):
     slug: Slug
     name: Name
     timezone: TimeZoneName
-    locale: Annotated[Locale, PlainValidator(_choice("locale", SUPPORTED_LOCALES))] = "en"
+    locale: Annotated[Locale, PlainValidator(_choice("locale", SUPPORTED_LOCALES)),
+                      _enum(SUPPORTED_LOCALES)] = "en"
     allowed_origins: Annotated[
         list[Annotated[str, AfterValidator(_origin)]], AfterValidator(_distinct_origins)
     ] = []
@@ -414,10 +447,12 @@ class _RawSite(_Table):
     notify_email: Email | None = None
     hours: _RawHours | None = None
     closed: list[DateSpan] = []
-    hold_minutes: Annotated[int, PlainValidator(_whole_number(*HOLD_MINUTES_RANGE))] = (
+    hold_minutes: Annotated[int, PlainValidator(_whole_number(*HOLD_MINUTES_RANGE)),
+                            WithJsonSchema(_int_schema(*HOLD_MINUTES_RANGE))] = (
         DEFAULT_HOLD_MINUTES
     )
-    max_reschedules: Annotated[int, PlainValidator(_whole_number(0, MAX_RESCHEDULES_LIMIT))] = (
+    max_reschedules: Annotated[int, PlainValidator(_whole_number(0, MAX_RESCHEDULES_LIMIT)),
+                               WithJsonSchema(_int_schema(0, MAX_RESCHEDULES_LIMIT))] = (
         DEFAULT_MAX_RESCHEDULES
     )
     sms_enabled: bool = False
@@ -430,11 +465,15 @@ class _RawResource(_Table):
     kind: Annotated[
         ResourceKind,
         PlainValidator(lambda value: ResourceKind(_choice("kind", list(ResourceKind))(value))),
+        _enum(ResourceKind),
     ]
     timezone: TimeZoneName | None = None
     hours: _RawHours | None = None
     closed: list[DateSpan] = []
-    extra_open: dict[Annotated[date, PlainValidator(_single_date)], DayRanges] = {}
+    extra_open: Annotated[
+        dict[Annotated[date, PlainValidator(_single_date)], DayRanges],
+        Field(description='extra opening hours by date: {"2026-12-19": ["10:00-14:00"]}'),
+    ] = {}
     metadata: Metadata = {}
 
     @model_validator(mode="after")
@@ -452,12 +491,13 @@ class _RawResource(_Table):
 class _RawQuestion(_Table):
     key: Slug
     label: LocalName
-    type: Annotated[str, PlainValidator(_choice("question type", QUESTION_TYPES))]
+    type: Annotated[str, PlainValidator(_choice("question type", QUESTION_TYPES)), _enum(QUESTION_TYPES)]
     required: bool = False
     options: list[LocalName] | None = None
-    min: Annotated[int | float, PlainValidator(_number)] | None = None
-    max: Annotated[int | float, PlainValidator(_number)] | None = None
-    max_length: Annotated[int, PlainValidator(_whole_number(1, MAX_LENGTH_LIMIT))] | None = None
+    min: Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})] | None = None
+    max: Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})] | None = None
+    max_length: Annotated[int, PlainValidator(_whole_number(1, MAX_LENGTH_LIMIT)),
+                          WithJsonSchema(_int_schema(1, MAX_LENGTH_LIMIT))] | None = None
 
     @model_validator(mode="after")
     def _settings_fit_the_type(self) -> _RawQuestion:
@@ -489,7 +529,8 @@ class _RawService(_Table):
     slug: Slug
     name: LocalName
     description: Annotated[
-        str | dict[str, str], _per_language(DESCRIPTION_MAX_LENGTH, allow_empty=True)] = ""
+        str | dict[str, str], _per_language(DESCRIPTION_MAX_LENGTH, allow_empty=True),
+        WithJsonSchema(LOCAL_TEXT_SCHEMA)] = ""
     category: LocalName | None = None
     duration: ServiceMinutes
     # What customers are told, when it differs from the time blocked (e.g. 50 of 60 minutes).
@@ -503,16 +544,23 @@ class _RawService(_Table):
     max_advance: Minutes = DEFAULT_MAX_ADVANCE_MINUTES
     cancel_until: Minutes = 0
     reschedule_until: Minutes = 0
-    seats: Annotated[int, PlainValidator(_whole_number(1, MAX_SEATS))] = 1
-    price: Annotated[_Price | None, PlainValidator(_price)] = None
-    phone: Annotated[PhoneMode, PlainValidator(_choice("phone setting", PHONE_MODES))] = "optional"
+    seats: Annotated[int, PlainValidator(_whole_number(1, MAX_SEATS)), WithJsonSchema(_int_schema(1, MAX_SEATS))] = 1
+    price: Annotated[_Price | None, PlainValidator(_price), WithJsonSchema({
+        "anyOf": [{"type": "string"}, {"type": "integer", "const": 0}, {"type": "null"}],
+        "description": 'amount and ISO 4217 currency, "60.00 EUR"; "0", 0 or null: free',
+        "examples": ["60.00 EUR"]})] = None
+    phone: Annotated[PhoneMode, PlainValidator(_choice("phone setting", PHONE_MODES)), _enum(PHONE_MODES)] = (
+        "optional")
     reminders: Annotated[
         list[Annotated[Minutes, AfterValidator(_minutes_between(1, MAX_ANY_MINUTES))]],
         AfterValidator(_reminder_list),
     ] = list(DEFAULT_REMINDERS)
     questions: list[_RawQuestion] = []
     # Shape and keys are checked in pass 2, against the resources.
-    resources: list[Any]
+    resources: Annotated[list[Any], WithJsonSchema({
+        "type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "description": 'resource keys: a flat list is one group ("any of these"); a list of lists '
+                       "needs one resource from each group", "examples": [[["anna", "ben"], ["room-1"]]]})]
     enabled: bool = True
 
     @model_validator(mode="after")

@@ -8,15 +8,15 @@ covered: 403), then calls one service. Lists answer
 
 from __future__ import annotations
 
-import tomllib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from pydantic import ConfigDict, Field
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from slotwise.clock import Clock
@@ -24,17 +24,74 @@ from slotwise.domain.access import Action
 from slotwise.domain.actors import Rules
 from slotwise.domain.model import Booking, HistoryEntry, Site, TimeOff
 from slotwise.services import access, booking_lists
+from slotwise.services import catalog as catalog_service
 from slotwise.services import bookings as booking_service
 from slotwise.services import sites as site_service
 from slotwise.services import time_off as time_off_service
 from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
-from slotwise.services.errors import FieldProblem, InvalidInput, Unauthenticated
+from slotwise.services.errors import Unauthenticated
 from slotwise.web.api import Price, ResourceOut, price_of_booking
-from slotwise.web.booking_api import CustomerOut, idempotency_key, parse_instant
-from slotwise.web.request_limits import media_type
+from slotwise.web.bodies import Body, Instant, OptionalBody, SiteFileBody, answered_as
+from slotwise.web.booking_api import BookingIn, CustomerOut, idempotency_key
 
 REASON_MAX = 500
+
+_NOTIFY = Field(description="Send the customer the usual message (default true); the history is written anyway")
+_OVERRIDE = Field(description="Book outside opening hours, notice and advance (default false); never past "
+                              "capacity; the history marks it. Needs bookings:write, like the route")
+
+
+def _rules(override: bool) -> Rules:
+    return Rules.OVERRIDE if override else Rules.STAFF
+
+
+class AdminBookingIn(BookingIn):
+    """The public booking body, plus ``notify`` and ``override``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "service": "follow-up", "start": "2026-12-01T11:00:00+01:00", "resource": "anna",
+        "customer": {"name": "Jonas Weber", "email": "jonas@example.com", "phone": "+49 40 7654321"},
+        "answers": {"notes": "Called in"}, "notify": False, "override": False}]})
+
+    notify: Annotated[bool, _NOTIFY] = True
+    override: Annotated[bool, _OVERRIDE] = False
+    metadata: Annotated[dict[str, Any] | None, Field(
+        description="Custom fields: up to 50 keys of lower-case letters, digits and _, each text (≤ 500), "
+                    "a number or true/false; never shown to customers")] = None
+
+    def request(self) -> booking_service.BookingRequest:
+        return replace(super().request(), metadata=self.metadata)
+
+
+class AdminCancelIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Therapist ill", "notify": True}]})
+
+    reason: Annotated[str | None, Field(max_length=REASON_MAX, description="Recorded in the history")] = None
+    notify: Annotated[bool, _NOTIFY] = True
+
+
+class AdminRescheduleIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"start": "2026-12-02T18:30:00+01:00", "resource": "ben", "notify": True, "override": True}]})
+
+    start: Instant
+    resource: Annotated[str | None, Field(description="Move to this resource; default: keep the person")] = None
+    notify: Annotated[bool, _NOTIFY] = True
+    override: Annotated[bool, _OVERRIDE] = False
+
+
+class TimeOffIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"start": "2026-12-03T13:00:00+01:00", "end": "2026-12-03T18:00:00+01:00", "reason": "Training"}]})
+
+    start: Instant
+    end: Annotated[Instant, Field(description="Exclusive; any span, hours or days")]
+    reason: Annotated[str | None, Field(description="Shown in the back office")] = None
+
+
+# A whole site as one document (JSON, or TOML with Content-Type: application/toml), checked as a site file.
+SiteDocument = Annotated[dict[str, Any], SiteFileBody(catalog_service.table_schemas.document_schema, toml=True)]
 
 
 async def provide_caller(request: Request, clock: NamedDependency[Clock]) -> Caller:
@@ -100,11 +157,14 @@ class AdminBookingOut:
     messages: list[MessageOut] | None = None
 
 
-@dataclass(frozen=True)
-class BookingChangeIn:
+class BookingChangeIn(Body):
     """What a PATCH of a booking may change: its metadata, replaced whole."""
 
-    metadata: dict[str, Any]
+    model_config = ConfigDict(json_schema_extra={"examples": [{"metadata": {"invoice": "2026-0042", "paid": True}}]})
+
+    metadata: Annotated[dict[str, Any], Field(
+        description="Custom fields: up to 50 keys of lower-case letters, digits and _, each text (≤ 500), "
+                    "a number or true/false; never shown to customers")]
 
 
 @dataclass(frozen=True)
@@ -192,27 +252,13 @@ def time_off_out(entry: TimeOff, site: Site, overlapping: list[str] | None = Non
     )
 
 
-def _only(data: dict[str, Any], allowed: set[str]) -> None:
-    """Unknown fields are refused, not ignored: a typo must not pass silently."""
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise InvalidInput([FieldProblem(name, "field-unknown") for name in unknown])
-
-
-def _notify(data: dict[str, Any], problems: list[FieldProblem]) -> bool:
-    value = data.get("notify", True)
-    if not isinstance(value, bool):
-        problems.append(FieldProblem("notify", "boolean-expected"))
-        return True
-    return value
-
-
 class AdminBookingsApi(Controller):
     path = "/api/v1/admin/sites/{site:str}"
     tags = ["admin"]
     dependencies = {"caller": Provide(provide_caller)}
 
-    @get("/", summary="The whole site as one document: JSON, or a site file with Accept: application/toml")
+    @get("/", summary="The whole site as one document: JSON, or a site file with Accept: application/toml",
+         operation_class=answered_as(catalog_service.table_schemas.document_schema, toml=True))
     async def site(self, request: Request, site: FromPath[str], caller: NamedDependency[Caller]) -> Response:
         found = await access.site_for(caller, site)
         access.authorize(caller, Action.SITE_READ, found)
@@ -225,18 +271,10 @@ class AdminBookingsApi(Controller):
 
     @put("/", summary="Apply a whole document (JSON or TOML), exactly as `slotwise apply`",
          opt={"body": "document"})
-    async def apply(self, request: Request, site: FromPath[str], caller: NamedDependency[Caller],
-                    clock: NamedDependency[Clock]) -> ApplyOut:
+    async def apply(self, request: Request, site: FromPath[str], data: JSONBody[SiteDocument],
+                    caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> ApplyOut:
         found = await access.site_for(caller, site)
         access.authorize(caller, Action.SITE_WRITE, found)
-        body = await request.body()
-        if media_type(request.headers.get("content-type")) == "application/toml":
-            try:
-                data = tomllib.loads(body.decode("utf-8-sig"))
-            except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-                raise InvalidInput([FieldProblem("document", "site-file-rule", {"message": str(error)})]) from None
-        else:
-            data = await request.json()
         report = await site_service.put_site_document(
             found, data, source="document", if_match=request.headers.get("if-match"), actor=caller.actor,
             now=clock())
@@ -278,8 +316,6 @@ class AdminBookingsApi(Controller):
     async def change(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
                      data: JSONBody[BookingChangeIn], caller: NamedDependency[Caller],
                      clock: NamedDependency[Clock]) -> Response[AdminBookingOut]:
-        raw = await request.json()  # parsed once, cached: unknown fields are refused, not ignored
-        _only(raw if isinstance(raw, dict) else {}, {"metadata"})
         found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_WRITE)
         changed = await booking_service.change_metadata(
             booking.id, data.metadata, if_match=request.headers.get("if-match"), actor=caller.actor,
@@ -288,81 +324,43 @@ class AdminBookingsApi(Controller):
                         headers={"ETag": booking_service.booking_etag(changed)})
 
     @post("/bookings", status_code=HTTP_201_CREATED, summary="Book on a customer's behalf")
-    async def create(self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
+    async def create(self, request: Request, site: FromPath[str], data: JSONBody[AdminBookingIn],
                      caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                      config: NamedDependency[ServiceConfig]) -> AdminBookingOut:
-        _only(data, {"service", "start", "resource", "customer", "answers", "locale", "timezone", "notify",
-                     "metadata"})
         found = await access.site_for(caller, site)
-        problems: list[FieldProblem] = []
-        service = data.get("service")
-        if not isinstance(service, str) or not service:
-            problems.append(FieldProblem("service", "required"))
-        start = parse_instant("start", data.get("start"), problems)
-        resource = data.get("resource")
-        if resource is not None and not isinstance(resource, str):
-            problems.append(FieldProblem("resource", "string-expected"))
-        customer, answers = data.get("customer"), data.get("answers", {})
-        if not isinstance(customer, dict):
-            problems.append(FieldProblem("customer", "object-expected"))
-        if not isinstance(answers, dict):
-            problems.append(FieldProblem("answers", "object-expected"))
-        notify = _notify(data, problems)
-        for name in ("locale", "timezone"):
-            if data.get(name) is not None and not isinstance(data[name], str):
-                problems.append(FieldProblem(name, "string-expected"))
-        access.authorize(caller, Action.BOOKINGS_WRITE, found, [resource] if resource else None)
-        if problems:
-            raise InvalidInput(problems)
+        access.authorize(caller, Action.BOOKINGS_WRITE, found, [data.resource] if data.resource else None)
         result = await booking_service.create_booking(
-            found.slug,
-            booking_service.BookingRequest(service=service, start=start, customer=customer, answers=answers,
-                                           resource=resource, locale=data.get("locale"),
-                                           timezone=data.get("timezone"), metadata=data.get("metadata")),
-            actor=caller.actor, now=clock(), config=config, idempotency_key=idempotency_key(request),
-            notify=notify,
+            found.slug, data.request(), actor=caller.actor, now=clock(), config=config,
+            idempotency_key=idempotency_key(request), notify=data.notify, rules=_rules(data.override),
         )
         return booking_out(result.booking, found, await booking_lists.booking_detail(result.booking))
 
-    @post("/bookings/{booking_id:str}/cancel", status_code=HTTP_200_OK, summary="Cancel, with a reason")
+    @post("/bookings/{booking_id:str}/cancel", status_code=HTTP_200_OK, summary="Cancel, with a reason",
+          operation_class=OptionalBody)
     async def cancel(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
-                     data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
-                     clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> AdminBookingOut:
-        _only(data, {"reason", "notify"})
+                     caller: NamedDependency[Caller], clock: NamedDependency[Clock],
+                     config: NamedDependency[ServiceConfig],
+                     data: JSONBody[AdminCancelIn | None] = None) -> AdminBookingOut:
+        data = data or AdminCancelIn()
         found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_WRITE)
-        problems: list[FieldProblem] = []
-        reason = data.get("reason")
-        if reason is not None and (not isinstance(reason, str) or len(reason) > REASON_MAX):
-            problems.append(FieldProblem("reason", "text-too-long", {"limit": REASON_MAX}))
-        notify = _notify(data, problems)
-        if problems:
-            raise InvalidInput(problems)
         cancelled = await booking_service.cancel_booking(
-            booking.id, reason=(reason or "").strip() or None, actor=caller.actor, rules=Rules.STAFF,
-            now=clock(), config=config, idempotency_key=idempotency_key(request), notify=notify)
+            booking.id, reason=(data.reason or "").strip() or None, actor=caller.actor, rules=Rules.STAFF,
+            now=clock(), config=config, idempotency_key=idempotency_key(request), notify=data.notify)
         return booking_out(cancelled, found, await booking_lists.booking_detail(cancelled))
 
     @post("/bookings/{booking_id:str}/reschedule", status_code=HTTP_200_OK,
-          summary="Move to another free time (hours, notice and advance still apply)")
+          summary="Move to another free time (hours, notice and advance apply unless override)")
     async def reschedule(self, request: Request, site: FromPath[str], booking_id: FromPath[str],
-                         data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
+                         data: JSONBody[AdminRescheduleIn], caller: NamedDependency[Caller],
                          clock: NamedDependency[Clock],
                          config: NamedDependency[ServiceConfig]) -> AdminBookingOut:
-        _only(data, {"start", "resource", "notify"})
         found, booking = await self._booking(caller, site, booking_id, Action.BOOKINGS_WRITE)
-        problems: list[FieldProblem] = []
-        start = parse_instant("start", data.get("start"), problems)
-        resource = data.get("resource")
-        if resource is not None and not isinstance(resource, str):
-            problems.append(FieldProblem("resource", "string-expected"))
-        notify = _notify(data, problems)
-        if problems:
-            raise InvalidInput(problems)
-        if resource:  # moving to another person is a write on theirs too
-            access.authorize(caller, Action.BOOKINGS_WRITE, found, [resource])
+        if data.resource:  # moving to another person is a write on theirs too
+            access.authorize(caller, Action.BOOKINGS_WRITE, found, [data.resource])
         moved = await booking_service.move_booking(
-            booking.id, start=start, resource=resource or None, actor=caller.actor, rules=Rules.STAFF,
-            now=clock(), config=config, idempotency_key=idempotency_key(request), notify=notify)
+            booking.id, start=data.start, resource=data.resource or None, actor=caller.actor,
+            rules=_rules(data.override),
+            now=clock(), config=config, idempotency_key=idempotency_key(request), notify=data.notify)
         return booking_out(moved, found, await booking_lists.booking_detail(moved))
 
     @get("/resources/{resource:str}/blocks", summary="A resource's time off that has not ended")
@@ -375,21 +373,12 @@ class AdminBookingsApi(Controller):
 
     @post("/resources/{resource:str}/blocks", status_code=HTTP_201_CREATED,
           summary="Block a resource's time, any span: {start, end, reason?}")
-    async def block(self, site: FromPath[str], resource: FromPath[str], data: JSONBody[dict[str, Any]],
+    async def block(self, site: FromPath[str], resource: FromPath[str], data: JSONBody[TimeOffIn],
                     caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> TimeOffOut:
-        _only(data, {"start", "end", "reason"})
         found = await access.site_for(caller, site)
         access.authorize(caller, Action.TIME_OFF_WRITE, found, [resource])
-        problems: list[FieldProblem] = []
-        start = parse_instant("start", data.get("start"), problems)
-        end = parse_instant("end", data.get("end"), problems)
-        reason = data.get("reason")
-        if reason is not None and not isinstance(reason, str):
-            problems.append(FieldProblem("reason", "string-expected"))
-        if problems:
-            raise InvalidInput(problems)
-        added = await time_off_service.add_time_off(found, resource, start=start, end=end, reason=reason,
-                                                    actor=caller.actor, now=clock())
+        added = await time_off_service.add_time_off(found, resource, start=data.start, end=data.end,
+                                                    reason=data.reason, actor=caller.actor, now=clock())
         return time_off_out(added.time_off, found, added.overlapping)
 
     @delete("/resources/{resource:str}/blocks/{block_id:str}", summary="Free a resource's blocked time again")

@@ -11,7 +11,7 @@ object by its key/slug or its id; POSTs honour ``Idempotency-Key``. See
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
@@ -26,7 +26,15 @@ from slotwise.services import catalog as catalog_service
 from slotwise.services.access import Caller
 from slotwise.services.catalog import CatalogResource, CatalogService
 from slotwise.web.admin_api import provide_caller
+from slotwise.web.bodies import SiteFileBody
 from slotwise.web.booking_api import idempotency_key
+
+# Bodies are site-file tables, checked by the site file's parser (its messages, its paths).
+_schemas = catalog_service.table_schemas
+ResourceTable = Annotated[dict[str, Any], SiteFileBody(_schemas.resource_schema)]
+ResourcePatch = Annotated[dict[str, Any], SiteFileBody(_schemas.resource_patch_schema)]
+ServiceTable = Annotated[dict[str, Any], SiteFileBody(_schemas.service_schema)]
+ServicePatch = Annotated[dict[str, Any], SiteFileBody(_schemas.service_patch_schema)]
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,7 @@ class AdminCatalogApi(Controller):
         return ResourceListOut(data=[_resource_out(r) for r in await catalog_service.list_resources(found)])
 
     @post("/resources", status_code=HTTP_201_CREATED, summary="Add a resource: a site file's [[resources]] table")
-    async def create_resource(self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
+    async def create_resource(self, request: Request, site: FromPath[str], data: JSONBody[ResourceTable],
                               caller: NamedDependency[Caller],
                               clock: NamedDependency[Clock]) -> Response[CatalogResourceOut]:
         found = await self._site(caller, site, Action.CATALOG_WRITE)
@@ -130,7 +138,7 @@ class AdminCatalogApi(Controller):
 
     @patch("/resources/{resource:str}", summary="Change the fields sent (If-Match honoured)")
     async def update_resource(self, request: Request, site: FromPath[str], resource: FromPath[str],
-                              data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
+                              data: JSONBody[ResourcePatch], caller: NamedDependency[Caller],
                               clock: NamedDependency[Clock]) -> Response[CatalogResourceOut]:
         found = await self._site(caller, site, Action.CATALOG_WRITE)
         changed = await catalog_service.update_resource(
@@ -152,7 +160,7 @@ class AdminCatalogApi(Controller):
         return ServiceListOut(data=[_service_out(s) for s in await catalog_service.list_services(found)])
 
     @post("/services", status_code=HTTP_201_CREATED, summary="Add a service: a site file's [[services]] table")
-    async def create_service(self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
+    async def create_service(self, request: Request, site: FromPath[str], data: JSONBody[ServiceTable],
                              caller: NamedDependency[Caller],
                              clock: NamedDependency[Clock]) -> Response[CatalogServiceOut]:
         found = await self._site(caller, site, Action.CATALOG_WRITE)
@@ -169,7 +177,7 @@ class AdminCatalogApi(Controller):
 
     @patch("/services/{service:str}", summary="Change the fields sent (If-Match honoured)")
     async def update_service(self, request: Request, site: FromPath[str], service: FromPath[str],
-                             data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
+                             data: JSONBody[ServicePatch], caller: NamedDependency[Caller],
                              clock: NamedDependency[Clock]) -> Response[CatalogServiceOut]:
         found = await self._site(caller, site, Action.CATALOG_WRITE)
         changed = await catalog_service.update_service(

@@ -181,10 +181,15 @@ class SitesApi(Controller):
         )
 
 
+@dataclass(frozen=True)
+class PingOut:
+    ok: bool
+
+
 class PingApi(Controller):
     path = "/api/v1"
     tags = ["meta"]
 
     @get("/ping", summary="Answers without touching the database")
-    async def ping(self) -> dict[str, bool]:
-        return {"ok": True}
+    async def ping(self) -> PingOut:
+        return PingOut(ok=True)

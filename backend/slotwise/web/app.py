@@ -21,16 +21,18 @@ from slotwise.web.admin_import import AdminImportApi
 from slotwise.web.admin_messages import AdminMessagesApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.api_docs import render_plugins
+from slotwise.web.bodies import TypedBodies
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
+from slotwise.web.examples import with_examples
 from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
 from slotwise.web.manage_pages import ManagePages
 from slotwise.web.problems import internal_error_handler, problem_details_plugin
 from slotwise.web.limited import page_answer, rate_limited_handler
 from slotwise.web.rate_limit import STORE_NAME, RateLimited, budgets, rate_limit_config, rate_limit_store
-from slotwise.web.request_limits import check_body
+from slotwise.web.request_limits import MAX_BODY_BYTES, check_body
 from slotwise.web.security import security_headers_hook
 from slotwise.web.static import static_files_router
 from slotwise.web.templating import template_config
@@ -55,7 +57,7 @@ def create_app(
     database = database or Database(settings)
     worker = OutboxWorker(settings, clock) if run_worker else None
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
                         demo_page, AdminCatalogApi, AdminCustomersApi, AdminAuditApi, AdminImportApi,
                         AdminMessagesApi,
@@ -67,7 +69,8 @@ def create_app(
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
             "config": Provide(lambda: config, use_cache=True, sync_to_thread=False),
         },
-        plugins=[problem_details_plugin()],
+        plugins=[problem_details_plugin(), TypedBodies()],
+        request_max_body_size=MAX_BODY_BYTES,
         exception_handlers={Exception: internal_error_handler, RateLimited: rate_limited_handler},
         before_request=check_body,
         before_send=[security_headers_hook(schema_path="/schema")],
@@ -81,3 +84,5 @@ def create_app(
         openapi_config=OpenAPIConfig(title="Slotwise", version="1", path="/schema", render_plugins=render_plugins()),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
     )
+    with_examples(app.openapi_schema)  # built now, so a broken document fails at start-up
+    return app

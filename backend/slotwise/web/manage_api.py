@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
+from pydantic import ConfigDict, Field
 from litestar.status_codes import HTTP_200_OK, HTTP_410_GONE
 
 from slotwise.clock import Clock
@@ -15,12 +16,27 @@ from slotwise.domain.model import Booking
 from slotwise.services import bookings
 from slotwise.services.calendar_files import booking_calendar
 from slotwise.services.config import ServiceConfig
-from slotwise.services.errors import FieldProblem, InvalidInput
 from slotwise.services.manage_links import LINK_HOLDER, booking_for_token
-from slotwise.web.booking_api import BookingOut, booking_out, idempotency_key, parse_instant
+from slotwise.web.bodies import Body, Instant, OptionalBody
+from slotwise.web.booking_api import BookingOut, booking_out, idempotency_key
+
+REASON_MAX = 500
 
 # A manage link is a bearer secret: never cached, never leaked as a referrer.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+class CancelIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "I feel better"}]})
+
+    reason: Annotated[str | None, Field(max_length=REASON_MAX, description="Shown to the team")] = None
+
+
+class RescheduleIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"start": "2026-12-02T10:00:00+01:00"}]})
+
+    start: Annotated[Instant, Field(description="A free start, as listed by /availability")]
+    resource: Annotated[str | None, Field(description="Another resource's key; default: the same person")] = None
 
 
 @dataclass(frozen=True)
@@ -67,14 +83,13 @@ class ManageApi(Controller):
         booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
         return _respond(await _managed(booking, token, config, now), viewing=True)
 
-    @post("/cancel", status_code=HTTP_200_OK, summary="Cancel the booking (within the site's policy)")
+    @post("/cancel", status_code=HTTP_200_OK, summary="Cancel the booking (within the site's policy)",
+          operation_class=OptionalBody)
     async def cancel(
-        self, request: Request, token: FromPath[str], data: JSONBody[dict[str, Any]],
-        clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig],
+        self, request: Request, token: FromPath[str], clock: NamedDependency[Clock],
+        config: NamedDependency[ServiceConfig], data: JSONBody[CancelIn | None] = None,
     ) -> Response[ManagedBookingOut]:
-        reason = data.get("reason")
-        if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-            raise InvalidInput([FieldProblem("reason", "text-too-long", {"limit": 500})])
+        reason = data.reason if data else None
         now = clock()
         booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
         booking = await bookings.cancel_booking(booking.id, reason=reason or None, actor=LINK_HOLDER,
@@ -84,16 +99,10 @@ class ManageApi(Controller):
 
     @post("/reschedule", status_code=HTTP_200_OK, summary="Move the booking to another free time (within the site's policy)")
     async def reschedule(
-        self, request: Request, token: FromPath[str], data: JSONBody[dict[str, Any]],
+        self, request: Request, token: FromPath[str], data: JSONBody[RescheduleIn],
         clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig],
     ) -> Response[ManagedBookingOut]:
-        problems: list[FieldProblem] = []
-        start = parse_instant("start", data.get("start"), problems)
-        resource = data.get("resource")
-        if resource is not None and not isinstance(resource, str):
-            problems.append(FieldProblem("resource", "string-expected"))
-        if problems:
-            raise InvalidInput(problems)
+        start, resource = data.start, data.resource
         now = clock()
         booking = await booking_for_token(token, secret_key=config.secret_key, now=now)
         booking = await bookings.move_booking(booking.id, start=start, resource=resource or None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -147,12 +148,43 @@ def _in_use(exc: InUse) -> ProblemDetailsException:
     return problem(HTTP_409_CONFLICT, "in-use", "Still in use", str(exc), used_by=exc.used_by)
 
 
+# msgspec's messages, as Litestar passes them on for a body typed as a Struct or dataclass
+# (web/bodies.py's pydantic bodies never get here): the first problem only, mapped to our codes.
+_UNKNOWN = re.compile(r"^Object contains unknown field `(.+)`")
+_MISSING = re.compile(r"^Object missing required field `(.+)`")
+_EXPECTED = re.compile(r"^Expected `([^`]+)`, got `[^`]+`")
+_TYPE_CODES = {"str": "string-expected", "bool": "boolean-expected", "object": "object-expected"}
+
+
+def _framework_problem(key: str, message: str, source: str | None) -> FieldProblem | None:
+    """One of Litestar's validation messages as our problem, when we recognise it."""
+    base = "" if key == "data" else key.removeprefix("data.")
+
+    def at(name: str) -> str:
+        return f"{base}.{name}" if base else name
+
+    if source == "body" and key == "data" and message == "'data'":
+        return FieldProblem("body", "required")  # a route that needs a body got none
+    if found := _UNKNOWN.match(message):
+        return FieldProblem(at(found[1]), "field-unknown")
+    if found := _MISSING.match(message):
+        return FieldProblem(at(found[1]), "required")
+    if found := _EXPECTED.match(message):
+        code = _TYPE_CODES.get(found[1])
+        return FieldProblem(base or "body", code) if code else FieldProblem(
+            base or "body", "value-invalid", {"message": message})
+    return None
+
+
 def _framework_validation(exc: ValidationException) -> ProblemDetailsException:
     """Litestar's own parameter and body checks: 422 with the fields it named."""
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            errors.append({"name": str(item.get("key", "")), "detail": str(item.get("message", ""))})
+        if not isinstance(item, dict):
+            continue
+        known = _framework_problem(str(item.get("key", "")), str(item.get("message", "")), item.get("source"))
+        errors.append(field_errors([known])[0] if known else
+                      {"name": str(item.get("key", "")), "detail": str(item.get("message", ""))})
     return problem(
         HTTP_422_UNPROCESSABLE_ENTITY,
         "invalid-input",
@@ -168,6 +200,11 @@ def _route_not_found(exc: NotFoundException) -> ProblemDetailsException:
 
 
 def _http_exception(exc: HTTPException) -> ProblemDetailsException:
+    if exc.status_code == 413:
+        from slotwise.web.request_limits import MAX_BODY_BYTES  # that module raises through this one
+
+        return problem(413, "body-too-large", "The body is too large",
+                       f"No request of this API is larger than {MAX_BODY_BYTES:,} bytes.", limit=MAX_BODY_BYTES)
     return ProblemDetailsException(
         status_code=exc.status_code, title=str(exc.detail), headers=exc.headers
     )

@@ -1,4 +1,7 @@
-"""Bodies refused before they are parsed: the wrong media type, or JSON nested absurdly deep.
+"""Bodies refused before they are parsed: the wrong media type, too large, or JSON nested absurdly deep.
+
+**Size.** Every body is capped at :data:`MAX_BODY_BYTES` (``request_max_body_size``
+in ``web/app.py``): a larger one is a 413 before it is read whole.
 
 **Media types.** The JSON API takes ``application/json`` only and the pages'
 forms take form encodings only; anything else is a 415. Otherwise a plain
@@ -18,6 +21,10 @@ from litestar import Request
 from slotwise.web.problems import problem
 
 MAX_JSON_DEPTH = 32
+# The largest body any route takes (413 beyond): a whole site document of a large
+# business is some tens of kilobytes, a booking under one; a megabyte leaves room
+# for any honest request and caps what one request can make the server read.
+MAX_BODY_BYTES = 1024 * 1024
 _OPENERS = frozenset(b"[{")
 _CLOSERS = frozenset(b"]}")
 

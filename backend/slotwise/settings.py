@@ -43,6 +43,9 @@ class Settings:
     # Proxies whose X-Forwarded-For names the client (addresses or networks);
     # from anyone else the header is ignored, so it cannot buy a fresh quota.
     trusted_proxies: tuple[str, ...] = ()
+    # Webhooks (and every outbound call an owner configures) may reach private and
+    # loopback addresses: off, so a hosted install cannot be made to call its own network.
+    webhook_allow_private: bool = False
 
     @property
     def is_postgres(self) -> bool:
@@ -98,6 +101,7 @@ class Settings:
             dev_outbox=(get("DEV_OUTBOX") or "").lower() in {"1", "true", "yes", "on"},
             base_url_configured=get("BASE_URL") is not None,
             rate_limit_per_minute=int(rate_limit),
+            webhook_allow_private=(get("WEBHOOK_ALLOW_PRIVATE") or "").lower() in {"1", "true", "yes", "on"},
         )
 
     def serving_at(self, host: str, port: int) -> Settings:

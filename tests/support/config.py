@@ -22,4 +22,7 @@ def environment(database_url: str, data_dir: Path) -> dict[str, str]:
         # The suite's one app serves hundreds of writes from one client address;
         # the limit itself is tested with an app of its own (test_rate_limit.py).
         "SLOTWISE_RATE_LIMIT": "0",
+        # Webhook receivers in the tests listen on loopback; refusing private targets is
+        # tested with settings of its own (test_webhooks.py, test_webhook_sender.py).
+        "SLOTWISE_WEBHOOK_ALLOW_PRIVATE": "1",
     }

@@ -353,7 +353,7 @@ async def move_booking(
         slot = check_slot(offer.service.rules, offer.calendars, busy, start=start, now=now,
                           site_closed=offer.site.closed, only_resource=keep)
         if slot is not None:
-            previous_start = booking.start
+            previous_start, previous = booking.start, booking
             await store.move(booking.id, rules=offer.service.rules, service_id=offer.service.id,
                              resource_ids=offer.resource_ids(slot.resources), new_start=slot.start,
                              now=now)
@@ -361,7 +361,7 @@ async def move_booking(
             booking = await store.load_booking(booking.id)
             await after_change(
                 BookingChange(ChangeKind.RESCHEDULED, booking, actor, previous_start=previous_start,
-                              notify=notify),
+                              notify=notify, previous=previous),
                 site=offer.site, service=offer.service, config=config, now=now,
             )
     if slot is None:

@@ -3,8 +3,7 @@
 Whoever changes a booking (a customer through the widget, the API or a manage
 link; staff; the system) and however (book, move, cancel), the change ends
 here: its history entry is written, reminders that no longer apply are
-dropped, and the messages it causes are queued in the outbox. Webhooks will be
-queued here too. Because it runs in the same transaction, a change and what it
+dropped, and the messages it causes are queued in the outbox, and the webhook event for the site's endpoints. Because it runs in the same transaction, a change and what it
 announces exist together or not at all, and nothing is sent before commit.
 """
 
@@ -20,6 +19,7 @@ from slotwise.domain.model import Booking, Service, Site
 from slotwise.persistence import history, outbox
 from slotwise.services.config import ServiceConfig
 from slotwise.services.notifications import SiteMessaging, queue_booking_messages, queue_team_notes
+from slotwise.services.webhooks import queue_booking_event
 
 
 class ChangeKind(StrEnum):
@@ -52,6 +52,8 @@ class BookingChange:
     previous_start: datetime | None = None
     reason: str | None = None
     notify: bool = True
+    previous: Booking | None = None  # the booking before a move: its time and resources
+
 
     def history_data(self) -> dict[str, Any]:
         if self.kind is ChangeKind.RESCHEDULED:
@@ -82,3 +84,6 @@ async def after_change(
         await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
                                messaging=config.messaging, now=now, previous_start=change.previous_start,
                                reason=change.reason)
+    # Last, so the event carries the history and messages just written, as GET …/bookings/{id} shows them.
+    await queue_booking_event(str(change.kind), booking, site=site, actor=change.actor, now=now,
+                              previous=change.previous)

@@ -16,6 +16,7 @@ from slotwise.settings import Settings, load_settings
 from slotwise.web.admin_api import AdminBookingsApi
 from slotwise.web.admin_catalog import AdminCatalogApi
 from slotwise.web.admin_customers import AdminCustomersApi
+from slotwise.web.admin_webhooks import AdminWebhooksApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
@@ -52,7 +53,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
-                        demo_page, AdminCatalogApi, AdminCustomersApi,
+                        demo_page, AdminCatalogApi, AdminCustomersApi, AdminWebhooksApi,
                         BookingPages, ManagePages, static_files_router(),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),

@@ -505,3 +505,20 @@ async def test_webhooks_need_their_scope_and_another_sites_are_not_found(client,
     assert (await client.get(f"{ADMIN}/webhooks", headers=bearer(other.secret))).status_code == 404
     assert (await client.get(f"/api/v1/admin/sites/other-studio/webhooks/{endpoint['id']}",
                              headers=bearer(other.secret))).status_code == 404
+
+
+async def test_erasing_a_customer_removes_the_webhook_deliveries_that_name_them(
+        client, clock, key, receiver, worker) -> None:
+    endpoint = await subscribe(client, key, receiver)
+    await book(client, name="Erika Quastenflosser", email="erika.q@example.com")
+    booking = await admin_booking(client, key)
+    await client.post(f"{ADMIN}/bookings/{booking['id']}/cancel", headers=bearer(key), json={})
+    await book(client, start=TEN, name="Kept Person")
+    real_time(clock)
+    await worker.deliver_due()  # two logged for the erased customer, one for the other
+    erased = await client.delete(f"{ADMIN}/customers/erika.q@example.com", headers=bearer(key))
+    assert erased.status_code == 200, erased.text
+    logged = await deliveries(client, key, endpoint["id"])
+    assert len(logged) == 1
+    rows = await WebhookDelivery.select(WebhookDelivery.payload)
+    assert len(rows) == 1 and "Quastenflosser" not in rows[0]["payload"] and "Kept Person" in rows[0]["payload"]

@@ -17,6 +17,7 @@ from piccolo.engine.postgres import PostgresEngine
 from slotwise.persistence.engine import current_engine, write_transaction
 from slotwise.persistence.tables import (
     WEBHOOK_EXCERPT_LENGTH,
+    Booking,
     Membership,
     Site,
     WebhookAttempt,
@@ -312,3 +313,28 @@ async def site_contact(site_id: int) -> dict[str, Any] | None:
     """What an email to a site's owners needs: slug, name, locale, notify_email, contact_email."""
     return await Site.select(Site.slug, Site.name, Site.locale, Site.notify_email, Site.contact_email).where(
         Site.id == site_id).first()
+
+
+async def forget_bookings(site_id: int, booking_ids: Sequence[int]) -> int:
+    """Remove the site's webhook deliveries (queued or logged) that carry these bookings; returns how many.
+
+    For erasing a customer: the bodies name them. Found by the booking's
+    ``bkg_…`` id in the body (32 hex digits: no other text matches). Runs
+    inside the caller's transaction.
+    """
+    if not booking_ids:
+        return 0
+    endpoints = [row["id"] for row in await WebhookEndpoint.select(WebhookEndpoint.id).where(
+        WebhookEndpoint.site == site_id)]
+    if not endpoints:
+        return 0
+    uids = await Booking.select(Booking.uid).where(Booking.id.is_in(list(booking_ids)))
+    found: list[int] = []
+    for row in uids:
+        public_id = "bkg_" + str(row["uid"]).replace("-", "")
+        found += [d["id"] for d in await WebhookDelivery.select(WebhookDelivery.id).where(
+            WebhookDelivery.endpoint.is_in(endpoints) & WebhookDelivery.payload.like(f"%{public_id}%"))]
+    if found:
+        await WebhookAttempt.delete().where(WebhookAttempt.delivery.is_in(found))
+        await WebhookDelivery.delete().where(WebhookDelivery.id.is_in(found))
+    return len(found)

@@ -136,6 +136,10 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int, per_endpoint
     ) | ((WebhookDelivery.status == "sending") & (WebhookDelivery.claimed_until < now))
     if busy_endpoints:
         due = due & WebhookDelivery.endpoint.not_in(list(busy_endpoints))
+    # A plain read first: an idle worker polls often, and must not queue for the
+    # write lock (SQLite's is the bookings' too) only to find nothing due.
+    if not await WebhookDelivery.exists().where(due):
+        return []
     async with write_transaction(current_engine()):
         query = (
             WebhookDelivery.select(WebhookDelivery.id, WebhookDelivery.endpoint)
@@ -191,51 +195,54 @@ async def _log(delivery_id: int, attempt: Attempt, now: datetime) -> None:
         error=None if attempt.error is None else attempt.error[:2000]))
 
 
-async def mark_succeeded(delivery_id: int, endpoint_id: int, attempt: Attempt, *, now: datetime) -> None:
-    async with write_transaction(current_engine()):
-        await WebhookDelivery.update({
-            WebhookDelivery.status: "succeeded", WebhookDelivery.claimed_until: None,
-            WebhookDelivery.last_status: attempt.status_code, WebhookDelivery.last_error: None,
-            WebhookDelivery.finished_at: now,
-        }).where(WebhookDelivery.id == delivery_id)
-        await WebhookEndpoint.update({WebhookEndpoint.last_success_at: now}).where(
-            WebhookEndpoint.id == endpoint_id)
-        await _log(delivery_id, attempt, now)
+def recording():
+    """One write transaction for what a round of sends to one endpoint came to.
+
+    The ``record_*`` functions below run inside it: the worker takes the write
+    lock once per round instead of once per delivery (on SQLite it is the
+    bookings' lock too).
+    """
+    return write_transaction(current_engine())
 
 
-async def mark_retry(delivery_id: int, attempt: Attempt, *, next_attempt_at: datetime, now: datetime) -> None:
-    async with write_transaction(current_engine()):
-        await WebhookDelivery.update({
-            WebhookDelivery.status: "queued", WebhookDelivery.claimed_until: None,
-            WebhookDelivery.next_attempt_at: next_attempt_at, WebhookDelivery.last_status: attempt.status_code,
-            WebhookDelivery.last_error: attempt.error,
-        }).where(WebhookDelivery.id == delivery_id)
-        await _log(delivery_id, attempt, now)
+async def record_succeeded(delivery_id: int, endpoint_id: int, attempt: Attempt, *, now: datetime) -> None:
+    await WebhookDelivery.update({
+        WebhookDelivery.status: "succeeded", WebhookDelivery.claimed_until: None,
+        WebhookDelivery.last_status: attempt.status_code, WebhookDelivery.last_error: None,
+        WebhookDelivery.finished_at: now,
+    }).where(WebhookDelivery.id == delivery_id)
+    await WebhookEndpoint.update({WebhookEndpoint.last_success_at: now}).where(WebhookEndpoint.id == endpoint_id)
+    await _log(delivery_id, attempt, now)
 
 
-async def mark_failed(delivery_id: int, attempt: Attempt, *, now: datetime,
-                      disable_endpoint: tuple[int, str] | None = None, then=None) -> bool:
+async def record_retry(delivery_id: int, attempt: Attempt, *, next_attempt_at: datetime, now: datetime) -> None:
+    await WebhookDelivery.update({
+        WebhookDelivery.status: "queued", WebhookDelivery.claimed_until: None,
+        WebhookDelivery.next_attempt_at: next_attempt_at, WebhookDelivery.last_status: attempt.status_code,
+        WebhookDelivery.last_error: attempt.error,
+    }).where(WebhookDelivery.id == delivery_id)
+    await _log(delivery_id, attempt, now)
+
+
+async def record_failed(delivery_id: int, attempt: Attempt, *, now: datetime,
+                        disable_endpoint: tuple[int, str] | None = None) -> bool:
     """The delivery is given up. With ``disable_endpoint`` (id, reason) its endpoint is disabled too,
-    if still enabled; ``then`` (an async callable) runs in the same transaction when it was.
-    Returns whether this call disabled the endpoint."""
-    async with write_transaction(current_engine()):
-        await WebhookDelivery.update({
-            WebhookDelivery.status: "failed", WebhookDelivery.claimed_until: None,
-            WebhookDelivery.last_status: attempt.status_code, WebhookDelivery.last_error: attempt.error,
-            WebhookDelivery.finished_at: now,
-        }).where(WebhookDelivery.id == delivery_id)
-        await _log(delivery_id, attempt, now)
-        if disable_endpoint is None:
-            return False
-        endpoint_id, reason = disable_endpoint
-        still = await WebhookEndpoint.exists().where(
-            (WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.enabled.eq(True))
-        if not still:
-            return False
-        await update_endpoint(endpoint_id, {"enabled": False, "disabled_reason": reason}, now=now)
-        if then is not None:
-            await then()
-        return True
+    if still enabled; returns whether this call disabled it."""
+    await WebhookDelivery.update({
+        WebhookDelivery.status: "failed", WebhookDelivery.claimed_until: None,
+        WebhookDelivery.last_status: attempt.status_code, WebhookDelivery.last_error: attempt.error,
+        WebhookDelivery.finished_at: now,
+    }).where(WebhookDelivery.id == delivery_id)
+    await _log(delivery_id, attempt, now)
+    if disable_endpoint is None:
+        return False
+    endpoint_id, reason = disable_endpoint
+    still = await WebhookEndpoint.exists().where(
+        (WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.enabled.eq(True))
+    if not still:
+        return False
+    await update_endpoint(endpoint_id, {"enabled": False, "disabled_reason": reason}, now=now)
+    return True
 
 
 async def release(delivery_id: int) -> None:

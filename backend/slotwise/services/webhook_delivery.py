@@ -43,11 +43,11 @@ from slotwise.services.webhooks import signing_secrets, sweep_log
 
 log = logging.getLogger(__name__)
 
-PER_ENDPOINT = 4
+PER_ENDPOINT = 10
 ENDPOINTS_IN_FLIGHT = 16
 # Longer than one claim's sends may take: PER_ENDPOINT × the 10 s timeout, and more.
-LEASE = timedelta(minutes=2)
-IDLE_PAUSE_SECONDS = 0.25
+LEASE = timedelta(minutes=3)
+POLL_SECONDS = 0.1
 SWEEP_EVERY = timedelta(hours=1)
 STOP_GRACE_SECONDS = 15.0
 
@@ -86,11 +86,13 @@ class WebhookDeliverer:
                 log.exception("webhook round failed")
             for endpoint, rows in _by_endpoint(claimed).items():
                 serving[endpoint] = asyncio.create_task(self._deliver_all(rows), name=f"webhooks-{endpoint}")
-            if not claimed:
-                waiters = [asyncio.ensure_future(stop.wait()), *serving.values()]
-                done, _ = await asyncio.wait(waiters, timeout=IDLE_PAUSE_SECONDS,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                waiters[0].cancel()
+            # Claim on a steady beat, not after every send: events made meanwhile are
+            # then claimed and recorded together, and the write lock (on SQLite the
+            # bookings' lock too) is taken a few times a second, not once per event.
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
+            except TimeoutError:
+                pass
         if serving:
             await asyncio.wait(serving.values(), timeout=STOP_GRACE_SECONDS)
             for task in serving.values():
@@ -103,11 +105,23 @@ class WebhookDeliverer:
             await sweep_log(now=now)
 
     async def _deliver_all(self, rows: list[dict[str, Any]]) -> None:
+        """Send one endpoint's claimed deliveries in order, then record what came of them in one transaction.
+
+        If recording fails (the database away), the rows stay claimed until
+        their lease runs out and are sent again: at least once, never lost.
+        """
+        sent: list[tuple[dict[str, Any], SendResult | None]] = []
         for row in rows:
             try:
-                await self.deliver(row)
-            except Exception:  # a bug or the database: the lease runs out and it is tried again
+                sent.append((row, await self.send(row)))
+            except Exception:  # a bug: the lease runs out and it is tried again
                 log.exception("webhook delivery %s failed", row.get("public_id"))
+        try:
+            async with store.recording():
+                for row, result in sent:
+                    await self.record(row, result)
+        except Exception:
+            log.exception("recording webhook deliveries failed")
 
     def headers(self, row: dict[str, Any]) -> dict[str, str]:
         """Standard Webhooks headers, signed now with every secret that signs (two during a rotation)."""
@@ -117,18 +131,23 @@ class WebhookDeliverer:
         return {"webhook-id": row["message_id"], "webhook-timestamp": str(int(now.timestamp())),
                 "webhook-signature": " ".join(signatures)}
 
-    async def deliver(self, row: dict[str, Any]) -> None:
-        """One attempt of one claimed delivery, and what follows from its answer."""
-        is_test = row["event_type"] == rules.WEBHOOK_TEST
-        if not row["endpoint_enabled"] and not is_test:
-            await store.release(row["id"])  # disabled since it was queued: waits until enabled again
+    async def send(self, row: dict[str, Any]) -> SendResult | None:
+        """One attempt of one claimed delivery; None when its endpoint was disabled since it was queued."""
+        if not row["endpoint_enabled"] and row["event_type"] != rules.WEBHOOK_TEST:
+            return None
+        return await self.sender.send(row["url"], self.headers(row), row["payload"].encode())
+
+    async def record(self, row: dict[str, Any], result: SendResult | None) -> None:
+        """What follows from an attempt's answer; inside ``store.recording()``."""
+        if result is None:
+            await store.release(row["id"])  # waits, paused, until the endpoint is enabled again
             return
-        result = await self.sender.send(row["url"], self.headers(row), row["payload"].encode())
+        is_test = row["event_type"] == rules.WEBHOOK_TEST
         now = self.clock()
         attempt = _attempt(result)
         status = result.status
         if status is not None and rules.is_success(status):
-            await store.mark_succeeded(row["id"], row["endpoint"], attempt, now=now)
+            await store.record_succeeded(row["id"], row["endpoint"], attempt, now=now)
             return
         if status is not None and rules.disables_endpoint(status) and not is_test:
             await self._give_up(row, attempt, now, reason="gone")
@@ -143,18 +162,14 @@ class WebhookDeliverer:
             if failing and not is_test:
                 await self._give_up(row, attempt, now, reason="failing")
             else:
-                await store.mark_failed(row["id"], attempt, now=now)
+                await store.record_failed(row["id"], attempt, now=now)
             return
-        await store.mark_retry(row["id"], attempt, next_attempt_at=now + delay, now=now)
+        await store.record_retry(row["id"], attempt, next_attempt_at=now + delay, now=now)
 
     async def _give_up(self, row: dict[str, Any], attempt: store.Attempt, now, *, reason: str) -> None:
-        async def tell_owner() -> None:
+        """Fail the delivery and disable its endpoint; if this disabled it, tell the owners (same transaction)."""
+        if await store.record_failed(row["id"], attempt, now=now, disable_endpoint=(row["endpoint"], REASONS[reason])):
             await self._queue_owner_email(row, reason=reason, now=now)
-
-        disabled = await store.mark_failed(
-            row["id"], attempt, now=now, then=tell_owner,
-            disable_endpoint=(row["endpoint"], REASONS[reason]))
-        if disabled:
             log.warning("webhook endpoint %s disabled: %s", row["endpoint"], REASONS[reason])
 
     async def _queue_owner_email(self, row: dict[str, Any], *, reason: str, now) -> None:

@@ -1,9 +1,9 @@
 """Bookings with and without a subscribed webhook endpoint, and how soon the events arrive (issue 12).
 
 Run: ``python bench/webhooks.py [--bookings N]``. A fresh SQLite database and one
-process, as ``slotwise serve`` runs: N bookings through the booking service with
-no endpoint, then N more with one endpoint subscribed to ``booking.created`` while
-the webhook worker runs in the same event loop, delivering to a receiver on
+process, as ``slotwise serve`` runs: 2N bookings through the booking service, in
+blocks of 50 alternately with one endpoint subscribed to ``booking.created`` and
+without, while the webhook worker runs in the same event loop, delivering to a receiver on
 loopback (a process of its own) that verifies every signature with the
 ``standardwebhooks`` package. Prints booking p50/p95 both ways and their ratio
 (bar ≤ 1.1×), the delay from commit to arrival p50/p95 (bar ≤ 1 s), events lost
@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
 RESOURCES = 10
+BLOCK = 50  # bookings in a row with, then without, the endpoint subscribed
 SITE = """
 [site]
 slug = "bench-hooks"
@@ -137,6 +138,7 @@ async def bench(count: int, settings, receiver: Receiver) -> dict:
     from slotwise.services.config import ServiceConfig
     from slotwise.services.sites import apply_site
     from slotwise.persistence.tables import WebhookDelivery
+    from slotwise.services.notifications import Messaging
     from slotwise.services.webhook_delivery import WebhookDeliverer
     from slotwise.sitefile import parse_site
 
@@ -161,26 +163,39 @@ async def bench(count: int, settings, receiver: Receiver) -> dict:
             committed = time.perf_counter()
             return result.booking.public_id, committed - began
 
-        without = [(await book(i))[1] for i in range(count)]
-
         site = await find_site("bench-hooks")
         created = await webhooks.create_endpoint(
             site, {"url": f"http://127.0.0.1:{receiver.port}/hooks", "events": ["booking.created"]},
             actor=Actor.system("bench"), now=system_clock(), secret_key=settings.secret_key, allow_private=True)
         receiver.start(created.secret)
         sender = WebhookSender(allow_private=True)
-        from slotwise.services.notifications import Messaging
-
         worker = WebhookDeliverer(sender=sender, clock=system_clock, secret_key=settings.secret_key,
                                   messaging=Messaging.from_settings(settings))
         stop = asyncio.Event()
         running = asyncio.create_task(worker.run(stop)) if not os.environ.get("BENCH_NO_WORKER") else None
+
+        async def listen(events: list[str]) -> None:
+            await webhooks.update_endpoint(site, created.id, {"events": events}, if_match=None,
+                                           now=system_clock(), allow_private=True)
+
+        # Blocks of BLOCK bookings, alternately with the endpoint subscribed to
+        # booking.created and not (it listens to message.failed only), so both
+        # sides meet the same database size, worker and machine load.
         committed_at: dict[str, float] = {}
-        with_endpoint = []
-        for i in range(count):
-            booking_id, took = await book(count + i)
-            committed_at[booking_id] = time.time()
-            with_endpoint.append(took)
+        without: list[float] = []
+        with_endpoint: list[float] = []
+        index = 0
+        for block in range(2 * count // BLOCK):
+            subscribed = block % 2 == 1
+            await listen(["booking.created"] if subscribed else ["message.failed"])
+            for _ in range(BLOCK):
+                booking_id, took = await book(index)
+                index += 1
+                if subscribed:
+                    committed_at[booking_id] = time.time()
+                    with_endpoint.append(took)
+                else:
+                    without.append(took)
         deadline = time.perf_counter() + 120
         while await WebhookDelivery.count().where(WebhookDelivery.status == "succeeded") < count \
                 and time.perf_counter() < deadline:

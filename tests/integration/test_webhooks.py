@@ -522,3 +522,22 @@ async def test_erasing_a_customer_removes_the_webhook_deliveries_that_name_them(
     assert len(logged) == 1
     rows = await WebhookDelivery.select(WebhookDelivery.payload)
     assert len(rows) == 1 and "Quastenflosser" not in rows[0]["payload"] and "Kept Person" in rows[0]["payload"]
+
+
+async def test_the_slotwise_worker_command_delivers_webhooks(client, key, receiver, server_environment) -> None:
+    import os
+    import subprocess
+    import sys
+
+    await subscribe(client, key, receiver, events=["booking.created"])
+    await book(client)
+    worker = subprocess.Popen([sys.executable, "-m", "slotwise.cli", "worker"], env={**os.environ, **server_environment},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        await asyncio.wait_for(receiver.arrived.wait(), timeout=60)
+    finally:
+        worker.terminate()
+        await asyncio.to_thread(worker.wait, 30)
+    [received] = receiver.received
+    assert received.verified and received.json["type"] == "booking.created"
+    assert await WebhookDelivery.count().where(WebhookDelivery.status == "succeeded") == 1

@@ -524,20 +524,32 @@ async def test_erasing_a_customer_removes_the_webhook_deliveries_that_name_them(
     assert len(rows) == 1 and "Quastenflosser" not in rows[0]["payload"] and "Kept Person" in rows[0]["payload"]
 
 
-async def test_the_slotwise_worker_command_delivers_webhooks(client, key, receiver, server_environment) -> None:
+async def test_two_slotwise_worker_processes_deliver_each_event_to_each_endpoint_once(
+        client, key, receiver, server_environment) -> None:
     import os
     import subprocess
     import sys
 
-    await subscribe(client, key, receiver, events=["booking.created"])
-    await book(client)
-    worker = subprocess.Popen([sys.executable, "-m", "slotwise.cli", "worker"], env={**os.environ, **server_environment},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for path in ("/a", "/b", "/c"):
+        await subscribe(client, key, receiver, events=["booking.created"], path=path)
+    starts = [f"2026-11-{day}T{hour:02d}:{minute:02d}:00+01:00"
+              for day in (24, 25) for hour in (9, 10, 11) for minute in (0, 30)][:10]
+    for index, start in enumerate(starts):
+        await book(client, start=start, name=f"Person {index}", email=f"p{index}@example.com")
+    assert await WebhookDelivery.count() == 30
+    workers = [subprocess.Popen([sys.executable, "-m", "slotwise.cli", "worker"],
+                                env={**os.environ, **server_environment},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
     try:
-        await asyncio.wait_for(receiver.arrived.wait(), timeout=60)
+        for _ in range(600):
+            if await WebhookDelivery.count().where(WebhookDelivery.status == "succeeded") == 30:
+                break
+            await asyncio.sleep(0.1)
     finally:
-        worker.terminate()
-        await asyncio.to_thread(worker.wait, 30)
-    [received] = receiver.received
-    assert received.verified and received.json["type"] == "booking.created"
-    assert await WebhookDelivery.count().where(WebhookDelivery.status == "succeeded") == 1
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            await asyncio.to_thread(worker.wait, 30)
+    sent = [(r.path, r.id) for r in receiver.received]
+    assert len(sent) == 30 and len(set(sent)) == 30
+    assert all(r.verified for r in receiver.received)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from slotwise.domain.actors import Actor
-from slotwise.domain.model import Booking, Service, Site
+from slotwise.domain.model import Booking, HistoryEntry, Service, Site
 from slotwise.persistence import history, outbox
 from slotwise.services.config import ServiceConfig
 from slotwise.services.notifications import SiteMessaging, queue_booking_messages, queue_team_notes
@@ -85,5 +85,7 @@ async def after_change(
                                messaging=config.messaging, now=now, previous_start=change.previous_start,
                                reason=change.reason)
     # Last, so the event carries the history and messages just written, as GET …/bookings/{id} shows them.
+    new = [HistoryEntry(str(change.kind), change.history_data(), now, change.actor)] \
+        if change.kind is ChangeKind.BOOKED else None
     await queue_booking_event(str(change.kind), booking, site=site, actor=change.actor, now=now,
-                              previous=change.previous)
+                              previous=change.previous, history_entries=new)

@@ -310,20 +310,23 @@ EVENT_OF_CHANGE = {"booked": rules.BOOKING_CREATED, "rescheduled": rules.BOOKING
 
 
 async def queue_booking_event(kind: str, booking: Booking, *, site: Site, actor: Actor, now: datetime,
-                              previous: Booking | None = None) -> str | None:
+                              previous: Booking | None = None,
+                              history_entries: list[HistoryEntry] | None = None) -> str | None:
     """Queue the event of a booking change for the site's subscribed endpoints; inside the change's transaction.
 
     ``kind`` is the change (booked | rescheduled | cancelled); ``previous`` the
-    booking before a move. Returns the event's ``webhook-id``, or None when
-    no endpoint listens.
+    booking before a move; ``history_entries`` the booking's history when the
+    caller knows it (a new booking's is the one entry just written), saving a read.
+    Returns the event's ``webhook-id``, or None when no endpoint listens.
     """
     event_type = EVENT_OF_CHANGE[kind]
     subscribed = await _subscribed(site.id, event_type)
     if not subscribed:
         return None  # the common case costs one indexed read
     zone = ZoneInfo(site.timezone)
-    data = booking_document(booking, site, await history.booking_history(booking.id),
-                            await outbox.messages_of(booking.id))
+    if history_entries is None:
+        history_entries = await history.booking_history(booking.id)
+    data = booking_document(booking, site, history_entries, await outbox.messages_of(booking.id))
     data.update({
         "version": rules.PAYLOAD_VERSION, "site": site.slug, "site_timezone": site.timezone,
         "start_utc": booking.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),

@@ -553,3 +553,28 @@ async def test_two_slotwise_worker_processes_deliver_each_event_to_each_endpoint
     sent = [(r.path, r.id) for r in receiver.received]
     assert len(sent) == 30 and len(set(sent)) == 30
     assert all(r.verified for r in receiver.received)
+
+
+@pytest.mark.parametrize("body", [
+    [], "url", 5, None, {"url": ["http://x.example"], "events": "booking.created"},
+    {"url": "http://x.example/\x00", "events": ["booking.created"]},
+    {"url": "http://[::1", "events": ["booking.created"]},
+    {"url": "https://hooks.example/" + "a" * 5000, "events": ["booking.created"]},
+    {"url": "https://hooks.example/", "events": [{"a": 1}, None, 3]},
+    {"url": "https://hooks.example/", "events": ["booking.created"], "description": "x" * 501},
+    {"url": "https://hooks.example/", "events": ["booking.created"], "description": {"deep": [[[]]]}},
+    {"url": "https://hooks.example/", "events": ["booking.created"], "description": "nul \x00 byte"},
+])
+async def test_odd_bodies_are_input_errors_never_500(client, key, body) -> None:
+    response = await client.post(f"{ADMIN}/webhooks", headers=bearer(key), json=body)
+    assert 400 <= response.status_code < 500, response.text
+    patched = await client.patch(f"{ADMIN}/webhooks/whk_0", headers=bearer(key), json=body)
+    assert 400 <= patched.status_code < 500, patched.text
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "201"}, {"limit": "x"}, {"cursor": "-1"},
+                                    {"cursor": "9" * 40}])
+async def test_bad_log_paging_is_a_422(client, key, receiver, params) -> None:
+    endpoint = await subscribe(client, key, receiver)
+    response = await client.get(f"{ADMIN}/webhooks/{endpoint['id']}/deliveries", headers=bearer(key), params=params)
+    assert response.status_code == 422, response.text

@@ -109,3 +109,8 @@ def test_endpoint_urls_as_written(url: str, problem: str | None) -> None:
 def test_the_flag_allows_loopback_urls() -> None:
     assert url_problem("http://127.0.0.1:9000/hooks", allow_private=True) is None
     assert url_problem("http://localhost:9000/hooks", allow_private=True) is None
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example/\x00", "https://hooks.example/\x1b[31m", "https://hooks.example/\x85"])
+def test_control_characters_make_a_url_invalid(url: str) -> None:
+    assert url_problem(url, allow_private=True) == "webhook-url-invalid"

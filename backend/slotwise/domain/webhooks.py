@@ -44,6 +44,11 @@ URL_LENGTH = 2000  # what browsers and most proxies accept
 DESCRIPTION_LENGTH = 500
 
 
+def has_control_characters(text: str) -> bool:
+    """Control characters other than tab and line breaks (NUL cannot even be stored in PostgreSQL text)."""
+    return any((ord(c) < 32 and c not in "\t\n\r") or 127 <= ord(c) < 160 for c in text)
+
+
 def retry_delay(failed_attempts: int, jitter: float, retry_after: timedelta | None = None) -> timedelta | None:
     """How long after the ``failed_attempts``-th failure (1-based) to try again; None: the schedule is over.
 
@@ -129,7 +134,7 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
         return "webhook-url-invalid"
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
         return "webhook-url-invalid"
-    if port == 0 or any(c.isspace() for c in url):
+    if port == 0 or any(c.isspace() or ord(c) < 32 or 127 <= ord(c) < 160 for c in url):
         return "webhook-url-invalid"
     host = parts.hostname
     try:

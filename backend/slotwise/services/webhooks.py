@@ -115,6 +115,8 @@ def _check(data: dict[str, Any], *, partial: bool, allow_private: bool) -> dict[
         if description is not None and (not isinstance(description, str)
                                         or len(description) > rules.DESCRIPTION_LENGTH):
             problems.append(FieldProblem("description", "text-too-long", {"limit": rules.DESCRIPTION_LENGTH}))
+        elif description is not None and rules.has_control_characters(description):
+            problems.append(FieldProblem("description", "control-characters"))
         else:
             fields["description"] = (description or "").strip()
     if "enabled" in data:

@@ -234,7 +234,14 @@ async def test_retry_after_is_honoured(client, clock, key, receiver, worker) -> 
     assert len(receiver.received) == 2 and receiver.received[1].verified
 
 
-async def test_410_disables_the_endpoint_and_tells_the_owner(client, clock, key, receiver, worker) -> None:
+async def test_410_disables_the_endpoint_and_tells_the_owner(client, clock, key, receiver, worker, settings) -> None:
+    from slotwise.services import accounts
+    from slotwise.services.config import ServiceConfig
+
+    config = ServiceConfig.from_settings(settings)
+    for email, role in (("boss@test-physio.example", "owner"), ("mgr@test-physio.example", "manager")):
+        await accounts.add_member(email, site_slug="test-physio", role=role, actor=APPLIER, now=clock(),
+                                  config=config, send_invitation=False)
     endpoint = await subscribe(client, key, receiver)
     receiver.answers.append(Answer(status=410))
     await book(client)
@@ -244,7 +251,7 @@ async def test_410_disables_the_endpoint_and_tells_the_owner(client, clock, key,
     shown = (await client.get(f"{ADMIN}/webhooks/{endpoint['id']}", headers=bearer(key))).json()
     assert shown["enabled"] is False and "410" in shown["disabled_reason"]
     emails = await OutboxMessage.select().where(OutboxMessage.event == "webhook-disabled").output(load_json=True)
-    assert [m["recipient"] for m in emails] == ["owner@test-physio.example"]
+    assert sorted(m["recipient"] for m in emails) == ["boss@test-physio.example", "owner@test-physio.example"]
     assert receiver.url in emails[0]["content"]["text"]
     # Nothing more goes to it, not even later: new events wait, paused, until it is enabled again.
     clock.now = booked_at
@@ -578,3 +585,16 @@ async def test_bad_log_paging_is_a_422(client, key, receiver, params) -> None:
     endpoint = await subscribe(client, key, receiver)
     response = await client.get(f"{ADMIN}/webhooks/{endpoint['id']}/deliveries", headers=bearer(key), params=params)
     assert response.status_code == 422, response.text
+
+
+async def test_a_test_ping_reaches_a_disabled_endpoint_so_it_can_be_checked_before_enabling(
+        client, clock, key, receiver, worker) -> None:
+    endpoint = await subscribe(client, key, receiver)
+    await client.patch(f"{ADMIN}/webhooks/{endpoint['id']}", headers=bearer(key), json={"enabled": False})
+    await book(client)
+    await client.post(f"{ADMIN}/webhooks/{endpoint['id']}/test", headers=bearer(key))
+    real_time(clock)
+    assert await worker.deliver_due() == 1
+    assert [e["type"] for e in receiver.events()] == ["webhook.test"]
+    statuses = sorted(d["status"] for d in await deliveries(client, key, endpoint["id"]))
+    assert statuses == ["paused", "succeeded"]

@@ -598,3 +598,33 @@ async def test_a_test_ping_reaches_a_disabled_endpoint_so_it_can_be_checked_befo
     assert [e["type"] for e in receiver.events()] == ["webhook.test"]
     statuses = sorted(d["status"] for d in await deliveries(client, key, endpoint["id"]))
     assert statuses == ["paused", "succeeded"]
+
+
+async def test_after_a_410_the_rest_of_the_round_is_not_sent_but_kept_paused(client, clock, key, receiver,
+                                                                              worker) -> None:
+    endpoint = await subscribe(client, key, receiver, events=["booking.created"])
+    receiver.answers.append(Answer(status=410))
+    await book(client)
+    await book(client, start=TEN, name="Second Person")
+    real_time(clock)
+    assert await worker.deliver_due() == 2
+    assert len(receiver.received) == 1
+    statuses = sorted(d["status"] for d in await deliveries(client, key, endpoint["id"]))
+    assert statuses == ["failed", "paused"]
+
+
+async def test_a_secret_sealed_under_another_key_fails_the_attempt_and_says_why(
+        client, clock, key, receiver, settings) -> None:
+    endpoint = await subscribe(client, key, receiver, events=["booking.created"])
+    await book(client)
+    real_time(clock)
+    sender = WebhookSender(allow_private=True)
+    try:
+        other_key = WebhookDeliverer(sender=sender, clock=clock, secret_key=settings.secret_key + "-changed",
+                                     messaging=Messaging.from_settings(settings), jitter=lambda: 0.0)
+        assert await other_key.deliver_due() == 1
+    finally:
+        await sender.aclose()
+    assert receiver.received == []
+    [logged] = await deliveries(client, key, endpoint["id"])
+    assert logged["status"] == "queued" and "rotate its secret" in logged["log"][0]["error"]

@@ -111,11 +111,19 @@ class WebhookDeliverer:
         their lease runs out and are sent again: at least once, never lost.
         """
         sent: list[tuple[dict[str, Any], SendResult | None]] = []
+        gone = False
         for row in rows:
+            if gone and row["event_type"] != rules.WEBHOOK_TEST:
+                sent.append((row, None))  # the receiver said 410: the rest wait, paused, with the endpoint
+                continue
             try:
-                sent.append((row, await self.send(row)))
+                result = await self.send(row)
             except Exception:  # a bug: the lease runs out and it is tried again
                 log.exception("webhook delivery %s failed", row.get("public_id"))
+                continue
+            sent.append((row, result))
+            gone = gone or (result is not None and result.status is not None
+                            and rules.disables_endpoint(result.status) and row["event_type"] != rules.WEBHOOK_TEST)
         try:
             async with store.recording():
                 for row, result in sent:
@@ -135,7 +143,12 @@ class WebhookDeliverer:
         """One attempt of one claimed delivery; None when its endpoint was disabled since it was queued."""
         if not row["endpoint_enabled"] and row["event_type"] != rules.WEBHOOK_TEST:
             return None
-        return await self.sender.send(row["url"], self.headers(row), row["payload"].encode())
+        try:
+            headers = self.headers(row)
+        except ValueError:  # sealed under another SLOTWISE_SECRET_KEY: fails like an unreachable receiver
+            return SendResult("error", None, 0, "", error=(
+                "the endpoint's secret cannot be opened (SLOTWISE_SECRET_KEY changed?); rotate its secret"))
+        return await self.sender.send(row["url"], headers, row["payload"].encode())
 
     async def record(self, row: dict[str, Any], result: SendResult | None) -> None:
         """What follows from an attempt's answer; inside ``store.recording()``."""

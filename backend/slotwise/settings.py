@@ -51,6 +51,9 @@ class Settings:
     redis_url: str | None = None
     # Live holds one client may have on one site at a time; 0: no cap.
     holds_per_client: int = 2
+    # Webhooks (and every outbound call an owner configures) may reach private and
+    # loopback addresses: off, so a hosted install cannot be made to call its own network.
+    webhook_allow_private: bool = False
 
     @property
     def is_postgres(self) -> bool:
@@ -118,6 +121,7 @@ class Settings:
             read_rate_limit_per_minute=read_rate_limit,
             redis_url=redis_url,
             holds_per_client=holds_per_client,
+            webhook_allow_private=(get("WEBHOOK_ALLOW_PRIVATE") or "").lower() in {"1", "true", "yes", "on"},
         )
 
     def serving_at(self, host: str, port: int) -> Settings:

@@ -23,4 +23,7 @@ def environment(database_url: str, data_dir: Path) -> dict[str, str]:
         # the limit itself is tested with an app of its own (test_rate_limit.py).
         "SLOTWISE_RATE_LIMIT": "0",
         "SLOTWISE_READ_RATE_LIMIT": "0",
+        # Webhook receivers in the tests listen on loopback; refusing private targets is
+        # tested with settings of its own (test_webhooks.py, test_webhook_sender.py).
+        "SLOTWISE_WEBHOOK_ALLOW_PRIVATE": "1",
     }

@@ -31,6 +31,7 @@ EXPECTED: dict[Role, dict[Action, tuple[Decision, Decision, Decision]]] = {
         **{action: (A, A, A) for action in Action},
         Action.MEMBERS_MANAGE: (F, F, F),
         Action.KEYS_MANAGE: (F, F, F),
+        Action.WEBHOOKS_WRITE: (F, F, F),
     },
     Role.VIEWER: {
         **{action: (F, F, F) for action in Action},

@@ -11,8 +11,8 @@ holds, an :class:`Action` and its :class:`Target`:
 - ``FORBIDDEN`` when they have one but it does not cover the action (403);
 - ``ALLOWED`` otherwise.
 
-Roles: ``owner`` may do everything; ``manager`` everything but members and
-keys; ``staff`` reads the site and its catalog and works on the bookings and
+Roles: ``owner`` may do everything; ``manager`` everything but members,
+keys and webhooks; ``staff`` reads the site and its catalog and works on the bookings and
 time off of their own resource only; ``viewer`` reads. A key may do what its
 scopes name and never manages members or keys (a key cannot mint keys).
 """
@@ -88,7 +88,9 @@ _READS = frozenset({Action.SITE_READ, Action.CATALOG_READ, Action.BOOKINGS_READ,
 # whose), and read what they need to do so: the site and its catalog.
 _STAFF_ON_OWN_RESOURCE = frozenset({Action.BOOKINGS_READ, Action.BOOKINGS_WRITE, Action.TIME_OFF_WRITE})
 _STAFF_ANYWHERE = frozenset({Action.SITE_READ, Action.CATALOG_READ})
-_OWNER_ONLY = frozenset({Action.MEMBERS_MANAGE, Action.KEYS_MANAGE})
+# Webhooks send every booking's customer data to a URL of the caller's choosing:
+# among accounts, only owners subscribe them (keys need the webhooks:write scope).
+_OWNER_ONLY = frozenset({Action.MEMBERS_MANAGE, Action.KEYS_MANAGE, Action.WEBHOOKS_WRITE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,13 +129,16 @@ async def mark_retry(message_id: int, *, error: str, next_attempt_at: datetime, 
         await _log(message_id, "transient", error, now)
 
 
-async def mark_failed(message_id: int, *, error: str, outcome: str, now: datetime) -> None:
+async def mark_failed(message_id: int, *, error: str, outcome: str, now: datetime, then=None) -> None:
+    """Give the message up; ``then`` (an async callable) runs in the same transaction (the webhook event)."""
     async with write_transaction(current_engine()):
         await OutboxMessage.update(
             {OutboxMessage.status: "failed", OutboxMessage.claimed_until: None,
              OutboxMessage.last_error: error[:2000]}
         ).where(OutboxMessage.id == message_id)
         await _log(message_id, outcome, error, now)
+        if then is not None:
+            await then()
 
 
 async def is_opted_out(channel: str, address: str) -> bool:

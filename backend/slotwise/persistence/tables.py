@@ -390,3 +390,61 @@ TABLES: list[type[Table]] = [
     OutboxMessage, DeliveryAttempt, OptOut, ApiKey, TimeOff,
     Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry,
 ]
+
+
+# --- webhooks (m0012) ----------------------------------------------------------------
+# A delivery's response excerpt: enough to see an error page's message, never a whole body.
+WEBHOOK_EXCERPT_LENGTH = 1000
+
+
+class WebhookEndpoint(Table, tablename="webhook_endpoint", help_text="Where a site's webhooks go."):
+    """The signing secret is stored sealed (Fernet, key derived from the secret key), never in clear.
+
+    During a rotation ``previous_secret_sealed`` still signs until ``previous_secret_until``.
+    """
+
+    public_id = Varchar(length=32, unique=True, help_text="whk_<random>")
+    site = ForeignKey(references=Site, index=True)
+    url = Text()
+    events = JSON(default=[], help_text="event types it receives")
+    description = Text(default="")
+    enabled = Boolean(default=True)
+    disabled_reason = Text(null=True, default=None, help_text="why the system disabled it (410, failures)")
+    secret_sealed = Text()
+    previous_secret_sealed = Text(null=True, default=None)
+    previous_secret_until = Timestamptz(null=True, default=None)
+    last_success_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class WebhookDelivery(
+    Table, tablename="webhook_delivery",
+    help_text="One event for one endpoint, queued in the transaction of the change, retried until done.",
+):
+    public_id = Varchar(length=32, unique=True, help_text="whd_<random>")
+    endpoint = ForeignKey(references=WebhookEndpoint, index=True)
+    message_id = Varchar(length=64, help_text="the webhook-id header, the same on every retry")
+    event_type = Varchar(length=32)
+    payload = Text(help_text="the exact body that is signed and sent")
+    status = Varchar(length=16, default="queued", help_text="queued | sending | succeeded | failed")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    claimed_until = Timestamptz(null=True, default=None, help_text="lease of the worker sending it")
+    last_status = Integer(null=True, default=None, help_text="HTTP status of the last attempt")
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(index=True)
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class WebhookAttempt(Table, tablename="webhook_attempt", help_text="The delivery log: one row per attempt."):
+    delivery = ForeignKey(references=WebhookDelivery, index=True)
+    attempted_at = Timestamptz()
+    outcome = Varchar(length=16, help_text="succeeded | failed | refused | timeout | error")
+    status_code = Integer(null=True, default=None)
+    duration_ms = Integer(default=0)
+    response_excerpt = Text(default="", help_text=f"at most {WEBHOOK_EXCERPT_LENGTH} characters")
+    error = Text(null=True, default=None)
+
+
+TABLES.extend([WebhookEndpoint, WebhookDelivery, WebhookAttempt])

@@ -388,15 +388,16 @@ async def move_booking(
         slot, overridden = check_slot_under(rules, offer.service.rules, offer.calendars, busy, start=start,
                                             now=now, site_closed=offer.site.closed, only_resource=keep)
         if slot is not None:
-            previous_start, previous_resources = booking.start, tuple(r.key for r in booking.resources)
+            previous = booking
             await store.move(booking.id, rules=offer.service.rules, service_id=offer.service.id,
                              resource_ids=offer.resource_ids(slot.resources), new_start=slot.start,
                              now=now)
             await write.remember({"booking": booking.id}, now)
             booking = await store.load_booking(booking.id)
             await after_change(
-                BookingChange(ChangeKind.RESCHEDULED, booking, actor, previous_start=previous_start,
-                              previous_resources=previous_resources, notify=notify, override=overridden),
+                BookingChange(ChangeKind.RESCHEDULED, booking, actor, previous_start=previous.start,
+                              previous_resources=tuple(r.key for r in previous.resources), notify=notify, override=overridden,
+                              previous=previous),
                 site=offer.site, service=offer.service, config=config, now=now,
             )
     if slot is None:

@@ -3,8 +3,7 @@
 Whoever changes a booking (a customer through the widget, the API or a manage
 link; staff; the system) and however (book, move, cancel), the change ends
 here: its history entry is written, reminders that no longer apply are
-dropped, and the messages it causes are queued in the outbox. Webhooks will be
-queued here too. Because it runs in the same transaction, a change and what it
+dropped, and the messages it causes are queued in the outbox, and the webhook event for the site's endpoints. Because it runs in the same transaction, a change and what it
 announces exist together or not at all, and nothing is sent before commit.
 """
 
@@ -16,10 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 from slotwise.domain.actors import Actor
-from slotwise.domain.model import Booking, Service, Site
+from slotwise.domain.model import Booking, HistoryEntry, Service, Site
 from slotwise.persistence import history, outbox
 from slotwise.services.config import ServiceConfig
 from slotwise.services.notifications import SiteMessaging, queue_booking_messages, queue_team_notes
+from slotwise.services.webhooks import queue_booking_event
 
 
 class ChangeKind(StrEnum):
@@ -54,6 +54,7 @@ class BookingChange:
     reason: str | None = None
     notify: bool = True
     override: bool = False
+    previous: Booking | None = None  # the booking before a move: its time and resources
 
     def history_data(self) -> dict[str, Any]:
         # ``override``: staff set aside hours, notice or advance for this time (Rules.OVERRIDE).
@@ -86,3 +87,8 @@ async def after_change(
                            messaging=config.messaging, now=now, by=change.actor,
                            previous_start=change.previous_start, previous_resources=change.previous_resources,
                            reason=change.reason)
+    # Last, so the event carries the history and messages just written, as GET …/bookings/{id} shows them.
+    new = [HistoryEntry(str(change.kind), change.history_data(), now, change.actor)] \
+        if change.kind is ChangeKind.BOOKED else None
+    await queue_booking_event(str(change.kind), booking, site=site, actor=change.actor, now=now,
+                              previous=change.previous, history_entries=new)

@@ -26,6 +26,7 @@ from slotwise.domain.actors import Actor
 from slotwise.domain.model import Site
 from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import customers as store
+from slotwise.persistence import webhooks as webhook_store
 from slotwise.persistence.customers import CustomerRow
 from slotwise.persistence.engine import current_engine, read_transaction, write_transaction
 from slotwise.persistence.history import add_entry, booking_history
@@ -132,7 +133,8 @@ async def erase_customer(site: Site, email: str, *, actor: Actor, now: datetime)
     Their bookings get the name "Erased customer", an address under
     ``.invalid`` unique to this erasure, no phone, no answers, no cancel
     reason; the messages to them get that address and empty content, and
-    those not yet sent are dropped. The owner's copies keep their recipient
+    those not yet sent are dropped; webhook deliveries about the bookings,
+    queued or logged, are removed. The owner's copies keep their recipient
     and lose their content (it named the customer). Each booking's history
     records the erasure and who did it. NotFound when the email has no booking here.
     """
@@ -152,5 +154,7 @@ async def erase_customer(site: Site, email: str, *, actor: Actor, now: datetime)
                                       drop=message["status"] in ("queued", "sending"))
         for booking_id in ids:
             await add_entry(booking_id, "erased", {}, actor=actor, at=now)
+        # Webhook bodies name them too: queued ones are dropped, logged ones forgotten.
+        await webhook_store.forget_bookings(site.id, ids)
     return Erased(bookings=len(ids), messages=len(messages))
 

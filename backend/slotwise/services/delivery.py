@@ -1,6 +1,7 @@
 """The outbox worker: claims due messages and hands them to the email or SMS sender.
 
-Runs inside ``slotwise serve`` by default and alone as ``slotwise worker``;
+Runs inside ``slotwise serve`` by default and alone as ``slotwise worker``, each
+beside the webhook worker (``services/webhook_delivery.py``);
 several may run at once (claims don't overlap, see persistence.outbox). A
 booking request never waits for it: it only reads rows the booking's own
 transaction wrote.
@@ -157,7 +158,8 @@ class Deliverer:
             if channel == "sms":
                 if await outbox.is_opted_out("sms", row["recipient"]):
                     await outbox.mark_failed(message_id, error="recipient opted out earlier",
-                                             outcome="opted-out", now=now)
+                                             outcome="opted-out", now=now,
+                                             then=_announce(row, "recipient opted out earlier", now))
                     return
                 content = await filled_content(row, self.secret_key)
                 provider_id = await self.sms.send(sms_from_json(content))
@@ -166,12 +168,15 @@ class Deliverer:
                 provider_id = await self.email.send(email_from_json(content))
         except RecipientOptedOut as exc:
             await outbox.record_opt_out(channel, row["recipient"], reason=str(exc), now=now)
-            await outbox.mark_failed(message_id, error=_describe(exc), outcome="opted-out", now=now)
+            await outbox.mark_failed(message_id, error=_describe(exc), outcome="opted-out", now=now,
+                                     then=_announce(row, _describe(exc), now))
         except PermanentDeliveryError as exc:
-            await outbox.mark_failed(message_id, error=_describe(exc), outcome="permanent", now=now)
+            await outbox.mark_failed(message_id, error=_describe(exc), outcome="permanent", now=now,
+                                     then=_announce(row, _describe(exc), now))
         except (TransientDeliveryError, OSError, TimeoutError) as exc:
             if gives_up(row["created_at"], now):
-                await outbox.mark_failed(message_id, error=_describe(exc), outcome="transient", now=now)
+                await outbox.mark_failed(message_id, error=_describe(exc), outcome="transient", now=now,
+                                         then=_announce(row, _describe(exc), now))
             else:
                 delay = retry_delay(row["attempts"], self.jitter())
                 await outbox.mark_retry(message_id, error=_describe(exc),
@@ -180,31 +185,48 @@ class Deliverer:
             await outbox.mark_sent(message_id, provider_id=provider_id, now=now)
 
 
+def _announce(row: dict[str, Any], error: str, now):
+    """The ``message.failed`` webhook event, queued in the transaction that gives the message up."""
+    async def announce() -> None:
+        from slotwise.services.webhooks import queue_message_failed
+
+        await queue_message_failed({**row, "error": error}, now=now)
+    return announce
+
+
 def _describe(exc: BaseException) -> str:
     code = getattr(exc, "code", None) if isinstance(exc, DeliveryError) else None
     return f"{type(exc).__name__}{f' {code}' if code else ''}: {exc}"
 
 
 class OutboxWorker:
-    """A :class:`Deliverer` running as a background task of a process."""
+    """A :class:`Deliverer` and a webhook deliverer, running as background tasks of a process."""
 
     def __init__(self, settings, clock: Clock) -> None:
         from slotwise.adapters.senders import senders_from_settings
+        from slotwise.adapters.webhook_sender import WebhookSender
+        from slotwise.services.notifications import Messaging
+        from slotwise.services.webhook_delivery import WebhookDeliverer
 
         self.email, self.sms = senders_from_settings(settings)
         self.deliverer = Deliverer(email=self.email, sms=self.sms, clock=clock,
                                    secret_key=settings.secret_key)
+        self.webhook_sender = WebhookSender(allow_private=settings.webhook_allow_private)
+        self.webhooks = WebhookDeliverer(sender=self.webhook_sender, clock=clock, secret_key=settings.secret_key,
+                                         messaging=Messaging.from_settings(settings))
         self._stop = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         self._stop.clear()
-        self._task = asyncio.create_task(self.deliverer.run(self._stop), name="slotwise-outbox")
+        self._tasks = [asyncio.create_task(self.deliverer.run(self._stop), name="slotwise-outbox"),
+                       asyncio.create_task(self.webhooks.run(self._stop), name="slotwise-webhooks")]
 
     async def stop(self) -> None:
         self._stop.set()
-        if self._task is not None:
-            await self._task
+        for task in self._tasks:
+            await task
+        await self.webhook_sender.aclose()
         closer = getattr(self.sms, "aclose", None)
         if closer is not None:
             await closer()

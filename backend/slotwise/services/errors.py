@@ -90,6 +90,9 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "metadata-key": N_("keys must be 1 to %(limit)s lower-case letters, digits and _, starting with a letter"),
     "metadata-value": N_("must be text, a number or true/false"),
     "value-invalid": N_("is not valid: %(message)s"),
+    "webhook-url-invalid": N_("must be an http or https URL without a user name or password"),
+    "webhook-url-private": N_("points to a private or loopback address, which webhooks may not call"),
+    "control-characters": N_("must not contain control characters"),
     # The site file's own checks, reused by the admin API's catalog bodies: their messages are
     # English only (as `slotwise apply` prints them), so this one has no catalog entry.
     "site-file-rule": "%(message)s",

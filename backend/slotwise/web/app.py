@@ -19,6 +19,7 @@ from slotwise.web.admin_catalog import AdminCatalogApi
 from slotwise.web.admin_customers import AdminCustomersApi
 from slotwise.web.admin_import import AdminImportApi
 from slotwise.web.admin_messages import AdminMessagesApi
+from slotwise.web.admin_webhooks import AdminWebhooksApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.api_docs import render_plugins
 from slotwise.web.bodies import TypedBodies
@@ -60,7 +61,7 @@ def create_app(
     app = Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
                         demo_page, AdminCatalogApi, AdminCustomersApi, AdminAuditApi, AdminImportApi,
-                        AdminMessagesApi,
+                        AdminMessagesApi, AdminWebhooksApi,
                         BookingPages, ManagePages, static_files_router(),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),

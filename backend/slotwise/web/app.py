@@ -24,6 +24,7 @@ from slotwise.web.api_docs import render_plugins
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
+from slotwise.web.feeds import AdminFeedsApi, calendar_feed
 from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
 from slotwise.web.manage_pages import ManagePages
@@ -58,7 +59,7 @@ def create_app(
     return Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
                         demo_page, AdminCatalogApi, AdminCustomersApi, AdminAuditApi, AdminImportApi,
-                        AdminMessagesApi,
+                        AdminMessagesApi, AdminFeedsApi, calendar_feed,
                         BookingPages, ManagePages, static_files_router(),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),

@@ -27,7 +27,6 @@ TUESDAY_TEN = "2026-11-24T10:00:00+01:00"
 NAME = "Erika Quastenflosser, Jr.; PhD"
 OTHER_SITE = TEST_SITE.replace('slug = "test-physio"', 'slug = "other-studio"').replace(
     'name = "Test Physio"', 'name = "Other Studio"')
-NAMED_SITE = TEST_SITE.replace('closed = ["2026-12-25"]', 'closed = ["2026-12-25"]\nfeed_customer_names = true')
 
 
 @pytest.fixture(autouse=True)
@@ -145,7 +144,14 @@ async def test_the_site_feed_shows_every_resource_and_names_customers_only_when_
     assert {str(e["UID"]) for e in events} == {f"{quick['id']}@slotwise", f"{assessment['id']}@slotwise"}
     assert b"Quastenflosser" not in (await client.get(feed)).content
 
-    await apply_site(parse_test_site(NAMED_SITE), actor=APPLIER, now=clock())
+    # The owner allows names through the site document (the site file's [site] feed_customer_names).
+    owner = bearer(await new_key(clock, scopes=(Scope.CATALOG_READ, Scope.CATALOG_WRITE)))
+    read = await client.get(f"{ADMIN}/test-physio/", headers=owner)
+    document = read.json()
+    assert document["site"]["feed_customer_names"] is False
+    document["site"]["feed_customer_names"] = True
+    put = await client.put(f"{ADMIN}/test-physio/", json=document, headers={**owner, "If-Match": read.headers["etag"]})
+    assert put.status_code == 200, put.text
     events = valid_events((await client.get(feed)).content)
     summaries = {str(e["SUMMARY"]) for e in events}
     assert summaries == {f"Quick check – {NAME}", "Assessment – Max Mustermann"}

@@ -120,11 +120,12 @@ def _utc(moment: datetime) -> datetime:
 
 def feed_event(record: Booking, *, customer_names: bool) -> Event:
     """One booking as the staff's calendar shows it: no manage link, the customer named only if allowed."""
+    changed = _utc(record.updated_at or record.created_at)
     event = Event()
     event.add("uid", booking_uid(record))
-    event.add("dtstamp", _utc(record.updated_at))
+    event.add("dtstamp", changed)
     event.add("created", _utc(record.created_at))
-    event.add("last-modified", _utc(record.updated_at))
+    event.add("last-modified", changed)
     event.add("dtstart", _utc(record.start))
     event.add("dtend", _utc(record.end))
     event.add("sequence", record.sequence)

@@ -381,7 +381,7 @@ class AuditEntry(Table, tablename="audit_entry", help_text="One change to a site
     actor_label = Varchar(length=NAME_LENGTH, null=True, default=None)
     via = Varchar(length=32, default="")
     action = Varchar(length=16, help_text="created | changed | retired | restored | removed | revoked")
-    object_kind = Varchar(length=16, help_text="site | resource | service | time_off | key | membership")
+    object_kind = Varchar(length=16, help_text="site | resource | service | time_off | key | membership | feed")
     object_ref = Varchar(length=255, help_text="its key, slug or public id")
     changes = JSON(default=[], help_text='[{"field", "old", "new"}]')
 

@@ -229,3 +229,23 @@ async def test_another_sites_key_finds_nothing_and_a_key_without_bookings_read_i
     unknown = await client.post(f"{ADMIN}/test-physio/resources/nobody/feed", headers=bearer(key))
     assert unknown.status_code == 404
     assert await Feed.count() == 0
+
+
+async def test_a_renamed_service_changes_the_etag_and_the_date(client, clock):
+    key = await new_key(clock)
+    feed = await make_feed(client, key)
+    await book(client)
+    first = await client.get(feed)
+    assert (await client.get(feed)).headers["etag"] == first.headers["etag"]  # stable while nothing changes
+    clock.now += timedelta(minutes=1)
+    catalog = bearer(await new_key(clock, scopes=(Scope.CATALOG_WRITE,)))
+    renamed = await client.patch(f"{ADMIN}/test-physio/services/quick", json={"name": "Short check"},
+                                 headers=catalog)
+    assert renamed.status_code == 200, renamed.text
+    clock.now += timedelta(minutes=1)
+    after = await client.get(feed, headers={"If-None-Match": first.headers["etag"]})
+    assert after.status_code == 200
+    assert [str(e["SUMMARY"]) for e in valid_events(after.content)] == ["Short check"]
+    assert after.headers["last-modified"] != first.headers["last-modified"]
+    assert (await client.get(feed, headers={"If-Modified-Since": first.headers["last-modified"]})).status_code == 200
+    assert (await client.get(feed, headers={"If-Modified-Since": after.headers["last-modified"]})).status_code == 304

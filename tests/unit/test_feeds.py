@@ -24,11 +24,18 @@ def test_the_calendar_is_the_same_bytes_for_the_same_bookings_whenever_it_is_bui
     booking = sample_booking(updated_at=NOW)
     first = feeds.feed_calendar([booking], name="Studio", customer_names=False)
     assert feeds.feed_calendar([booking], name="Studio", customer_names=False) == first
-    assert feeds.entity_tag(first) == feeds.entity_tag(first)
+    same = feeds.fingerprint_of([booking], name="Studio", customer_names=False)
+    assert feeds.fingerprint_of([sample_booking(updated_at=NOW)], name="Studio", customer_names=False) == same
     moved = sample_booking(updated_at=NOW + timedelta(minutes=1), sequence=1,
                            start=booking.start + timedelta(hours=1), end=booking.end + timedelta(hours=1))
-    assert feeds.entity_tag(feeds.feed_calendar([moved], name="Studio", customer_names=False)) != \
-        feeds.entity_tag(first)
+    assert feeds.feed_calendar([moved], name="Studio", customer_names=False) != first
+    # Whatever the body is built from changes the fingerprint (and so the ETag).
+    for other in ([moved], [booking, moved], [], [sample_booking(updated_at=NOW, customer_name="Kim")],
+                  [sample_booking(updated_at=NOW, service_name="Massage")]):
+        assert feeds.fingerprint_of(other, name="Studio", customer_names=False) != same
+    assert feeds.fingerprint_of([booking], name="Studio 2", customer_names=False) != same
+    assert feeds.fingerprint_of([booking], name="Studio", customer_names=True) != same
+    assert feeds.entity_tag_of(same) == f'W/"{same[:32]}"'
 
 
 def test_each_event_has_the_uid_of_the_emailed_file_and_what_rfc_5545_requires() -> None:

@@ -15,8 +15,9 @@ removes them. Each event's UID is the UID of the booking's emailed ``.ics``
 (``calendar_files.booking_uid``), so a booking is one event wherever it
 arrives. The body is byte-for-byte the same while nothing changes (DTSTAMP is
 the booking's last change, as RFC 5545 allows for a calendar without METHOD),
-so its hash is the ``ETag``; ``Last-Modified`` is when that body was first
-served, remembered on the feed's row. See ``docs/feeds.md``.
+so a hash of what it is built from is the ``ETag`` (checked before building
+it); ``Last-Modified`` is when that body was first served, remembered on the
+feed's row. See ``docs/feeds.md``.
 """
 
 from __future__ import annotations
@@ -167,11 +168,6 @@ def feed_calendar(bookings: Sequence[Booking], *, name: str, customer_names: boo
     return calendar.to_ical()
 
 
-def entity_tag(body: bytes) -> str:
-    """A weak ETag: the body's hash (weak because compression may change the bytes on the wire)."""
-    return f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
-
-
 def http_date(moment: datetime) -> str:
     return format_datetime(_utc(moment).replace(microsecond=0), usegmt=True)
 
@@ -199,29 +195,59 @@ def not_modified(*, if_none_match: str | None, if_modified_since: str | None, et
 
 
 @dataclass(frozen=True, slots=True)
-class FeedBody:
-    body: bytes
+class Feed:
+    """What a feed shows now: its ETag and Last-Modified at once, its body on demand (:meth:`render`).
+
+    Building the body costs about 0.4 ms of CPU per event with icalendar, so a
+    304 never builds it, and the web layer renders it off the event loop.
+    """
+
+    bookings: tuple[Booking, ...]
+    name: str
+    customer_names: bool
     etag: str
     last_modified: datetime
 
+    def render(self) -> bytes:
+        return feed_calendar(self.bookings, name=self.name, customer_names=self.customer_names)
 
-async def read_feed(token: str, *, now: datetime) -> FeedBody:
-    """The calendar behind a feed token; an unknown or replaced token is NotFound."""
+
+# Raised whenever feed_calendar changes what it writes for the same bookings, so every ETag changes too.
+FORMAT = 1
+
+
+def fingerprint_of(bookings: Sequence[Booking], *, name: str, customer_names: bool) -> str:
+    """SHA-256 over everything the body is built from (whole bookings: more than it shows, never less).
+
+    The body is a function of these alone (:func:`feed_calendar` reads no
+    clock), so equal fingerprints mean equal bodies.
+    """
+    material = repr((FORMAT, name, customer_names, tuple(bookings)))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def entity_tag_of(fingerprint: str) -> str:
+    """A weak ETag (weak because compression may change the bytes on the wire)."""
+    return f'W/"{fingerprint[:32]}"'
+
+
+async def read_feed(token: str, *, now: datetime) -> Feed:
+    """The feed behind a token; an unknown or replaced token is NotFound."""
     token_hash = hash_token(token)
     start, end = window(now)
     async with read_transaction(current_engine()):
-        feed = await store.find_by_token_hash(token_hash)
-        if feed is None:
+        stored = await store.find_by_token_hash(token_hash)
+        if stored is None:
             raise NotFound("feed", "")
-        row = await store.site_row(feed.site_id)
+        row = await store.site_row(stored.site_id)
         if row is None:
             raise NotFound("feed", "")
         site = queries.site_from_row(row)
         name = site.name
-        if feed.resource_id is not None:
-            name = f"{await store.resource_name(feed.resource_id) or ''} – {site.name}"
+        if stored.resource_id is not None:
+            name = f"{await store.resource_name(stored.resource_id) or ''} – {site.name}"
         where = BookingFilter(site_id=site.id, start_from=start, start_before=end, status="confirmed",
-                              resource_ids=None if feed.resource_id is None else [feed.resource_id])
+                              resource_ids=None if stored.resource_id is None else [stored.resource_id])
         bookings: list[Booking] = []
         after = None
         while len(bookings) < MAX_EVENTS:
@@ -230,15 +256,14 @@ async def read_feed(token: str, *, now: datetime) -> FeedBody:
             if len(page) < PAGE:
                 break
             after = (page[-1].start, page[-1].id)
-    body = feed_calendar(bookings, name=name, customer_names=site.feed_customer_names)
-    content_hash = hashlib.sha256(body).hexdigest()
-    changed_at = feed.changed_at
-    if changed_at is None or content_hash != feed.content_hash:
+    fingerprint = fingerprint_of(bookings, name=name, customer_names=site.feed_customer_names)
+    changed_at = stored.changed_at
+    if changed_at is None or fingerprint != stored.content_hash:
         # Whole seconds (what HTTP dates carry), and always later than the previous
         # body's, so an If-Modified-Since of that body never matches this one.
         changed_at = now.astimezone(UTC).replace(microsecond=0)
-        if feed.changed_at is not None and changed_at <= _utc(feed.changed_at):
-            changed_at = _utc(feed.changed_at).replace(microsecond=0) + timedelta(seconds=1)
+        if stored.changed_at is not None and changed_at <= _utc(stored.changed_at):
+            changed_at = _utc(stored.changed_at).replace(microsecond=0) + timedelta(seconds=1)
         async with write_transaction(current_engine()):
-            await store.mark_served(token_hash, content_hash=content_hash, changed_at=changed_at)
-    return FeedBody(body, entity_tag(body), changed_at)
+            await store.mark_served(token_hash, content_hash=fingerprint, changed_at=changed_at)
+    return Feed(tuple(bookings), name, site.feed_customer_names, entity_tag_of(fingerprint), changed_at)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import anyio.to_thread
+
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
@@ -85,7 +87,9 @@ async def calendar_feed(request: Request, name: FromPath[str], clock: NamedDepen
                                  if_modified_since=request.headers.get("if-modified-since"),
                                  etag=feed.etag, last_modified=feed.last_modified):
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers, media_type=MEDIA_TYPE)
-    return Response(feed.body, headers={**headers, "Content-Disposition": 'inline; filename="calendar.ics"'},
+    # About 0.4 ms of CPU per event: off the event loop, so other requests go on meanwhile.
+    body = await anyio.to_thread.run_sync(feed.render)
+    return Response(body, headers={**headers, "Content-Disposition": 'inline; filename="calendar.ics"'},
                     media_type=MEDIA_TYPE)
 
 

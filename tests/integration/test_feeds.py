@@ -6,6 +6,7 @@ Every body is parsed by two parsers: icalendar (which also wrote it) and ics
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import ics
@@ -259,3 +260,11 @@ async def test_a_renamed_service_changes_the_etag_and_the_date(client, clock):
     assert after.headers["last-modified"] != first.headers["last-modified"]
     assert (await client.get(feed, headers={"If-Modified-Since": first.headers["last-modified"]})).status_code == 200
     assert (await client.get(feed, headers={"If-Modified-Since": after.headers["last-modified"]})).status_code == 304
+
+
+async def test_urls_made_at_once_leave_exactly_one_that_works(client, clock):
+    key = await new_key(clock)
+    paths = await asyncio.gather(*(make_feed(client, key, resource=None) for _ in range(5)))
+    answers = [(await client.get(path)).status_code for path in paths]
+    assert sorted(answers) == [200, 404, 404, 404, 404]
+    assert await Feed.count() == 1

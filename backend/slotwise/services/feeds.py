@@ -74,7 +74,7 @@ def feed_url(base_url: str, token: str) -> str:
     return f"{base_url}/feeds/{token}.ics"
 
 
-async def resource_key(site: Site, ref: str) -> str:
+async def active_resource_key(site: Site, ref: str) -> str:
     """The key of an active resource named by its key or its ``res_…`` id; else NotFound."""
     found = await catalog.get_resource(site, ref)
     if not found.active:

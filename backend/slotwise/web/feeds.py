@@ -47,7 +47,7 @@ class AdminFeedsApi(Controller):
                      config: ServiceConfig, settings: Settings) -> FeedUrlOut:
         found = await access.site_for(caller, site)
         if resource is not None:  # a key or a res_ id; staff are judged by the key
-            resource = await feed_service.resource_key(found, resource)
+            resource = await feed_service.active_resource_key(found, resource)
         access.authorize(caller, Action.FEEDS_MANAGE, found, None if resource is None else [resource])
         token = await feed_service.issue_feed(found, resource, actor=caller.actor, now=clock(),
                                               secret_key=config.secret_key,

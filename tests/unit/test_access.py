@@ -47,6 +47,8 @@ EXPECTED: dict[Role, dict[Action, tuple[Decision, Decision, Decision]]] = {
         Action.BOOKINGS_READ: (A, F, A),
         Action.BOOKINGS_WRITE: (A, F, F),
         Action.TIME_OFF_WRITE: (A, F, F),
+        # The calendar feed of their own resource; not the whole site's.
+        Action.FEEDS_MANAGE: (A, F, F),
     },
 }
 
@@ -88,6 +90,7 @@ def test_a_key_may_do_what_its_scope_names_and_nothing_else(scope: Scope, action
         Action.TEMPLATES_WRITE: Scope.CATALOG_WRITE, Action.BOOKINGS_READ: Scope.BOOKINGS_READ,
         Action.BOOKINGS_WRITE: Scope.BOOKINGS_WRITE, Action.CUSTOMERS_READ: Scope.CUSTOMERS_READ,
         Action.CUSTOMERS_WRITE: Scope.CUSTOMERS_WRITE, Action.WEBHOOKS_WRITE: Scope.WEBHOOKS_WRITE,
+        Action.FEEDS_MANAGE: Scope.BOOKINGS_READ,
     }.get(action)
     expected = A if needed is scope else F
     for target in TARGETS.values():

@@ -54,6 +54,9 @@ class Action(StrEnum):
     TEMPLATES_WRITE = "templates:write"
     AUDIT_READ = "audit:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    # Make (or make again) the secret URL of a calendar feed: it reads bookings, so bookings:read
+    # for a key; staff for their own resource's feed; not viewers (a new URL kills the old one).
+    FEEDS_MANAGE = "feeds:manage"
     MEMBERS_MANAGE = "members:manage"
     KEYS_MANAGE = "keys:manage"
 
@@ -79,6 +82,7 @@ SCOPE_FOR: dict[Action, Scope] = {
     Action.TEMPLATES_WRITE: Scope.CATALOG_WRITE,
     Action.AUDIT_READ: Scope.CATALOG_READ,
     Action.WEBHOOKS_WRITE: Scope.WEBHOOKS_WRITE,
+    Action.FEEDS_MANAGE: Scope.BOOKINGS_READ,
 }
 
 # Viewers read the site, its catalog, bookings and customers; the audit log (who changed
@@ -86,7 +90,8 @@ SCOPE_FOR: dict[Action, Scope] = {
 _READS = frozenset({Action.SITE_READ, Action.CATALOG_READ, Action.BOOKINGS_READ, Action.CUSTOMERS_READ})
 # Staff work on their own resource's bookings and time off (the target decides
 # whose), and read what they need to do so: the site and its catalog.
-_STAFF_ON_OWN_RESOURCE = frozenset({Action.BOOKINGS_READ, Action.BOOKINGS_WRITE, Action.TIME_OFF_WRITE})
+_STAFF_ON_OWN_RESOURCE = frozenset({Action.BOOKINGS_READ, Action.BOOKINGS_WRITE, Action.TIME_OFF_WRITE,
+                                    Action.FEEDS_MANAGE})
 _STAFF_ANYWHERE = frozenset({Action.SITE_READ, Action.CATALOG_READ})
 # Webhooks send every booking's customer data to a URL of the caller's choosing:
 # among accounts, only owners subscribe them (keys need the webhooks:write scope).

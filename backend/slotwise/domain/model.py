@@ -153,6 +153,7 @@ class Site:
     max_reschedules: int = 3
     sms_enabled: bool = False
     sandbox: bool = False  # messages kept, never handed to a provider; sw_test_ keys
+    feed_customer_names: bool = False  # calendar feeds out show the customer's name
     email_templates: Mapping[str, str] = field(default_factory=dict)  # owner overrides by name
     sms_templates: Mapping[str, str] = field(default_factory=dict)
     # Raised by every change to the site, its resources or services: a copy

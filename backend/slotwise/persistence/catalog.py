@@ -52,6 +52,7 @@ def _site_values(spec: SiteSpec) -> dict[str, Any]:
         "max_reschedules": spec.max_reschedules,
         "sms_enabled": spec.sms_enabled,
         "sandbox": spec.sandbox,
+        "feed_customer_names": spec.feed_customer_names,
         "message_templates": {"email": dict(spec.email_templates), "sms": dict(spec.sms_templates)},
     }
 
@@ -364,6 +365,7 @@ async def read_site(site_id: int) -> SiteSpec:
         notify_email=row["notify_email"], hours=MappingProxyType(codec.decode_weekly(row["hours"])),
         closed=codec.decode_dates(row["closed"]), hold_minutes=row["hold_minutes"],
         max_reschedules=row["max_reschedules"], sms_enabled=row["sms_enabled"], sandbox=row["sandbox"],
+        feed_customer_names=row["feed_customer_names"],
         resources=tuple(r.spec for r in await resources_of(site_id) if r.active),
         services=tuple(s.spec for s in await services_of(site_id)),
         email_templates=MappingProxyType(dict(templates.get("email", {}))),

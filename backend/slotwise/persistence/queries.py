@@ -43,6 +43,7 @@ def site_from_row(row: dict[str, Any]) -> model.Site:
         max_reschedules=row["max_reschedules"],
         sms_enabled=row["sms_enabled"],
         sandbox=row["sandbox"],
+        feed_customer_names=row["feed_customer_names"],
         email_templates=dict(row["message_templates"].get("email", {})),
         sms_templates=dict(row["message_templates"].get("sms", {})),
         config_version=row["config_version"],

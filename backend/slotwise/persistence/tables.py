@@ -51,6 +51,7 @@ class Site(Table, tablename="site", help_text="A tenant: one business."):
     max_reschedules = Integer(default=3)
     sms_enabled = Boolean(default=False)
     sandbox = Boolean(default=False, help_text="messages never reach a provider; keys are sw_test_")
+    feed_customer_names = Boolean(default=False, help_text="calendar feeds show the customer's name")
     message_templates = JSON(default={}, help_text='owner templates: {"email": {name: source}, "sms": {...}}')
     config_version = Integer(
         default=0, help_text="raised by every change to the site, its resources or services; "
@@ -380,15 +381,31 @@ class AuditEntry(Table, tablename="audit_entry", help_text="One change to a site
     actor_label = Varchar(length=NAME_LENGTH, null=True, default=None)
     via = Varchar(length=32, default="")
     action = Varchar(length=16, help_text="created | changed | retired | restored | removed | revoked")
-    object_kind = Varchar(length=16, help_text="site | resource | service | time_off | key | membership")
+    object_kind = Varchar(length=16, help_text="site | resource | service | time_off | key | membership | feed")
     object_ref = Varchar(length=255, help_text="its key, slug or public id")
     changes = JSON(default=[], help_text='[{"field", "old", "new"}]')
+
+
+class Feed(Table, tablename="feed", help_text="A secret calendar feed URL of a resource or a whole site."):
+    """Only the token's SHA-256 is stored; the URL is shown once, when made (or made again).
+
+    ``target`` (``site:<id>`` or ``resource:<id>``) is unique: making the URL
+    again replaces this row's token, and the old URL answers 404.
+    """
+
+    site = ForeignKey(references=Site, index=True)
+    resource = ForeignKey(references=Resource, null=True, default=None, help_text="NULL: the whole site")
+    target = Varchar(length=64, unique=True, help_text="site:<id> | resource:<id>")
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    content_hash = Varchar(length=64, default="", help_text="SHA-256 of the body served last")
+    changed_at = Timestamptz(null=True, default=None, help_text="when that body was first served: Last-Modified")
 
 
 TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
     OutboxMessage, DeliveryAttempt, OptOut, ApiKey, TimeOff,
-    Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry,
+    Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry, Feed,
 ]
 
 

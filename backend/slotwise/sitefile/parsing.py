@@ -182,6 +182,7 @@ def parse_site_data(data: Any, *, source: str) -> SiteSpec:
         sms_enabled=raw_site.sms_enabled,
         sandbox=raw_site.sandbox,
         notify_email=raw_site.notify_email,
+        feed_customer_names=raw_site.feed_customer_names,
         resources=tuple(_resource_spec(raw, locale) for raw in raw_resources if raw),
         services=tuple(
             _service_spec(raw, groups_by_service[index], locale)
@@ -457,6 +458,7 @@ class _RawSite(_Table):
     )
     sms_enabled: bool = False
     sandbox: bool = False
+    feed_customer_names: bool = False
 
 
 class _RawResource(_Table):

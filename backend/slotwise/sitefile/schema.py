@@ -138,6 +138,8 @@ class SiteSpec:
     # A test site: its messages never reach a provider, its API keys are sw_test_.
     sandbox: bool = False
     notify_email: str | None = None
+    # Calendar feeds out (docs/feeds.md) show the customer's name only when this is true.
+    feed_customer_names: bool = False
     resources: tuple[ResourceSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
     # Owner templates by name (see docs/messages.md): email names like

@@ -131,6 +131,7 @@ def site_table(spec: SiteSpec) -> dict[str, Any]:
         "max_reschedules": spec.max_reschedules,
         "sms_enabled": spec.sms_enabled,
         "sandbox": spec.sandbox,
+        "feed_customer_names": spec.feed_customer_names,
         "closed": date_spans(spec.closed),
         "hours": weekly_hours(spec.hours),
     }

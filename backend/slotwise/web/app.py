@@ -27,6 +27,7 @@ from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
 from slotwise.web.examples import with_examples
+from slotwise.web.feeds import AdminFeedsApi, calendar_feed
 from slotwise.web.health import healthz
 from slotwise.web.manage_api import ManageApi
 from slotwise.web.manage_pages import ManagePages
@@ -61,7 +62,7 @@ def create_app(
     app = Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
                         demo_page, AdminCatalogApi, AdminCustomersApi, AdminAuditApi, AdminImportApi,
-                        AdminMessagesApi, AdminWebhooksApi,
+                        AdminMessagesApi, AdminWebhooksApi, AdminFeedsApi, calendar_feed,
                         BookingPages, ManagePages, static_files_router(),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),

@@ -281,7 +281,7 @@ def _message(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": f"msg_{row['uid'].hex}", "event": row["event"], "channel": row["channel"],
             "recipient": row["recipient"], "status": row["status"], "attempts": row["attempts"],
             "send_at": row["send_at"].isoformat(), "sent_at": _iso(row["sent_at"]),
-            "last_error": row["last_error"]}
+            "last_error": row["last_error"], "sandbox": bool(row.get("sandbox"))}
 
 
 def booking_document(booking: Booking, site: Site, history_entries: list[HistoryEntry],
@@ -299,7 +299,8 @@ def booking_document(booking: Booking, site: Site, history_entries: list[History
         "resources": [{"key": r.key, "name": r.name, "kind": str(r.kind)} for r in booking.resources],
         "customer": {"name": booking.customer.name, "email": booking.customer.email,
                      "phone": booking.customer.phone},
-        "answers": dict(booking.answers), "price": _price(booking), "locale": booking.locale,
+        "address": booking.address, "answers": dict(booking.answers), "metadata": dict(booking.metadata),
+        "price": _price(booking), "locale": booking.locale,
         "timezone": booking.timezone, "reschedule_count": booking.reschedule_count,
         "created_at": booking.created_at.isoformat(), "updated_at": _iso(booking.updated_at),
         "history": [_history(entry) for entry in history_entries],

@@ -191,8 +191,8 @@ class AdminMessagesApi(Controller):
                            caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> Response[TemplateSetOut]:
         found = await self._site(caller, site, Action.TEMPLATES_WRITE)
         changed, etag = await templates_service.set_override(
-            found, event, channel, locale, data.model_dump(exclude_unset=True), if_match=request.headers.get("if-match"),
-            actor=caller.actor, now=clock())
+            found, event, channel, locale, data.model_dump(exclude_unset=True),
+            if_match=request.headers.get("if-match"), actor=caller.actor, now=clock())
         return Response(_set_out(changed), headers={"ETag": etag})
 
     @delete("/templates/{event:str}/{channel:str}/{locale:str}", status_code=HTTP_204_NO_CONTENT,
@@ -215,7 +215,8 @@ class AdminMessagesApi(Controller):
         if isinstance(data.booking_id, str):  # a real booking's details: only for who may read it
             booking = await booking_lists.find_booking(found, data.booking_id)
             access.authorize(caller, Action.BOOKINGS_READ, found, [r.key for r in booking.resources])
-        rendered = await templates_service.preview(found, data.model_dump(exclude_unset=True), now=clock(), config=config)
+        rendered = await templates_service.preview(found, data.model_dump(exclude_unset=True), now=clock(),
+                                                   config=config)
         return PreviewOut(channel=rendered.channel, subject=rendered.subject, text=rendered.text,
                           html=rendered.html, body=rendered.body, segments=rendered.segments)
 

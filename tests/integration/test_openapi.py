@@ -80,9 +80,14 @@ async def test_every_example_is_accepted_by_its_route_and_an_unknown_field_is_re
         "service": "follow-up", "start": "2026-11-30T15:00:00+01:00", "resource": "ben",
         "customer": {"name": "Ex Ample", "email": "ex@example.com"}})
     assert booked.status_code == 201, booked.text
+    # A webhook endpoint, for the routes on one endpoint (its URL is not resolved before a send).
+    hook = await client.post(f"/api/v1/admin/sites/{SITE}/webhooks", headers=headers, json={
+        "url": "https://hooks.example.com/slotwise", "events": ["booking.created"]})
+    assert hook.status_code == 201, hook.text
     pinned = {"site": SITE, "token": booked.json()["manage_url"].rsplit("/", 1)[1],
               "booking_id": "bkg_" + booked.json()["id"].replace("-", ""), "resource": "anna",
-              "service": "follow-up"}
+              "service": "follow-up", "webhook": hook.json()["id"],
+              "event": "confirmed", "channel": "email", "locale": "de"}  # the template examples are emails
 
     answered = []
     for method, path, schema in bodies(doc):

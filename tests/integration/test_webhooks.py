@@ -385,6 +385,17 @@ async def test_a_private_target_is_refused_without_the_flag_on_the_url_and_at_se
     assert logged["log"][0]["outcome"] == "refused" and "127.0.0.1" in logged["log"][0]["error"]
 
 
+async def test_a_url_is_not_resolved_on_creation_only_when_sending(client, clock, key, settings, database) -> None:
+    # .invalid never resolves (RFC 2606): creating it works without DNS, even without the flag,
+    # as the OpenAPI document's example https://hooks.example.com/slotwise does on the demo site.
+    strict = create_app(dataclasses.replace(settings, webhook_allow_private=False), database=database, clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=strict), base_url="http://t.local") as http:
+        created = await http.post(f"{ADMIN}/webhooks", headers=bearer(key),
+                                  json={"url": "https://hooks.slotwise.invalid/in", "events": ["booking.created"]})
+    assert created.status_code == 201, created.text
+    assert created.json()["url"] == "https://hooks.slotwise.invalid/in"
+
+
 # --- workers -----------------------------------------------------------------------------
 
 async def test_two_workers_claim_each_delivery_once(client, clock, key, receiver, settings) -> None:

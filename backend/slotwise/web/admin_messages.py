@@ -27,49 +27,105 @@ from slotwise.services import customer_messages
 from slotwise.services import message_templates as templates_service
 from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
-from slotwise.services.message_templates import TemplateSet
+from slotwise.services.customer_messages import SMS_TEXT_LIMIT
+from slotwise.services.email_content import CUSTOM_TEXT_LIMIT, SUBJECT_LIMIT
+from slotwise.services.message_templates import (
+    CHANNELS,
+    CUSTOM_MAX_COUNT,
+    CUSTOM_NAME_MAX,
+    CUSTOM_VALUE_MAX,
+    TemplateSet,
+)
+from slotwise.domain.locales import SUPPORTED_LOCALES
+from slotwise.domain.messages import MESSAGE_EVENTS
+from slotwise.sitefile.parsing import TEMPLATE_MAX_LENGTH
 from slotwise.web.admin_api import MessageOut, message_out, provide_caller
+from slotwise.web.bodies import Body, checked_by_service, service_checked
 from slotwise.web.booking_api import idempotency_key
 
 
-# Request bodies, typed for the OpenAPI document and Litestar's type checks. The
-# services read the raw JSON as well, so unknown fields are refused (422 per
-# field) rather than dropped, and every other problem is reported per field.
+# Request bodies. The services read these bodies as JSON and check all of them
+# themselves, every problem at once with its own codes and paths (unknown
+# fields, ``source.text`` template-invalid, ``variables.<name>``, parts that
+# depend on the channel), as they do for other callers. So these models only
+# describe what the services accept, for the OpenAPI document (unknown fields
+# included: ``additionalProperties: false`` is the service's rule), and take
+# any JSON object: one check per field, in the service (docs/architecture.md).
 
-CustomValue = str | int | float | bool
+_CHANNEL = {"type": "string", "enum": list(CHANNELS)}
+_EVENT = {"type": "string", "enum": list(MESSAGE_EVENTS)}
+_PART = {"type": "string", "minLength": 1, "maxLength": TEMPLATE_MAX_LENGTH,
+         "description": "Jinja, rendered in the sandbox (docs/messages.md)"}
+
+Part = service_checked(_PART)
+Event = service_checked(_EVENT)
+Channel = service_checked(_CHANNEL)
+Variables = service_checked({
+    "type": ["object", "null"], "maxProperties": CUSTOM_MAX_COUNT,
+    "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]*$", "maxLength": CUSTOM_NAME_MAX},
+    "additionalProperties": {"type": ["string", "number", "boolean"], "maxLength": CUSTOM_VALUE_MAX},
+    "description": "custom.<name> in the templates; numbers and booleans are shown as text"})
+Locale = service_checked({"type": ["string", "null"], "enum": [*SUPPORTED_LOCALES, None],
+                          "description": "default: the booking's"})
+BookingRef = service_checked({"type": ["string", "null"], "description": "bkg_…; default: a sample booking"})
+DefaultChannel = service_checked(_CHANNEL)
+OwnText = service_checked({"type": "string", "minLength": 1, "maxLength": max(CUSTOM_TEXT_LIMIT, SMS_TEXT_LIMIT),
+                           "description": f"plain text; email at most {CUSTOM_TEXT_LIMIT} characters, "
+                                          f"sms at most {SMS_TEXT_LIMIT}"})
+Subject = service_checked({"type": ["string", "null"], "maxLength": SUBJECT_LIMIT, "description": "email only"})
 
 
-@dataclass(frozen=True)
-class TemplatePartsIn:
-    subject: str | None = None  # email
-    text: str | None = None  # email
-    html: str | None = None  # email
-    body: str | None = None  # sms
+class TemplatePartsIn(Body):
+    """The parts of a template set: email ``subject``, ``text``, ``html``; sms ``body``."""
+
+    model_config = checked_by_service(
+        description="email: subject, text, html (at least one); sms: body. Parts left out are the default.",
+        examples=[{"subject": "Ihr Termin: {{ service.name }}",
+                   "text": "Hallo {{ customer.name }},\n\nbis bald!\n{{ site.name }}"}])
+
+    subject: Part = None
+    text: Part = None
+    html: Part = None
+    body: Part = None
 
 
-@dataclass(frozen=True)
-class PreviewIn:
-    event: str  # confirmed | rescheduled | cancelled | reminder
-    channel: str  # email | sms
-    locale: str | None = None  # en | de; default: the booking's
-    source: TemplatePartsIn | None = None  # parts to try instead of the site's
-    booking_id: str | None = None  # bkg_…; default: a sample booking
-    variables: dict[str, CustomValue] | None = None  # as custom.<name>
+Parts = service_checked({**TemplatePartsIn.model_json_schema(), "type": ["object", "null"]})
 
 
-@dataclass(frozen=True)
-class TemplateRefIn:
-    event: str
-    channel: str = "email"
+class PreviewIn(Body):
+    model_config = checked_by_service(required=("event", "channel"), examples=[
+        {"event": "confirmed", "channel": "email", "locale": "de", "variables": {"room": "Raum 2"}}])
+
+    event: Event = None
+    channel: Channel = None
+    locale: Locale = None
+    source: Parts = None  # parts to try instead of the site's
+    booking_id: BookingRef = None
+    variables: Variables = None
 
 
-@dataclass(frozen=True)
-class MessageIn:
-    template: TemplateRefIn | None = None  # a site template …
-    variables: dict[str, CustomValue] | None = None  # … with these as custom.<name>
-    text: str | None = None  # or one's own words (plain text)
-    subject: str | None = None  # email only
-    channel: str | None = None  # email (default) | sms
+class TemplateRefIn(Body):
+    model_config = checked_by_service(required=("event",))
+
+    event: Event = None
+    channel: DefaultChannel = "email"
+
+
+TemplateRef = service_checked({**TemplateRefIn.model_json_schema(), "type": ["object", "null"]})
+
+
+class MessageIn(Body):
+    """A site template (``template``, ``variables``) or one's own words (``text``, ``subject``, ``channel``)."""
+
+    model_config = checked_by_service(examples=[
+        {"template": {"event": "reminder", "channel": "email"}, "variables": {"room": "Raum 2"}},
+        {"text": "Bitte bringen Sie Ihre Befunde mit.", "subject": "Ihr Termin", "channel": "email"}])
+
+    template: TemplateRef = None
+    variables: Variables = None  # with template only
+    text: OwnText = None
+    subject: Subject = None
+    channel: DefaultChannel = "email"
 
 
 @dataclass(frozen=True)
@@ -135,20 +191,20 @@ class AdminMessagesApi(Controller):
                            caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> Response[TemplateSetOut]:
         found = await self._site(caller, site, Action.TEMPLATES_WRITE)
         changed, etag = await templates_service.set_override(
-            found, event, channel, locale, await request.json(), if_match=request.headers.get("if-match"), actor=caller.actor,
-            now=clock())
+            found, event, channel, locale, data.model_dump(exclude_unset=True),
+            if_match=request.headers.get("if-match"), actor=caller.actor, now=clock())
         return Response(_set_out(changed), headers={"ETag": etag})
 
     @delete("/templates/{event:str}/{channel:str}/{locale:str}", status_code=HTTP_204_NO_CONTENT,
             summary="Back to the default template (If-Match honoured)")
     async def remove_template(self, request: Request, site: FromPath[str], event: FromPath[str],
                               channel: FromPath[str], locale: FromPath[str], caller: NamedDependency[Caller],
-                              clock: NamedDependency[Clock]) -> Response[None]:
+                              clock: NamedDependency[Clock]) -> None:  # answers a Response with the ETag
         found = await self._site(caller, site, Action.TEMPLATES_WRITE)
         etag = await templates_service.remove_override(
             found, event, channel, locale, if_match=request.headers.get("if-match"), actor=caller.actor,
             now=clock())
-        return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"ETag": etag})
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"ETag": etag})  # type: ignore[return-value]
 
     @post("/templates/preview", status_code=HTTP_200_OK,
           summary="Render {event, channel, locale?, source?, booking_id?, variables?} without sending")
@@ -156,10 +212,11 @@ class AdminMessagesApi(Controller):
                       caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                       config: NamedDependency[ServiceConfig]) -> PreviewOut:
         found = await self._site(caller, site, Action.CATALOG_READ)
-        if data.booking_id is not None:  # a real booking's details: only for who may read it
+        if isinstance(data.booking_id, str):  # a real booking's details: only for who may read it
             booking = await booking_lists.find_booking(found, data.booking_id)
             access.authorize(caller, Action.BOOKINGS_READ, found, [r.key for r in booking.resources])
-        rendered = await templates_service.preview(found, await request.json(), now=clock(), config=config)
+        rendered = await templates_service.preview(found, data.model_dump(exclude_unset=True), now=clock(),
+                                                   config=config)
         return PreviewOut(channel=rendered.channel, subject=rendered.subject, text=rendered.text,
                           html=rendered.html, body=rendered.body, segments=rendered.segments)
 
@@ -172,6 +229,6 @@ class AdminMessagesApi(Controller):
         booking = await booking_lists.find_booking(found, booking_id)
         access.authorize(caller, Action.BOOKINGS_WRITE, found, [r.key for r in booking.resources])
         queued = await customer_messages.message_customer(
-            found, booking, await request.json(), actor=caller.actor, now=clock(), config=config,
+            found, booking, data.model_dump(exclude_unset=True), actor=caller.actor, now=clock(), config=config,
             idempotency_key=idempotency_key(request))
         return message_out(queued)

@@ -21,6 +21,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from slotwise.clock import Clock
+from slotwise.domain import webhooks as rules
 from slotwise.domain.access import Action
 from slotwise.domain.model import Site
 from slotwise.services import access
@@ -29,7 +30,45 @@ from slotwise.services.access import Caller
 from slotwise.services.webhooks import Endpoint
 from slotwise.settings import Settings
 from slotwise.web.admin_api import provide_caller
+from slotwise.web.bodies import Body, checked_by_service, service_checked
 from slotwise.web.booking_api import idempotency_key
+
+# Request bodies. ``services/webhooks.py`` checks the whole body itself, every
+# problem at once (unknown fields, the URL's rules, the event names, the
+# description's length and characters), so these models only describe what it
+# accepts, for the OpenAPI document, and take any JSON object: one check per
+# field, in the service. A URL's host is not resolved on creation: a name is
+# judged on each send, on the addresses it then has (domain/webhooks.url_problem).
+
+Url = service_checked({"type": "string", "format": "uri", "maxLength": rules.URL_LENGTH,
+                       "description": "http or https; no credentials; a private address only where allowed"})
+Events = service_checked({"type": "array", "minItems": 1,
+                          "items": {"type": "string", "enum": list(rules.EVENT_TYPES)}})
+Description = service_checked({"type": ["string", "null"], "maxLength": rules.DESCRIPTION_LENGTH,
+                               "description": "no control characters"})
+Enabled = service_checked({"type": "boolean", "description": "true: enable again (clears disabled_reason)"})
+_EXAMPLE_URL = "https://hooks.example.com/slotwise"
+
+
+class WebhookIn(Body):
+    model_config = checked_by_service(required=("url", "events"), examples=[
+        {"url": _EXAMPLE_URL, "events": ["booking.created", "booking.cancelled"], "description": "Praxis-Software"}])
+
+    url: Url = None
+    events: Events = None
+    description: Description = None
+
+
+class WebhookChangeIn(Body):
+    """The fields to change; the others stay."""
+
+    model_config = checked_by_service(examples=[
+        {"events": ["booking.created", "booking.rescheduled", "booking.cancelled"], "enabled": True}])
+
+    url: Url = None
+    events: Events = None
+    description: Description = None
+    enabled: Enabled = None
 
 
 @dataclass(frozen=True)
@@ -151,12 +190,12 @@ class AdminWebhooksApi(Controller):
 
     @post("/", status_code=HTTP_201_CREATED,
           summary="Subscribe an endpoint: {url, events[], description?}; answers its secret, this once")
-    async def create(self, request: Request, site: FromPath[str], data: JSONBody[dict[str, Any]],
+    async def create(self, request: Request, site: FromPath[str], data: JSONBody[WebhookIn],
                      caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                      settings: NamedDependency[Settings]) -> Response[WebhookWithSecretOut]:
         found = await self._site(caller, site)
         created = await webhook_service.create_endpoint(
-            found, data, actor=caller.actor, now=clock(), secret_key=settings.secret_key,
+            found, data.model_dump(exclude_unset=True), actor=caller.actor, now=clock(), secret_key=settings.secret_key,
             allow_private=settings.webhook_allow_private, idempotency_key=idempotency_key(request))
         return Response(_with_secret(created), status_code=HTTP_201_CREATED,
                         headers={**_NO_STORE, "ETag": created.etag})
@@ -170,11 +209,11 @@ class AdminWebhooksApi(Controller):
 
     @patch("/{webhook:str}", summary="Change url, events, description or enabled (If-Match honoured)")
     async def update(self, request: Request, site: FromPath[str], webhook: FromPath[str],
-                     data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
+                     data: JSONBody[WebhookChangeIn], caller: NamedDependency[Caller],
                      clock: NamedDependency[Clock], settings: NamedDependency[Settings]) -> Response[WebhookOut]:
         found = await self._site(caller, site)
         changed = await webhook_service.update_endpoint(
-            found, webhook, data, if_match=request.headers.get("if-match"), now=clock(),
+            found, webhook, data.model_dump(exclude_unset=True), if_match=request.headers.get("if-match"), now=clock(),
             allow_private=settings.webhook_allow_private)
         return Response(_out(changed), headers={"ETag": changed.etag})
 

@@ -89,6 +89,38 @@ Instant = Annotated[
 ]
 
 
+def service_checked(schema: dict[str, Any]) -> Any:
+    """A field whose value the service checks itself (its codes, its paths), for a body that a
+    service reads as JSON and checks as a whole: the model lets any JSON value through and the
+    document shows ``schema``, what the service accepts. Used with :func:`checked_by_service`."""
+    return Annotated[Any, WithJsonSchema(schema)]
+
+
+def checked_by_service(*, required: tuple[str, ...] = (), examples: list[dict[str, Any]] | None = None,
+                       description: str | None = None) -> ConfigDict:
+    """``model_config`` of a body whose service checks all of it, every problem at once (unknown
+    fields too): the model takes any JSON object (its fields are :func:`service_checked`), and
+    the document says what the service accepts: ``required``, no other fields, ``examples``.
+
+    The model's Python defaults are only for the document (the handler passes the service
+    ``data.model_dump(exclude_unset=True)``: what was sent, nothing added).
+    """
+
+    def document(schema: dict[str, Any]) -> None:
+        schema["additionalProperties"] = False
+        for field in schema.get("properties", {}).values():
+            if "default" in field and field["default"] is None:
+                del field["default"]
+        if required:
+            schema["required"] = list(required)
+        if examples:
+            schema["examples"] = examples
+        if description:
+            schema["description"] = description
+
+    return ConfigDict(extra="allow", json_schema_extra=document)
+
+
 # --- problems ----------------------------------------------------------------------------
 
 

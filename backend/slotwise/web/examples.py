@@ -27,6 +27,18 @@ from slotwise.web.admin_api import (
     TimeOffListOut,
     TimeOffOut,
 )
+from slotwise.web.admin_audit import AuditEntryOut, AuditPageOut, ChangeOut
+from slotwise.web.admin_import import ImportCountsOut, ImportErrorOut, ImportReportOut, ImportRowOut
+from slotwise.web.admin_messages import PreviewOut, TemplateListOut, TemplatePartOut, TemplateSetOut
+from slotwise.web.admin_webhooks import (
+    AttemptOut,
+    DeliveryOut,
+    DeliveryPageOut,
+    QueuedOut,
+    WebhookListOut,
+    WebhookOut,
+    WebhookWithSecretOut,
+)
 from slotwise.web.admin_catalog import CatalogResourceOut, CatalogServiceOut, ResourceListOut, ServiceListOut
 from slotwise.web.admin_customers import CustomerExportOut, CustomerPageOut, CustomerSummaryOut, ErasedOut
 from slotwise.web.api import (
@@ -83,6 +95,31 @@ CUSTOMER = CustomerSummaryOut(email="erika@example.com", name="Erika Mustermann"
                               bookings=2, first_booking_start="2026-11-03T10:00:00+01:00",
                               last_booking_start=START)
 
+TEMPLATE_SET = TemplateSetOut(
+    event="confirmed", channel="email", locale="de",
+    parts={"subject": TemplatePartOut(source="Ihr Termin: {{ service.name }}", origin="site",
+                                      name="confirmed.de.subject.txt"),
+           "text": TemplatePartOut(source="Hallo {{ customer.name }}, …", origin="default", name="confirmed.de.txt"),
+           "html": TemplatePartOut(source="<p>Hallo {{ customer.name }}, …</p>", origin="default",
+                                   name="confirmed.de.html")},
+    variables=["site.name", "service.name", "customer.name", "booking.when", "manage_url", "custom.<name>"])
+WEBHOOK = WebhookOut(
+    id="whk_4b1f0c9e2a7d5e3f8c6a0b1d", url="https://hooks.example.com/slotwise",
+    events=["booking.created", "booking.cancelled"], description="Praxis-Software", enabled=True,
+    disabled_reason=None, created_at="2026-11-23T08:30:00+00:00", updated_at="2026-11-23T08:30:00+00:00",
+    last_success_at="2026-11-23T08:31:02+00:00", rotating_until=None)
+DELIVERY = DeliveryOut(
+    id="whd_7c2e…", webhook_id="msg_2Kq9…", type="booking.created", status="succeeded", attempts=2,
+    next_attempt_at=None, created_at="2026-11-23T08:31:00+00:00", finished_at="2026-11-23T08:31:07+00:00",
+    log=[AttemptOut(at="2026-11-23T08:31:00+00:00", outcome="failed", status=503, duration_ms=120,
+                    response="Service Unavailable", error=None),
+         AttemptOut(at="2026-11-23T08:31:07+00:00", outcome="succeeded", status=200, duration_ms=85,
+                    response="ok", error=None)])
+AUDIT_ENTRY = AuditEntryOut(
+    id="aud_2a", at="2026-11-23T09:12:00+01:00", actor=KEY_ACTOR, via="admin-api", action="changed",
+    object="resource", ref="anna", changes=[ChangeOut(field="name", old="Anna", new="Anna Berg")],
+    summary=['name: "Anna" → "Anna Berg"'])
+
 
 def response_examples() -> list[Any]:
     """One example of each answer of the API that has a JSON body."""
@@ -116,6 +153,27 @@ def response_examples() -> list[Any]:
         CustomerExportOut(site="harbour-physio", exported_at="2026-11-23T09:00:00+00:00", email="erika@example.com",
                           name="Erika Mustermann", phone="+491701234567", bookings=[ADMIN_BOOKING]),
         ErasedOut(bookings=2, messages=5),
+        ADMIN_BOOKING.messages[0],
+        TemplateListOut(data=[TEMPLATE_SET], next_cursor=None),
+        TEMPLATE_SET,
+        PreviewOut(channel="email", subject="Ihr Termin: Erstbefundung",
+                   text="Hallo Erika Mustermann, …", html="<p>Hallo Erika Mustermann, …</p>", body=None,
+                   segments=None),
+        WEBHOOK,
+        WebhookListOut(data=[WEBHOOK], next_cursor=None),
+        WebhookWithSecretOut(id=WEBHOOK.id, url=WEBHOOK.url, events=WEBHOOK.events,
+                             description=WEBHOOK.description, enabled=True,
+                             secret="whsec_MfKQ9r8GKYqXTX0ALCkeFRrEX3ijOQzM", rotating_until=None),
+        DeliveryPageOut(data=[DELIVERY], next_cursor=None),
+        QueuedOut(queued=1, delivery="whd_7c2e…"),
+        AuditPageOut(data=[AUDIT_ENTRY], next_cursor="eyJpZCI6NDJ9"),
+        ImportReportOut(kind="resources", dry_run=True, applied=False, valid=False,
+                        counts=ImportCountsOut(created=1, updated=1, unchanged=0, error=1),
+                        rows=[ImportRowOut(row=2, key="mia", outcome="created", errors=[]),
+                              ImportRowOut(row=3, key="anna", outcome="updated", errors=[]),
+                              ImportRowOut(row=4, key="room-9", outcome="error", errors=[ImportErrorOut(
+                                  column="hours_mon", path="hours.mon[0]", code="site-file-rule",
+                                  detail="08:00-07:00: the end is before the start")])]),
     ]
 
 

@@ -52,6 +52,7 @@ from slotwise.web.api import (
     SlotOut,
 )
 from slotwise.web.booking_api import BookingOut, CustomerOut, HoldOut
+from slotwise.web.feeds import FeedUrlOut
 from slotwise.web.manage_api import ActionOut, ManagedBookingOut
 
 ANNA = ResourceOut(key="anna", name="Anna Berg", kind="person")
@@ -153,6 +154,7 @@ def response_examples() -> list[Any]:
         CustomerExportOut(site="harbour-physio", exported_at="2026-11-23T09:00:00+00:00", email="erika@example.com",
                           name="Erika Mustermann", phone="+491701234567", bookings=[ADMIN_BOOKING]),
         ErasedOut(bookings=2, messages=5),
+        FeedUrlOut(url="https://book.example/feeds/7nQ2…xY.ics"),
         ADMIN_BOOKING.messages[0],
         TemplateListOut(data=[TEMPLATE_SET], next_cursor=None),
         TEMPLATE_SET,

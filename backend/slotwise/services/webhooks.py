@@ -24,12 +24,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from slotwise.domain import webhooks as rules
 from slotwise.domain.actors import Actor
 from slotwise.domain.model import Booking, HistoryEntry, Site
 from slotwise.persistence import history, outbox
 from slotwise.persistence import webhooks as store
 from slotwise.persistence.engine import current_engine, write_transaction
+from slotwise.services.booking_documents import ResourceOut, actor_out, booking_document
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound, PreconditionFailed
 from slotwise.services.idempotency import IdempotentWrite, fingerprint, scope
 from slotwise.services.secret_box import SecretBox
@@ -253,59 +256,14 @@ async def _queue(event_type: str, data: dict[str, Any], targets: list[dict[str, 
     return message_id
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _price(booking: Booking) -> dict[str, Any] | None:
-    from decimal import Decimal
-
-    from babel.numbers import get_currency_precision
-
-    if booking.price_minor is None or booking.currency is None:
-        return None
-    digits = get_currency_precision(booking.currency)
-    amount = Decimal(booking.price_minor).scaleb(-digits)
-    return {"amount": f"{amount:.{digits}f}", "currency": booking.currency, "minor": booking.price_minor}
-
-
 def _actor(actor: Actor) -> dict[str, Any]:
-    return {"kind": str(actor.kind), "id": actor.ref, "label": actor.label}
+    return msgspec.to_builtins(actor_out(actor))
 
 
-def _history(entry: HistoryEntry) -> dict[str, Any]:
-    return {"kind": entry.kind, "at": entry.at.isoformat(), "actor": _actor(entry.actor), "data": dict(entry.data)}
-
-
-def _message(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": f"msg_{row['uid'].hex}", "event": row["event"], "channel": row["channel"],
-            "recipient": row["recipient"], "status": row["status"], "attempts": row["attempts"],
-            "send_at": row["send_at"].isoformat(), "sent_at": _iso(row["sent_at"]),
-            "last_error": row["last_error"], "sandbox": bool(row.get("sandbox"))}
-
-
-def booking_document(booking: Booking, site: Site, history_entries: list[HistoryEntry],
-                     messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The booking as ``GET …/admin/sites/{site}/bookings/{id}`` answers it (``web/admin_api.booking_out``).
-
-    Kept field for field the same; ``tests/integration/test_webhooks.py`` compares the two.
-    Never the manage token: the admin API has none to give either.
-    """
-    zone = ZoneInfo(site.timezone)
-    return {
-        "id": booking.public_id, "status": str(booking.status), "service": booking.service.slug,
-        "service_name": booking.service.name, "start": booking.start.astimezone(zone).isoformat(),
-        "end": booking.end.astimezone(zone).isoformat(),
-        "resources": [{"key": r.key, "name": r.name, "kind": str(r.kind)} for r in booking.resources],
-        "customer": {"name": booking.customer.name, "email": booking.customer.email,
-                     "phone": booking.customer.phone},
-        "address": booking.address, "answers": dict(booking.answers), "metadata": dict(booking.metadata),
-        "price": _price(booking), "locale": booking.locale,
-        "timezone": booking.timezone, "reschedule_count": booking.reschedule_count,
-        "created_at": booking.created_at.isoformat(), "updated_at": _iso(booking.updated_at),
-        "history": [_history(entry) for entry in history_entries],
-        "messages": [_message(row) for row in messages],
-    }
+def booking_data(booking: Booking, site: Site, history_entries: list[HistoryEntry],
+                 messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The booking exactly as ``GET …/admin/sites/{site}/bookings/{id}`` answers it: the same document."""
+    return msgspec.to_builtins(booking_document(booking, site, history_entries, messages))
 
 
 EVENT_OF_CHANGE = {"booked": rules.BOOKING_CREATED, "rescheduled": rules.BOOKING_RESCHEDULED,
@@ -329,7 +287,7 @@ async def queue_booking_event(kind: str, booking: Booking, *, site: Site, actor:
     zone = ZoneInfo(site.timezone)
     if history_entries is None:
         history_entries = await history.booking_history(booking.id)
-    data = booking_document(booking, site, history_entries, await outbox.messages_of(booking.id))
+    data = booking_data(booking, site, history_entries, await outbox.messages_of(booking.id))
     data.update({
         "version": rules.PAYLOAD_VERSION, "site": site.slug, "site_timezone": site.timezone,
         "start_utc": booking.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
@@ -339,7 +297,8 @@ async def queue_booking_event(kind: str, booking: Booking, *, site: Site, actor:
     if previous is not None:
         data["previous"] = {
             "start": previous.start.astimezone(zone).isoformat(), "end": previous.end.astimezone(zone).isoformat(),
-            "resources": [{"key": r.key, "name": r.name, "kind": str(r.kind)} for r in previous.resources],
+            "resources": [msgspec.to_builtins(ResourceOut(key=r.key, name=r.name, kind=str(r.kind)))
+                          for r in previous.resources],
         }
     return await _queue(event_type, data, subscribed, now=now)
 

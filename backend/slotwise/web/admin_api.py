@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -22,7 +21,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
 from slotwise.domain.actors import Rules
-from slotwise.domain.model import Booking, HistoryEntry, Site, TimeOff
+from slotwise.domain.model import Booking, Site, TimeOff
 from slotwise.services import access, booking_lists
 from slotwise.services import catalog as catalog_service
 from slotwise.services import bookings as booking_service
@@ -30,10 +29,10 @@ from slotwise.services import sites as site_service
 from slotwise.services import time_off as time_off_service
 from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
+from slotwise.services.booking_documents import ActorOut, AdminBookingOut, actor_out, booking_document
 from slotwise.services.errors import Unauthenticated
-from slotwise.web.api import Price, ResourceOut, price_of_booking
 from slotwise.web.bodies import Body, Instant, OptionalBody, SiteFileBody, answered_as
-from slotwise.web.booking_api import BookingIn, CustomerOut, idempotency_key
+from slotwise.web.booking_api import BookingIn, idempotency_key
 
 REASON_MAX = 500
 
@@ -105,58 +104,6 @@ async def provide_caller(request: Request, clock: NamedDependency[Clock]) -> Cal
     return caller
 
 
-@dataclass(frozen=True)
-class ActorOut:
-    kind: str  # customer | account | api_key | system
-    id: str | None  # how a customer came (widget, api, manage-link); the key's or account's id
-    label: str | None
-
-
-@dataclass(frozen=True)
-class HistoryOut:
-    kind: str  # booked | rescheduled | cancelled | message
-    at: str
-    actor: ActorOut
-    data: dict[str, Any]  # rescheduled: from, to; cancelled: reason; message: message (msg_…), channel, template?
-
-
-@dataclass(frozen=True)
-class MessageOut:
-    id: str
-    event: str
-    channel: str  # email | sms
-    recipient: str
-    status: str  # queued | sending | sent | failed | dropped | sandboxed (a sandbox site's: never sent)
-    attempts: int
-    send_at: str
-    sent_at: str | None
-    last_error: str | None
-    sandbox: bool = False  # a sandbox site's: kept for /dev/messages, never handed to a provider
-
-
-@dataclass(frozen=True)
-class AdminBookingOut:
-    id: str  # bkg_…
-    status: str
-    service: str
-    service_name: str
-    start: str  # ISO, in the site's zone
-    end: str
-    resources: list[ResourceOut]
-    customer: CustomerOut
-    address: str | None  # the customer's postal address, when the service asks for it
-    answers: dict[str, Any]
-    metadata: dict[str, Any]  # the owner's own keys: string, number or boolean values
-    price: Price | None
-    locale: str
-    timezone: str  # the customer's
-    reschedule_count: int
-    created_at: str
-    updated_at: str | None
-    history: list[HistoryOut] | None = None  # in a booking's detail
-    messages: list[MessageOut] | None = None
-
-
 class BookingChangeIn(Body):
     """What a PATCH of a booking may change: its metadata, replaced whole."""
 
@@ -202,40 +149,10 @@ class ApplyOut:
     etag: str
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def booking_out(booking: Booking, site: Site, detail: booking_lists.Detail | None = None) -> AdminBookingOut:
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(site.timezone)
-    return AdminBookingOut(
-        id=booking_lists.public_id(booking), status=str(booking.status), service=booking.service.slug,
-        service_name=booking.service.name, start=booking.start.astimezone(zone).isoformat(),
-        end=booking.end.astimezone(zone).isoformat(),
-        resources=[ResourceOut(key=r.key, name=r.name, kind=str(r.kind)) for r in booking.resources],
-        customer=CustomerOut(name=booking.customer.name, email=booking.customer.email,
-                             phone=booking.customer.phone),
-        address=booking.address, answers=dict(booking.answers), metadata=dict(booking.metadata),
-        price=price_of_booking(booking), locale=booking.locale,
-        timezone=booking.timezone, reschedule_count=booking.reschedule_count,
-        created_at=booking.created_at.isoformat(), updated_at=_iso(booking.updated_at),
-        history=[_history_out(entry) for entry in detail.history] if detail else None,
-        messages=[message_out(row) for row in detail.messages] if detail else None,
-    )
-
-
-def _history_out(entry: HistoryEntry) -> HistoryOut:
-    actor = ActorOut(kind=str(entry.actor.kind), id=entry.actor.ref, label=entry.actor.label)
-    return HistoryOut(kind=entry.kind, at=entry.at.isoformat(), actor=actor, data=dict(entry.data))
-
-
-def message_out(row: dict[str, Any]) -> MessageOut:
-    return MessageOut(id=f"msg_{row['uid'].hex}", event=row["event"], channel=row["channel"],
-                      recipient=row["recipient"], status=row["status"], attempts=row["attempts"],
-                      send_at=row["send_at"].isoformat(), sent_at=_iso(row["sent_at"]),
-                      last_error=row["last_error"], sandbox=bool(row.get("sandbox")))
+    if detail is None:
+        return booking_document(booking, site)
+    return booking_document(booking, site, detail.history, detail.messages)
 
 
 def time_off_out(entry: TimeOff, site: Site, overlapping: list[str] | None = None) -> TimeOffOut:
@@ -246,7 +163,7 @@ def time_off_out(entry: TimeOff, site: Site, overlapping: list[str] | None = Non
         id=entry.public_id, resource=entry.resource, start=entry.start.astimezone(zone).isoformat(),
         end=entry.end.astimezone(zone).isoformat(), reason=entry.reason,
         created_at=entry.created_at.isoformat(),
-        actor=ActorOut(kind=str(entry.actor.kind), id=entry.actor.ref, label=entry.actor.label),
+        actor=actor_out(entry.actor),
         overlapping_bookings=None if overlapping is None else [
             booking_lists.ID_PREFIX + uuid.UUID(uid).hex for uid in overlapping],
     )

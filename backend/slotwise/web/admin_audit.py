@@ -20,7 +20,8 @@ from slotwise.services import access
 from slotwise.services import audit as audit_service
 from slotwise.services.access import Caller
 from slotwise.services.audit import AuditEntry
-from slotwise.web.admin_api import ActorOut, provide_caller
+from slotwise.services.booking_documents import ActorOut
+from slotwise.web.admin_api import provide_caller
 
 
 @dataclass(frozen=True)

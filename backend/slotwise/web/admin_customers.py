@@ -23,7 +23,8 @@ from slotwise.domain.access import Action
 from slotwise.services import access, booking_export
 from slotwise.services import customers as customer_service
 from slotwise.services.access import Caller
-from slotwise.web.admin_api import AdminBookingOut, booking_out, provide_caller
+from slotwise.services.booking_documents import AdminBookingOut
+from slotwise.web.admin_api import booking_out, provide_caller
 
 
 @dataclass(frozen=True)

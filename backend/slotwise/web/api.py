@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
-from babel.numbers import get_currency_precision
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
 from slotwise.clock import Clock
 from slotwise.domain.locales import SUPPORTED_LOCALES
-from slotwise.domain.model import Booking, Question, Service
+from slotwise.domain.model import Question, Service
 from slotwise.services import availability as availability_service
+from slotwise.services.booking_documents import Price, ResourceOut, price
 from slotwise.services.errors import FieldProblem, InvalidInput
-
-
-@dataclass(frozen=True)
-class Price:
-    amount: str  # decimal string in major units, e.g. "60.00"
-    currency: str  # ISO 4217
-    minor: int  # the same amount in minor units (cents)
 
 
 @dataclass(frozen=True)
@@ -61,13 +53,6 @@ class ServicesOut:
 
 
 @dataclass(frozen=True)
-class ResourceOut:
-    key: str
-    name: str
-    kind: str
-
-
-@dataclass(frozen=True)
 class SlotOut:
     start: str  # ISO-8601 with offset, in the answer's zone
     end: str
@@ -92,21 +77,8 @@ def question_out(question: Question, locale: str | None = None) -> QuestionOut:
                        option_labels=[question.option_in(o, locale) for o in question.options] or None)
 
 
-def price(minor: int | None, currency: str | None) -> Price | None:
-    if minor is None or currency is None:
-        return None
-    digits = get_currency_precision(currency)
-    amount = Decimal(minor).scaleb(-digits)
-    return Price(amount=f"{amount:.{digits}f}", currency=currency, minor=minor)
-
-
 def price_of(service: Service) -> Price | None:
     return price(service.price_minor, service.currency)
-
-
-def price_of_booking(booking: Booking) -> Price | None:
-    """What the customer was quoted when booking (a snapshot; the service's price may have changed)."""
-    return price(booking.price_minor, booking.currency)
 
 
 def service_out(service: Service, locale: str | None = None) -> ServiceOut:

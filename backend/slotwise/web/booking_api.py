@@ -18,9 +18,9 @@ from slotwise.domain.actors import Actor
 from slotwise.domain.model import Booking
 from slotwise.services import bookings as booking_service
 from slotwise.services.config import ServiceConfig
+from slotwise.services.booking_documents import CustomerOut, ResourceOut
 from slotwise.services.errors import FieldProblem, InvalidInput
 from slotwise.settings import Settings
-from slotwise.web.api import ResourceOut
 from slotwise.web.bodies import Body, Instant, checked
 from slotwise.web.clients import client_of
 
@@ -41,13 +41,6 @@ class HoldOut:
     start: str
     end: str
     resources: list[ResourceOut]
-
-
-@dataclass(frozen=True)
-class CustomerOut:
-    name: str
-    email: str
-    phone: str | None
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,16 @@ import msgspec
 from litestar.openapi.spec import OpenAPI
 from litestar.openapi.spec.base import BaseSchemaObject
 
-from slotwise.web.admin_api import (
+from slotwise.services.booking_documents import (
     ActorOut,
     AdminBookingOut,
-    ApplyOut,
-    BookingPageOut,
+    CustomerOut,
     HistoryOut,
     MessageOut,
-    TimeOffListOut,
-    TimeOffOut,
+    Price,
+    ResourceOut,
 )
+from slotwise.web.admin_api import ApplyOut, BookingPageOut, TimeOffListOut, TimeOffOut
 from slotwise.web.admin_audit import AuditEntryOut, AuditPageOut, ChangeOut
 from slotwise.web.admin_import import ImportCountsOut, ImportErrorOut, ImportReportOut, ImportRowOut
 from slotwise.web.admin_messages import PreviewOut, TemplateListOut, TemplatePartOut, TemplateSetOut
@@ -44,14 +44,12 @@ from slotwise.web.admin_customers import CustomerExportOut, CustomerPageOut, Cus
 from slotwise.web.api import (
     AvailabilityOut,
     PingOut,
-    Price,
     QuestionOut,
-    ResourceOut,
     ServiceOut,
     ServicesOut,
     SlotOut,
 )
-from slotwise.web.booking_api import BookingOut, CustomerOut, HoldOut
+from slotwise.web.booking_api import BookingOut, HoldOut
 from slotwise.web.feeds import FeedUrlOut
 from slotwise.web.manage_api import ActionOut, ManagedBookingOut
 

@@ -125,6 +125,30 @@ def read_transaction(db: Engine):
     return db.transaction()
 
 
+async def postgres_fetch(engine: PostgresEngine, sql: str, *args: object) -> list:
+    """One parameterised statement on PostgreSQL, without building a Piccolo query; asyncpg records.
+
+    Runs on the connection of the current transaction when there is one (so
+    it sees, and is part of, what the transaction did), else on a connection
+    borrowed from the pool for just this statement. asyncpg prepares each
+    distinct SQL text once per connection and reuses it, so keep the text
+    fixed: pass lists as one array parameter (``= ANY($1::integer[])``), not
+    as a varying number of placeholders. For the hot reads only (see
+    docs/decisions.md, Performance): everything else goes through Piccolo.
+    """
+    transaction = engine.current_transaction.get()
+    if transaction is not None:
+        return await transaction.connection.fetch(sql, *args)
+    if engine.pool is None:
+        connection = await engine.get_new_connection()
+        try:
+            return await connection.fetch(sql, *args)
+        finally:
+            await connection.close()
+    async with engine.pool.acquire() as connection:
+        return await connection.fetch(sql, *args)
+
+
 def is_unique_violation(exc: BaseException) -> bool:
     """True when a write failed on a unique index, on either engine."""
     import sqlite3

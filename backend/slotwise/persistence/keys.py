@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from slotwise.domain.access import Scope
 from slotwise.domain.keys import ApiKey
+from slotwise.persistence.engine import current_engine, postgres_fetch
 from slotwise.persistence.tables import ApiKey as ApiKeyRow
 
 
@@ -29,7 +33,20 @@ async def insert(*, public_id: str, site_id: int, name: str, token_hash: str, hi
     return found
 
 
+# Every admin request reads its key (never cached: a revoke must stop the next
+# request in every process). On PostgreSQL a plain statement: building the
+# Piccolo query cost more CPU than the lookup (docs/decisions.md, Performance).
+_POSTGRES_BY_HASH = (
+    "SELECT id, public_id, site, name, hint, scopes, created_at, expires_at, revoked_at, last_used_at"
+    " FROM api_key WHERE token_hash = $1"
+)
+
+
 async def by_token_hash(token_hash: str) -> ApiKey | None:
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        rows = await postgres_fetch(engine, _POSTGRES_BY_HASH, token_hash)
+        return _key({**rows[0], "scopes": json.loads(rows[0]["scopes"])}) if rows else None
     row = await ApiKeyRow.select().where(ApiKeyRow.token_hash == token_hash).first().output(load_json=True)
     return _key(row) if row else None
 

@@ -7,6 +7,7 @@ front and never goes back to the database per candidate slot.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -79,7 +80,27 @@ def service_from_row(row: dict[str, Any]) -> model.Service:
     )
 
 
+# Every admin request and every booking-page step looks its site up by slug. On
+# PostgreSQL a plain statement skips building the Piccolo query (about 0.5 ms
+# of CPU a request, more than the lookup itself). JSON columns arrive as text.
+_POSTGRES_SITE = (
+    "SELECT id, slug, name, timezone, locale, allowed_origins, accent, contact_email, contact_phone,"
+    " address, notify_email, hours, closed, hold_minutes, max_reschedules, sms_enabled,"
+    " message_templates, config_version FROM site WHERE slug = $1"
+)
+_SITE_JSON = ("allowed_origins", "hours", "closed", "message_templates")
+
+
 async def find_site(slug: str) -> model.Site | None:
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        rows = await postgres_fetch(engine, _POSTGRES_SITE, slug)
+        if not rows:
+            return None
+        row = dict(rows[0])
+        for column in _SITE_JSON:
+            row[column] = json.loads(row[column])
+        return site_from_row(row)
     row = await Site.select().where(Site.slug == slug).first().output(load_json=True)
     return site_from_row(row) if row else None
 

@@ -237,23 +237,29 @@ async def list_bookings(where: BookingFilter, *, after: tuple[datetime, int] | N
 # The list on PostgreSQL: one plain statement instead of two Piccolo queries.
 # Building those and decoding their rows cost about 8 ms of the admin list's
 # 10 ms (docs/decisions.md, Performance). The resources' names come in the same
-# statement, so one round trip answers a page, and its text depends only on
+# statement (the page's resources, read once and repeated on every row), so one
+# round trip answers a page, and its text depends only on
 # which filters are given (asyncpg prepares each text once per connection).
 # It must match the Piccolo query in ``list_bookings``, which SQLite runs; the
 # tests of the admin API run both.
 _POSTGRES_LIST = """
-SELECT b.id, b.uid, b.status, b.site, b.start_at, b.end_at, b.customer_name, b.customer_email,
-       b.customer_phone, b.answers, b.price_minor, b.currency, b.locale, b.timezone, b.created_at,
-       b.updated_at, b.sequence, b.reschedule_count, b.manage_token_salt, b.resource_ids,
-       s.slug AS site_slug, s.name AS site_name, s.timezone AS site_timezone,
-       s.contact_email AS site_contact_email, s.address AS site_address,
-       v.slug AS service_slug, v.name AS service_name, v.resource_groups,
+WITH page AS (
+    SELECT b.id, b.uid, b.status, b.site, b.start_at, b.end_at, b.customer_name, b.customer_email,
+           b.customer_phone, b.answers, b.price_minor, b.currency, b.locale, b.timezone, b.created_at,
+           b.updated_at, b.sequence, b.reschedule_count, b.manage_token_salt, b.resource_ids,
+           s.slug AS site_slug, s.name AS site_name, s.timezone AS site_timezone,
+           s.contact_email AS site_contact_email, s.address AS site_address,
+           v.slug AS service_slug, v.name AS service_name, v.resource_groups
+    FROM booking AS b JOIN site AS s ON s.id = b.site JOIN service AS v ON v.id = b.service
+    WHERE {where}
+    ORDER BY b.start_at, b.id
+    LIMIT {limit}
+)
+SELECT page.*,
        (SELECT json_agg(json_build_array(r.id, r.key, r.name, r.kind)) FROM resource AS r
-        WHERE r.id IN (SELECT value::integer FROM json_array_elements_text(b.resource_ids))) AS resources
-FROM booking AS b JOIN site AS s ON s.id = b.site JOIN service AS v ON v.id = b.service
-WHERE {where}
-ORDER BY b.start_at, b.id
-LIMIT {limit}"""
+        WHERE r.id IN (SELECT value::integer FROM page, json_array_elements_text(page.resource_ids)))
+       AS resources
+FROM page ORDER BY start_at, id"""
 
 
 async def _postgres_list(engine: PostgresEngine, where: BookingFilter, *,

@@ -83,24 +83,28 @@ def service_from_row(row: dict[str, Any]) -> model.Service:
 # Every admin request and every booking-page step looks its site up by slug. On
 # PostgreSQL a plain statement skips building the Piccolo query (about 0.5 ms
 # of CPU a request, more than the lookup itself). JSON columns arrive as text.
-_POSTGRES_SITE = (
-    "SELECT id, slug, name, timezone, locale, allowed_origins, accent, contact_email, contact_phone,"
-    " address, notify_email, hours, closed, hold_minutes, max_reschedules, sms_enabled,"
-    " message_templates, config_version FROM site WHERE slug = $1"
+SITE_COLUMNS = (
+    "id", "slug", "name", "timezone", "locale", "allowed_origins", "accent", "contact_email",
+    "contact_phone", "address", "notify_email", "hours", "closed", "hold_minutes", "max_reschedules",
+    "sms_enabled", "message_templates", "config_version",
 )
 _SITE_JSON = ("allowed_origins", "hours", "closed", "message_templates")
+_POSTGRES_SITE = f"SELECT {', '.join(SITE_COLUMNS)} FROM site WHERE slug = $1"
+
+
+def site_from_record(record: Mapping[str, Any], prefix: str = "") -> model.Site:
+    """A site from a plain PostgreSQL row (JSON columns as text); its columns may carry a prefix."""
+    row = {column: record[prefix + column] for column in SITE_COLUMNS}
+    for column in _SITE_JSON:
+        row[column] = json.loads(row[column])
+    return site_from_row(row)
 
 
 async def find_site(slug: str) -> model.Site | None:
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
         rows = await postgres_fetch(engine, _POSTGRES_SITE, slug)
-        if not rows:
-            return None
-        row = dict(rows[0])
-        for column in _SITE_JSON:
-            row[column] = json.loads(row[column])
-        return site_from_row(row)
+        return site_from_record(rows[0]) if rows else None
     row = await Site.select().where(Site.slug == slug).first().output(load_json=True)
     return site_from_row(row) if row else None
 

@@ -42,7 +42,8 @@ async def provide_caller(request: Request, clock: NamedDependency[Clock]) -> Cal
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated()
-    caller = await access.caller_for_key(secret.strip(), now=clock())
+    caller = await access.caller_for_key(secret.strip(), now=clock(),
+                                         site_slug=request.path_params.get("site"))
     if caller is None:
         raise Unauthenticated()
     return caller

@@ -292,27 +292,23 @@ async def _postgres_list(engine: PostgresEngine, where: BookingFilter, *,
         at, after_id = arg(start), arg(booking_id)
         clauses.append(f"(b.start_at > {at} OR (b.start_at = {at} AND b.id > {after_id}))")
     sql = _POSTGRES_LIST.format(where=" AND ".join(clauses), limit=arg(limit))
-    # A page repeats the same few texts (a service's groups, a pair of
-    # resources): each distinct one is decoded once. Answers are the
-    # customer's own and decoded for each booking.
-    decoded: dict[tuple[str, str | None], Any] = {}
-
-    def once(column: str, text: str | None, decode: Any = json.loads) -> Any:
-        if (column, text) not in decoded:
-            decoded[column, text] = decode(text)
-        return decoded[column, text]
-
-    def refs(text: str | None) -> dict[int, model.ResourceRef]:
-        return {rid: model.ResourceRef(key, name, model.ResourceKind(kind))
-                for rid, key, name, kind in json.loads(text or "[]")}
-
+    # The bookings of a page share a site, a service or two and a few pairs of
+    # resources: what they share is decoded and built once per distinct
+    # combination (it is immutable). Answers are each customer's own.
+    shared: dict[tuple[Any, ...], Any] = {}
     bookings = []
     for record in await postgres_fetch(engine, sql, *args):
         row = dict(record)
         row["answers"] = json.loads(row["answers"])
-        row["resource_ids"] = once("resource_ids", row["resource_ids"])
-        row["resource_groups"] = once("resource_groups", row["resource_groups"])
-        bookings.append(_booking(row, once("resources", row["resources"], refs)))
+        common = (row["resource_ids"], row["resource_groups"], row["resources"], row["site"],
+                  row["service_slug"], row["service_name"])
+        if common not in shared:
+            row["resource_ids"] = json.loads(row["resource_ids"])
+            row["resource_groups"] = json.loads(row["resource_groups"])
+            names = {rid: model.ResourceRef(key, name, model.ResourceKind(kind))
+                     for rid, key, name, kind in json.loads(row["resources"] or "[]")}
+            shared[common] = _shared(row, names)
+        bookings.append(_booking(row, {}, shared[common]))
     return bookings
 
 
@@ -332,17 +328,14 @@ async def _bookings(condition: Any, *, limit: int | None = None) -> list[model.B
     return [_booking(row, names) for row in rows]
 
 
-def _booking(row: dict[str, Any], names: dict[int, model.ResourceRef]) -> model.Booking:
-    order = {key: i for i, group in enumerate(row["resource_groups"]) for key in group}
-    resources = sorted((names[rid] for rid in row["resource_ids"] if rid in names),
-                       key=lambda r: order.get(r.key, len(order)))
+def _booking(row: dict[str, Any], names: dict[int, model.ResourceRef],
+             shared: tuple[tuple[model.ResourceRef, ...], model.SiteRef, model.ServiceRef] | None = None,
+             ) -> model.Booking:
+    """A booking from its row; ``shared`` is what it has in common with others of a page (see ``_shared``)."""
+    resources, site, service = shared or _shared(row, names)
     return model.Booking(
         id=row["id"], uid=str(row["uid"]), status=model.BookingStatus(row["status"]),
-        site=model.SiteRef(id=row["site"], slug=row["site_slug"], name=row["site_name"],
-                           timezone=row["site_timezone"], contact_email=row["site_contact_email"],
-                           address=row["site_address"]),
-        service=model.ServiceRef(slug=row["service_slug"], name=row["service_name"]),
-        start=row["start_at"], end=row["end_at"], resources=tuple(resources),
+        site=site, service=service, start=row["start_at"], end=row["end_at"], resources=resources,
         customer=model.Customer(name=row["customer_name"], email=row["customer_email"],
                                 phone=row["customer_phone"]),
         answers=row["answers"], price_minor=row["price_minor"], currency=row["currency"],
@@ -350,6 +343,18 @@ def _booking(row: dict[str, Any], names: dict[int, model.ResourceRef]) -> model.
         updated_at=row["updated_at"], sequence=row["sequence"],
         reschedule_count=row["reschedule_count"], manage_token_salt=row["manage_token_salt"],
     )
+
+
+def _shared(row: dict[str, Any], names: dict[int, model.ResourceRef],
+            ) -> tuple[tuple[model.ResourceRef, ...], model.SiteRef, model.ServiceRef]:
+    """A booking's resources (in its service's group order), site and service: immutable values."""
+    order = {key: i for i, group in enumerate(row["resource_groups"]) for key in group}
+    resources = sorted((names[rid] for rid in row["resource_ids"] if rid in names),
+                       key=lambda r: order.get(r.key, len(order)))
+    site = model.SiteRef(id=row["site"], slug=row["site_slug"], name=row["site_name"],
+                         timezone=row["site_timezone"], contact_email=row["site_contact_email"],
+                         address=row["site_address"])
+    return tuple(resources), site, model.ServiceRef(slug=row["service_slug"], name=row["service_name"])
 
 
 async def find_booking_id_by_uid(site_id: int, uid: uuid.UUID) -> int | None:

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
@@ -77,7 +78,9 @@ class MessageOut:
     last_error: str | None
 
 
-@dataclass(frozen=True)
+# slots: a page builds 50 of these; a slotted dataclass is about a third
+# quicker to make (bench/admin.py).
+@dataclass(frozen=True, slots=True)
 class AdminBookingOut:
     id: str  # bkg_…
     status: str
@@ -138,8 +141,6 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def booking_out(booking: Booking, site: Site, detail: booking_lists.Detail | None = None) -> AdminBookingOut:
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(site.timezone)
     return AdminBookingOut(
         id=booking_lists.public_id(booking), status=str(booking.status), service=booking.service.slug,
@@ -169,8 +170,6 @@ def _message_out(row: dict[str, Any]) -> MessageOut:
 
 
 def time_off_out(entry: TimeOff, site: Site, overlapping: list[str] | None = None) -> TimeOffOut:
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(site.timezone)
     return TimeOffOut(
         id=entry.public_id, resource=entry.resource, start=entry.start.astimezone(zone).isoformat(),

@@ -16,7 +16,7 @@ from slotwise.domain.model import Booking, Question, Service
 from slotwise.services import availability as availability_service
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Price:
     amount: str  # decimal string in major units, e.g. "60.00"
     currency: str  # ISO 4217
@@ -54,7 +54,7 @@ class ServicesOut:
     services: list[ServiceOut]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceOut:
     key: str
     name: str

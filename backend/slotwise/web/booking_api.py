@@ -40,7 +40,7 @@ class HoldOut:
     resources: list[ResourceOut]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerOut:
     name: str
     email: str

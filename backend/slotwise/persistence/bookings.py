@@ -299,7 +299,8 @@ async def _postgres_list(engine: PostgresEngine, where: BookingFilter, *,
     bookings = []
     for record in await postgres_fetch(engine, sql, *args):
         row = dict(record)
-        row["answers"] = json.loads(row["answers"])
+        # Most bookings answer nothing: skip the decoder for the empty object.
+        row["answers"] = {} if row["answers"] == "{}" else json.loads(row["answers"])
         common = (row["resource_ids"], row["resource_groups"], row["resources"], row["site"],
                   row["service_slug"], row["service_name"])
         if common not in shared:

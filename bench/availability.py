@@ -17,6 +17,11 @@ database: p50 <= 3x a plain 'ok' endpoint of the same server, same run". A real
 ``slotwise serve`` process on a fresh SQLite file holding the demo site and
 10,000 assessments (two and a half years of history and the weeks ahead), timed with
 sequential requests for one day of availability against ``GET /api/v1/ping``.
+
+The same on PostgreSQL, in the same run, with 1,000,000 assessments (the same
+weekly pattern reaching back about 240 years, seeded in SQL) and the stricter
+bar of issue 13: p50 <= 2x ping of that server. ``python bench/availability.py
+sqlite`` or ``... postgres`` runs one HTTP case only (with the engine part).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ sys.path[:0] = [str(REPO), str(REPO / "backend")]
 from slotwise.domain.actors import Actor
 from slotwise.domain.availability import find_slots
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, TimeRange
+from tests.support.postgres import create_postgres_database, drop_postgres_database
 from tests.support.servers import ServerProcess
 
 APPLIER = Actor.system("bench")
@@ -192,6 +198,9 @@ def _print_engine(result: dict) -> None:
 HTTP_BOOKINGS = 10_000
 HTTP_REQUESTS = 300  # per endpoint, after warm-up
 HTTP_BAR_RATIO = 3.0
+# Issue 13: PostgreSQL as fast as SQLite, measured with a hundred times the data.
+POSTGRES_BOOKINGS = 1_000_000
+POSTGRES_BAR_RATIO = 2.0
 DEMO_SITE = Path(__file__).resolve().parents[1] / "examples" / "harbour-physio.toml"
 
 
@@ -255,63 +264,144 @@ async def _seed_rows(bookings: int, now: datetime) -> None:
         await Allocation.insert(*allocations)
 
 
-def _time_requests(client, url: str, count: int) -> list[float]:
+async def _seed_postgres(env: dict[str, str], bookings: int, now: datetime) -> None:
+    """As :func:`_seed_rows`, in two INSERT ... SELECT statements: a million rows in seconds, not hours.
+
+    The same pattern: weekdays only, 08:00-15:00 UTC on the hour, Anna with
+    room 1 and Ben with room 2 at each hour, 16 bookings a day. The last day
+    is the one a 10,000-booking seed reaches (about two weeks ahead), so the
+    day asked for looks alike in both databases; a million bookings then
+    begin about 240 years back.
+    """
+    from piccolo.querystring import QueryString
+
+    from slotwise.persistence.engine import Database
+    from slotwise.persistence.migrate import migrate
+    from slotwise.persistence.tables import Resource, Service, Site
+    from slotwise.services.sites import apply_site
+    from slotwise.settings import Settings
+    from slotwise.sitefile import load_site_file
+
+    per_day = 16
+    async with Database(Settings.from_env(env)) as database:
+        await migrate(database.engine)
+        await apply_site(load_site_file(DEMO_SITE), actor=APPLIER, now=now)
+        site = await Site.select(Site.id).where(Site.slug == "harbour-physio").first()
+        service = await Service.select().where(
+            (Service.site == site["id"]) & (Service.slug == "assessment")).first()
+        ids = {r["key"]: r["id"] for r in await Resource.select(Resource.key, Resource.id)}
+        days = -(-bookings // per_day)
+        last_monday = (now + timedelta(days=14 - now.weekday())).replace(
+            hour=8, minute=0, second=0, microsecond=0)
+        first_monday = last_monday - timedelta(weeks=days // 5)
+        run = database.engine.run_querystring
+        await run(QueryString(
+            """INSERT INTO booking (uid, site, service, status, start_at, end_at, customer_name,
+                   customer_email, answers, locale, timezone, resource_ids, created_at, updated_at)
+               SELECT gen_random_uuid(), {}, {}, 'confirmed', t, t + {}::int * interval '1 minute',
+                      'Bench Customer', 'bench@example.com', {}::json, 'en', 'Europe/Berlin',
+                      (CASE WHEN i % 2 = 0 THEN {}::text ELSE {}::text END)::json, t, t
+               FROM (SELECT i, {}::timestamptz + ((i / 16) / 5 * 7 + (i / 16) % 5) * interval '1 day'
+                                + ((i % 16) / 2) * interval '1 hour' AS t
+                     FROM generate_series(0, {}::int - 1) AS i) AS s""",
+            site["id"], service["id"], service["duration_minutes"], "{}",
+            f"[{ids['anna']}, {ids['room-1']}]", f"[{ids['ben']}, {ids['room-2']}]",
+            first_monday, bookings))
+        await run(QueryString(
+            """INSERT INTO allocation (resource, service, booking, start_at, end_at, blocked_from,
+                   blocked_until, seats)
+               SELECT r.value::int, b.service, b.id, b.start_at, b.end_at, b.start_at,
+                      b.end_at + {}::int * interval '1 minute', 1
+               FROM booking AS b, json_array_elements_text(b.resource_ids) AS r""",
+            service["buffer_after_minutes"]))
+        # Settled, as a database that has run for years is: without this,
+        # autovacuum works through the fresh 3 million rows during the timing.
+        await run(QueryString("VACUUM ANALYZE"))
+
+
+def _time_pairs(client, url: str, count: int) -> tuple[list[float], list[float]]:
+    """Ping and ``url`` taken in turns, so both meet the same load on a shared machine (ms)."""
     for _ in range(20):
+        client.get("/api/v1/ping").raise_for_status()
         client.get(url).raise_for_status()
-    timings = []
+    plain, timed = [], []
     for _ in range(count):
         began = time.perf_counter()
+        client.get("/api/v1/ping").raise_for_status()
+        between = time.perf_counter()
         client.get(url).raise_for_status()
-        timings.append((time.perf_counter() - began) * 1000)
-    return timings
+        plain.append((between - began) * 1000)
+        timed.append((time.perf_counter() - between) * 1000)
+    return plain, timed
 
 
-def http_benchmark() -> dict:
+def http_benchmark(database: str = "sqlite") -> dict:
+    """The availability endpoint against ping on one server: ``sqlite`` (10,000) or ``postgres`` (1,000,000)."""
     import httpx
 
     workdir = Path(tempfile.mkdtemp(prefix="slotwise-bench-"))
-    env = {"SLOTWISE_DATA_DIR": str(workdir),
-           "SLOTWISE_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}"}
     now = datetime.now(UTC)
-    asyncio.run(_seed(env, HTTP_BOOKINGS, now))
+    postgres_url = None
+    seeding = time.perf_counter()
+    if database == "postgres":
+        postgres_url = create_postgres_database(prefix="slotwise_bench")
+        env = {"SLOTWISE_DATA_DIR": str(workdir), "SLOTWISE_DATABASE_URL": postgres_url}
+        bookings, bar = POSTGRES_BOOKINGS, POSTGRES_BAR_RATIO
+    else:
+        env = {"SLOTWISE_DATA_DIR": str(workdir),
+               "SLOTWISE_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}"}
+        bookings, bar = HTTP_BOOKINGS, HTTP_BAR_RATIO
 
     try:
+        if postgres_url:
+            asyncio.run(_seed_postgres(env, bookings, now))
+        else:
+            asyncio.run(_seed(env, bookings, now))
+        seeded = time.perf_counter() - seeding
         with ServerProcess(env) as server, httpx.Client(base_url=server.url, timeout=10) as client:
             day = (now + timedelta(days=(7 - now.weekday()) % 7 or 7)).date().isoformat()
             availability = (f"/api/v1/sites/harbour-physio/availability"
                             f"?service=assessment&start={day}&end={day}")
-            plain = _time_requests(client, "/api/v1/ping", HTTP_REQUESTS)
-            slots = _time_requests(client, availability, HTTP_REQUESTS)
+            plain, slots = _time_pairs(client, availability, HTTP_REQUESTS)
             slot_count = len(client.get(availability).json()["slots"])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if postgres_url:
+            drop_postgres_database(postgres_url)
     plain_p50, slots_p50 = statistics.median(plain), statistics.median(slots)
-    return {"name": "http: availability endpoint vs plain endpoint, same server, SQLite",
-            "bookings": HTTP_BOOKINGS, "requests": HTTP_REQUESTS, "slots": slot_count,
+    engine = "PostgreSQL" if postgres_url else "SQLite"
+    return {"name": f"http: availability endpoint vs plain endpoint, same server, {engine}",
+            "bookings": bookings, "seeded_s": seeded, "requests": HTTP_REQUESTS, "slots": slot_count,
             "plain_p50_ms": plain_p50, "availability_p50_ms": slots_p50,
-            "ratio": slots_p50 / plain_p50}
+            "availability_p95_ms": statistics.quantiles(slots, n=20)[18],
+            "ratio": slots_p50 / plain_p50, "bar": bar, "passed": slots_p50 / plain_p50 <= bar}
 
 
 def _print_http(result: dict) -> None:
     print(result["name"])
-    print(f"  bookings in db  {result['bookings']:,}")
-    print(f"  requests        {result['requests']} per endpoint, sequential, after warm-up")
+    print(f"  bookings in db  {result['bookings']:,} (seeded in {result['seeded_s']:.1f} s)")
+    print(f"  requests        {result['requests']} per endpoint, sequential, in turns, after warm-up")
     print(f"  slots per reply {result['slots']} (one day of assessments, therapist + room)")
     print(f"  plain p50       {result['plain_p50_ms']:.2f} ms   (GET /api/v1/ping)")
-    print(f"  availability p50 {result['availability_p50_ms']:.2f} ms")
-    verdict = "PASS" if result["ratio"] <= HTTP_BAR_RATIO else "FAIL"
-    print(f"  ratio           {result['ratio']:.2f}x  (bar {HTTP_BAR_RATIO:.0f}x, "
-          f"ratio/bar {result['ratio'] / HTTP_BAR_RATIO:.2f})  {verdict}")
+    print(f"  availability p50 {result['availability_p50_ms']:.2f} ms   "
+          f"(p95 {result['availability_p95_ms']:.2f} ms)")
+    verdict = "PASS" if result["passed"] else "FAIL"
+    print(f"  ratio           {result['ratio']:.2f}x  (bar {result['bar']:g}x, "
+          f"ratio/bar {result['ratio'] / result['bar']:.2f})  {verdict}")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    databases = argv or ["sqlite", "postgres"]
     engine = engine_benchmark()
     _print_engine(engine)
-    print()
-    http = http_benchmark()
-    _print_http(http)
-    return 0 if engine["passed"] and http["ratio"] <= HTTP_BAR_RATIO else 1
+    passed = engine["passed"]
+    for database in databases:
+        print()
+        http = http_benchmark(database)
+        _print_http(http)
+        passed = passed and http["passed"]
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

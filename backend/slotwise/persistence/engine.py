@@ -56,6 +56,20 @@ def current_engine() -> Engine:
     return _bound
 
 
+async def keep_session(connection: object) -> None:
+    """How a PostgreSQL connection goes back to the pool: as it is, without a round trip.
+
+    asyncpg's default sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`` on every release: a second round trip for each
+    statement run outside a transaction, which under load cost as much as the
+    statement itself (docs/decisions.md, Performance). Slotwise leaves no
+    session state to undo: no session ``SET``, no ``LISTEN``, only
+    transaction-scoped advisory locks, cursors only inside transactions. What
+    must never leak, an open transaction, asyncpg still rolls back before it
+    calls this, and it still drops listeners.
+    """
+
+
 class Database:
     """The database of one process: its engine, and the one place its connections open and close.
 
@@ -73,7 +87,7 @@ class Database:
     async def open(self) -> Database:
         bind(self.engine)
         if isinstance(self.engine, PostgresEngine):
-            await self.engine.start_connection_pool()
+            await self.engine.start_connection_pool(reset=keep_session)
         elif isinstance(self.engine, SQLiteEngine):
             # Write-ahead logging lets the availability reads go on while a
             # booking holds the write lock; the file keeps the setting.
@@ -123,6 +137,30 @@ def read_transaction(db: Engine):
     from the pool per query on PostgreSQL); one answer's reads share one.
     """
     return db.transaction()
+
+
+async def postgres_fetch(engine: PostgresEngine, sql: str, *args: object) -> list:
+    """One parameterised statement on PostgreSQL, without building a Piccolo query; asyncpg records.
+
+    Runs on the connection of the current transaction when there is one (so
+    it sees, and is part of, what the transaction did), else on a connection
+    borrowed from the pool for just this statement. asyncpg prepares each
+    distinct SQL text once per connection and reuses it, so keep the text
+    fixed: pass lists as one array parameter (``= ANY($1::integer[])``), not
+    as a varying number of placeholders. For the hot reads only (see
+    docs/decisions.md, Performance): everything else goes through Piccolo.
+    """
+    transaction = engine.current_transaction.get()
+    if transaction is not None:
+        return await transaction.connection.fetch(sql, *args)
+    if engine.pool is None:
+        connection = await engine.get_new_connection()
+        try:
+            return await connection.fetch(sql, *args)
+        finally:
+            await connection.close()
+    async with engine.pool.acquire() as connection:
+        return await connection.fetch(sql, *args)
 
 
 def is_unique_violation(exc: BaseException) -> bool:

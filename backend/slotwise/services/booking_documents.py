@@ -20,21 +20,21 @@ from babel.numbers import get_currency_precision
 from slotwise.domain.model import Booking, HistoryEntry, Site
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Price:
     amount: str  # decimal string in major units, e.g. "60.00"
     currency: str  # ISO 4217
     minor: int  # the same amount in minor units (cents)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceOut:
     key: str
     name: str
     kind: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerOut:
     name: str
     email: str
@@ -70,7 +70,9 @@ class MessageOut:
     sandbox: bool = False  # a sandbox site's: kept for /dev/messages, never handed to a provider
 
 
-@dataclass(frozen=True)
+# slots: a page builds 50 of these; a slotted dataclass is about a third
+# quicker to make (bench/admin.py).
+@dataclass(frozen=True, slots=True)
 class AdminBookingOut:
     id: str  # bkg_…
     status: str

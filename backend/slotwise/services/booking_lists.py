@@ -12,6 +12,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -121,7 +122,14 @@ async def list_bookings(site: Site, params: Mapping[str, str | None], *,
     text = (params.get("q") or "").strip() or None
     if text is not None and len(text) > 200:
         problems.append(FieldProblem("q", "text-too-long", {"limit": 200}))
-    async with read_transaction(current_engine()):
+    wanted = {params["resource"]} if params.get("resource") else None
+    if visible is not None:
+        wanted = (wanted & visible) if wanted is not None else set(visible)
+    # Keys to look up first share one transaction with the list, so they
+    # name what the list then filters by. A plain list is one statement and
+    # needs none: on PostgreSQL BEGIN and COMMIT would be two more round trips.
+    lookups = bool(params.get("service")) or wanted is not None
+    async with read_transaction(current_engine()) if lookups else nullcontext():
         service_id = resource_ids = None
         if params.get("service"):
             service = await queries.find_service(site.id, params["service"] or "")
@@ -129,9 +137,6 @@ async def list_bookings(site: Site, params: Mapping[str, str | None], *,
                 problems.append(FieldProblem("service", "unknown-key", {"value": repr(params["service"])}))
             else:
                 service_id = service.id
-        wanted = {params["resource"]} if params.get("resource") else None
-        if visible is not None:
-            wanted = (wanted & visible) if wanted is not None else set(visible)
         if wanted is not None:
             found = await queries.load_resources(site, sorted(wanted))
             if params.get("resource") and params["resource"] not in found and (

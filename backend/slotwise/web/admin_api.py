@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
@@ -98,7 +99,8 @@ async def provide_caller(request: Request, clock: NamedDependency[Clock]) -> Cal
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated()
-    caller = await access.caller_for_key(secret.strip(), now=clock())
+    caller = await access.caller_for_key(secret.strip(), now=clock(),
+                                         site_slug=request.path_params.get("site"))
     if caller is None:
         raise Unauthenticated()
     return caller
@@ -156,8 +158,6 @@ def booking_out(booking: Booking, site: Site, detail: booking_lists.Detail | Non
 
 
 def time_off_out(entry: TimeOff, site: Site, overlapping: list[str] | None = None) -> TimeOffOut:
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(site.timezone)
     return TimeOffOut(
         id=entry.public_id, resource=entry.resource, start=entry.start.astimezone(zone).isoformat(),

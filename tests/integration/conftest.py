@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from litestar import Litestar
 import pytest
 from slotwise.clock import FixedClock
 from slotwise.persistence.engine import Database
@@ -131,10 +132,14 @@ def reset_clock(clock: FixedClock) -> None:
 
 
 @pytest.fixture(scope="session")
-async def client(schema: None, settings: Settings, database: Database,
-                 clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
-    # httpx's transport runs no lifespan: the app uses the database opened above.
-    app = create_app(settings, database=database, clock=clock)
+def app(settings: Settings, database: Database, clock: FixedClock) -> Litestar:
+    """The app the ``client`` calls (tests that walk its routes read them here)."""
+    return create_app(settings, database=database, clock=clock)
+
+
+@pytest.fixture(scope="session")
+async def client(schema: None, app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    # httpx's transport runs no lifespan: the app uses the database opened by `database`.
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
         yield http

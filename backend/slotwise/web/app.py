@@ -21,6 +21,7 @@ from slotwise.web.admin_import import AdminImportApi
 from slotwise.web.admin_messages import AdminMessagesApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.api_docs import render_plugins
+from slotwise.web.back_office import back_office_router
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
@@ -59,7 +60,7 @@ def create_app(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
                         demo_page, AdminCatalogApi, AdminCustomersApi, AdminAuditApi, AdminImportApi,
                         AdminMessagesApi,
-                        BookingPages, ManagePages, static_files_router(),
+                        BookingPages, ManagePages, static_files_router(), back_office_router(settings),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),
         dependencies={

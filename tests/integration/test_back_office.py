@@ -307,3 +307,16 @@ async def test_a_page_without_a_session_sends_to_sign_in_and_back(client, clock)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/admin/login?next=/admin/sites/test-physio%3Fday%3D2026-11-24"
     clock.now += timedelta(0)
+
+
+async def test_the_demo_prints_the_back_office_and_books_the_coming_days(slotwise):
+    ran = slotwise("demo", "--no-serve")
+    assert ran.returncode == 0, ran.stderr
+    assert re.search(r"Back office:\s+http://\S+/admin\b", ran.stdout)
+    assert "owner@harbour-physio.example" in ran.stdout
+    rows = await BookingTable.select(BookingTable.start_at).where(BookingTable.status == "confirmed")
+    days = {row["start_at"].date() for row in rows}
+    assert len(rows) >= 10 and len(days) >= 4
+    again = slotwise("demo", "--no-serve")  # a restarted demo keeps its bookings, adds none
+    assert again.returncode == 0
+    assert await BookingTable.count().where(BookingTable.status == "confirmed") == len(rows)

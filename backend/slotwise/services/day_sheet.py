@@ -45,11 +45,12 @@ class DaySheet:
 
 
 def _opening(resource: Resource, day: date, site_closed: bool) -> Opening:
+    """Weekly hours of that weekday plus the day's extra openings; on a closed day only the extras
+    (an explicit extra opening wins over a closure, as in the engine)."""
     calendar = resource.calendar
-    if site_closed or day in calendar.closed:
-        return Opening(())
-    ranges = calendar.extra_open.get(day) or calendar.weekly.get(day.weekday(), ())
-    return Opening(tuple((r.start_minute, r.end_minute) for r in ranges))
+    extra = tuple(calendar.extra_open.get(day, ()))
+    weekly = () if site_closed or day in calendar.closed else tuple(calendar.weekly.get(day.weekday(), ()))
+    return Opening(tuple(sorted((r.start_minute, r.end_minute) for r in weekly + extra)))
 
 
 async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None) -> DaySheet:

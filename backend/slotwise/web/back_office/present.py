@@ -74,7 +74,7 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
     spans += [r for opening in sheet.openings.values() for r in opening.ranges]
     first = min((s for s, _ in spans), default=DEFAULT_HOURS[0] * 60) // 60
     last = -(-max((e for _, e in spans), default=DEFAULT_HOURS[1] * 60) // 60)
-    first, last = min(first, DEFAULT_HOURS[0]), max(last, min(first + 8, 24))
+    first, last = min(first, DEFAULT_HOURS[0]), max(last, DEFAULT_HOURS[1])
     base = first * 60
     rows = (last - first) * 60 // ROW_MINUTES
 
@@ -140,8 +140,13 @@ def history_line(entry: HistoryEntry, fmt: Formatter, zone: ZoneInfo) -> dict[st
         detail = str(data["reason"])
     elif entry.kind == "message":
         detail = str(data.get("channel") or "")
+    kinds = {"customer": fmt.gettext("the customer"), "system": fmt.gettext("Slotwise (automatic)"),
+             "api_key": fmt.gettext("an API key"), "account": fmt.gettext("a team member")}
+    kind = str(entry.actor.kind)
+    # A customer's label is how they came (widget, manage link): the kind says more.
+    label = entry.actor.label if kind in {"account", "api_key"} and entry.actor.label else kinds.get(kind, kind)
     return {"kind": entry.kind, "at": fmt.moment(entry.at.astimezone(zone)),
-            "actor": entry.actor.label or str(entry.actor.kind), "actor_kind": str(entry.actor.kind),
+            "actor": label, "actor_kind": str(entry.actor.kind),
             "detail": detail}
 
 

@@ -1,0 +1,147 @@
+"""The back office in Chromium: the demo owner signs in, finds the demo's bookings, opens one by keyboard
+and cancels it with the confirm step. axe-core checks every page; screenshots at 1280 and 390 px, in
+English and German, go to ``SLOTWISE_SCREENSHOTS`` (default /tmp/slotwise-screenshots/back-office)."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.harness import SITE
+from e2e.pages import assert_accessible
+from tests.support.servers import ServerProcess, free_port
+
+SHOTS = Path(os.environ.get("SLOTWISE_SCREENSHOTS", "/tmp/slotwise-screenshots/back-office"))
+
+
+@dataclass(frozen=True)
+class Demo:
+    base: str
+    database: Path
+    email: str
+    password: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``slotwise demo`` (owner, password, this week's bookings), then ``slotwise serve`` on its database."""
+    data_dir = tmp_path_factory.mktemp("back-office")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "SLOTWISE_DATA_DIR": str(data_dir),
+           "SLOTWISE_DATABASE_URL": f"sqlite:///{data_dir / 'slotwise.sqlite'}", "SLOTWISE_BASE_URL": base,
+           "SLOTWISE_SECRET_KEY": "browser-tests-secret-key-not-for-production-0123456789",
+           "SLOTWISE_DEV_OUTBOX": "1"}
+    ran = subprocess.run([sys.executable, "-m", "slotwise.cli", "demo", "--no-serve"], env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert ran.returncode == 0, ran.stderr
+    assert f"{base}/admin" in ran.stdout
+    owner = re.search(r"Demo owner:\s+(\S+) / (\S+)", ran.stdout)
+    assert owner, ran.stdout
+    with ServerProcess(env, port=port, log=data_dir / "server.log"):
+        yield Demo(base, data_dir / "slotwise.sqlite", owner.group(1), owner.group(2))
+
+
+def sign_in(page: Page, demo: Demo) -> None:
+    page.goto(f"{demo.base}/admin")
+    expect(page).to_have_url(re.compile(r"/admin/login"))
+    page.get_by_label(re.compile("Email|E-Mail")).fill(demo.email)
+    page.get_by_label(re.compile("^(Password|Passwort)$")).fill(demo.password)
+    page.get_by_label(re.compile("^(Password|Passwort)$")).press("Enter")
+    expect(page).to_have_url(re.compile(rf"/admin/sites/{SITE}"))
+
+
+def to_a_day_with_bookings(page: Page) -> None:
+    """From today, → until a day shows bookings (the demo books the coming days)."""
+    for _ in range(8):
+        if page.locator("a.b-link").count():
+            return
+        page.locator("body").press("ArrowRight")
+        page.wait_for_load_state()
+    raise AssertionError("no demo bookings in the coming week")
+
+
+def booking_row(database: Path, uid_hex: str) -> dict:
+    with sqlite3.connect(database) as db:
+        db.row_factory = sqlite3.Row
+        rows = [dict(r) for r in db.execute("SELECT id, uid, status, cancel_reason FROM booking")]
+        [row] = [r for r in rows if r["uid"].replace("-", "") == uid_hex]
+        history = db.execute("SELECT kind, actor_kind FROM booking_event WHERE booking = ?",
+                             (row["id"],)).fetchall()
+    return {**row, "history": [tuple(h) for h in history]}
+
+
+def test_the_owner_signs_in_opens_a_booking_by_keyboard_and_cancels_it(page: Page, demo: Demo, axe_source: str):
+    page.goto(f"{demo.base}/admin/login")
+    assert_accessible(page, axe_source, "sign-in")
+    sign_in(page, demo)
+    to_a_day_with_bookings(page)
+    assert_accessible(page, axe_source, "day view")
+    columns = page.locator(".col-head[id^=col-]")
+    expect(columns).to_have_count(5)  # anna, ben, room-1, room-2, studio
+
+    # ↓ focuses the first booking, Enter opens its panel (htmx) and the address follows it.
+    page.locator("body").press("ArrowDown")
+    focused = page.locator("a.b-link:focus")
+    expect(focused).to_have_count(1)
+    customer = focused.inner_text().split(",")[0].strip()
+    focused.press("Enter")
+    expect(page).to_have_url(re.compile(r"/bookings/bkg_[0-9a-f]{32}$"))
+    panel = page.locator("#panel")
+    expect(panel.get_by_role("heading", level=2)).to_have_text(customer)
+    expect(page.locator("#panel-title")).to_be_focused()
+    expect(panel.locator("a[href^='mailto:']")).to_have_count(1)
+    assert_accessible(page, axe_source, "booking panel")
+    uid_hex = page.url.rsplit("bkg_", 1)[1]
+
+    # Cancel: a reason, no message to the customer, then the confirm step.
+    cancel = panel.get_by_role("link", name="Cancel booking")
+    cancel.focus()
+    cancel.press("Enter")
+    expect(panel.get_by_role("heading", name="Cancel this booking")).to_be_focused()
+    assert_accessible(page, axe_source, "cancel form")
+    panel.get_by_label("Reason").fill("Therapist <b>ill</b>")
+    panel.get_by_label("Tell the customer").uncheck()
+    panel.get_by_role("button", name="Continue").press("Enter")
+    expect(panel.get_by_role("heading", name="Cancel this booking?")).to_be_visible()
+    expect(panel).to_contain_text("Therapist <b>ill</b>")
+    expect(panel).to_contain_text("The customer will not be told.")
+    assert booking_row(demo.database, uid_hex)["status"] == "confirmed"  # nothing happened before confirming
+    assert_accessible(page, axe_source, "cancel confirmation")
+    panel.get_by_role("button", name="Yes, cancel it").press("Enter")
+    expect(page.locator("#panel")).to_contain_text("The booking has been cancelled.")
+    assert_accessible(page, axe_source, "cancelled")
+
+    row = booking_row(demo.database, uid_hex)
+    assert row["status"] == "cancelled" and row["cancel_reason"] == "Therapist <b>ill</b>"
+    assert ("cancelled", "account") in row["history"]
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "de-DE"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_screenshots_of_each_page(new_context, demo: Demo, axe_source: str, locale: str, width: int):
+    context = new_context(viewport={"width": width, "height": 900}, locale=locale, timezone_id="Europe/Berlin")
+    page = context.new_page()
+    lang = locale[:2]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{demo.base}/admin/login")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    page.screenshot(path=SHOTS / f"login-{lang}-{width}.png", full_page=True)
+    sign_in(page, demo)
+    to_a_day_with_bookings(page)
+    assert_accessible(page, axe_source, f"day view {lang} {width}")
+    page.screenshot(path=SHOTS / f"day-{lang}-{width}.png", full_page=True)
+    first = page.locator("a.b-link").first
+    page.goto(demo.base + first.get_attribute("href"))
+    expect(page.locator("#panel-title")).to_be_visible()
+    assert_accessible(page, axe_source, f"panel {lang} {width}")
+    page.screenshot(path=SHOTS / f"panel-{lang}-{width}.png", full_page=True)

@@ -320,3 +320,17 @@ async def test_the_demo_prints_the_back_office_and_books_the_coming_days(slotwis
     again = slotwise("demo", "--no-serve")  # a restarted demo keeps its bookings, adds none
     assert again.returncode == 0
     assert await BookingTable.count().where(BookingTable.status == "confirmed") == len(rows)
+
+
+async def test_a_browser_whose_session_was_revoked_elsewhere_can_sign_in_again(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    await signed_in(client, "owner@example.com")
+    account = (await accounts.list_members("test-physio"))[0].account
+    await accounts.sign_out_everywhere(account.public_id, actor=APPLIER, now=clock())
+    # The stale session cookie is still in this browser; the sign-in form must work all the same.
+    assert client.cookies.get("slotwise_session")
+    page = await client.get("/admin/login")
+    response = await client.post("/admin/login", data={
+        "email": "owner@example.com", "password": PASSWORD, "next": "/admin", "csrf": csrf_of(page.text)})
+    assert response.status_code == 303
+    assert (await client.get("/admin/sites/test-physio")).status_code == 200

@@ -96,10 +96,15 @@ def pre_session(request: Request, settings: Settings) -> tuple[str, Cookie | Non
     return csrf_token(settings, basis), cookie
 
 
-def expected_csrf(connection: ASGIConnection, settings: Settings) -> str | None:
-    """The token a write must carry: the session's if there is a session cookie, else the pre-session one's."""
-    basis = connection.cookies.get(SESSION_COOKIE) or connection.cookies.get(PRE_COOKIE)
-    return csrf_token(settings, basis) if basis else None
+def expected_csrf(connection: ASGIConnection, settings: Settings) -> list[str]:
+    """The tokens a write may carry: the session's, and the pre-session one's (a sign-in form).
+
+    Either basis lives only in this browser's HttpOnly cookies, so either
+    proves the form came from our page; accepting both keeps a browser whose
+    session was revoked elsewhere (its cookie still there) able to sign in again.
+    """
+    bases = [connection.cookies.get(SESSION_COOKIE), connection.cookies.get(PRE_COOKIE)]
+    return [csrf_token(settings, basis) for basis in bases if basis]
 
 
 def csrf_guard(settings: Settings):
@@ -119,7 +124,7 @@ async def check_csrf(connection: ASGIConnection, settings: Settings) -> None:
     if not sent and isinstance(connection, Request):
         form = await connection.form()
         sent = form.get(CSRF_FIELD)
-    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    if not isinstance(sent, str) or not any(hmac.compare_digest(sent, token) for token in expected):
         raise PermissionDeniedException("csrf")
 
 

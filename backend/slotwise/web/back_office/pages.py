@@ -308,8 +308,7 @@ async def _panel(request: Request, admin: Admin, site: Site, booking: Booking, n
         "price": fmt.price(booking.price_minor, booking.currency),
         "answers": [(labels.get(key, key), value) for key, value in booking.answers.items()],
         "history": [present.history_line(entry, fmt, zone) for entry in detail.history],
-        "messages": [{**row, "at": fmt.moment((row["sent_at"] or row["send_at"]).astimezone(zone))}
-                     for row in detail.messages],
+        "messages": [present.message_line(row, fmt, zone) for row in detail.messages],
         "can_write": can_write and not booking.cancelled,
         "url": f"/admin/sites/{site.slug}/bookings/{booking.public_id}",
         **(extra or {}),

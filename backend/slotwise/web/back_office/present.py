@@ -158,3 +158,18 @@ def row_classes() -> str:
     """The CSS of the grid's row classes (admin.css holds its output; kept here to regenerate it)."""
     return "\n".join([f".at-{n}{{grid-row-start:{n}}}" for n in range(1, MAX_ROWS + 1)]
                      + [f".len-{n}{{grid-row-end:span {n}}}" for n in range(1, MAX_ROWS + 1)])
+
+
+def message_line(row: dict[str, Any], fmt: Formatter, zone: ZoneInfo) -> dict[str, Any]:
+    """One message of a booking: what, how, to whom, and its delivery state, in words."""
+    events = {"confirmed": fmt.gettext("Confirmation"), "rescheduled": fmt.gettext("Moved notice"),
+              "cancelled": fmt.gettext("Cancellation notice"), "reminder": fmt.gettext("Reminder"),
+              "message": fmt.gettext("Own message")}
+    states = {"queued": fmt.gettext("queued"), "sending": fmt.gettext("sending"), "sent": fmt.gettext("sent"),
+              "failed": fmt.gettext("failed"), "dropped": fmt.gettext("not sent"),
+              "sandboxed": fmt.gettext("kept (sandbox)")}
+    channels = {"email": fmt.gettext("Email"), "sms": fmt.gettext("Text message")}
+    return {"event": events.get(row["event"], row["event"]), "channel": channels.get(row["channel"], row["channel"]),
+            "recipient": row["recipient"], "status": states.get(row["status"], row["status"]),
+            "failed": row["status"] in {"failed", "dropped"}, "last_error": row.get("last_error"),
+            "at": fmt.moment((row["sent_at"] or row["send_at"]).astimezone(zone))}

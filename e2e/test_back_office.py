@@ -4,13 +4,16 @@ English and German, go to ``SLOTWISE_SCREENSHOTS`` (default /tmp/slotwise-screen
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -145,3 +148,67 @@ def test_screenshots_of_each_page(new_context, demo: Demo, axe_source: str, loca
     expect(page.locator("#panel-title")).to_be_visible()
     assert_accessible(page, axe_source, f"panel {lang} {width}")
     page.screenshot(path=SHOTS / f"panel-{lang}-{width}.png", full_page=True)
+
+
+def first_free(base: str, service: str, days_ahead: int = 3) -> str:
+    """The first free start of ``service`` from ``days_ahead`` days on (clear of notice and cut-offs)."""
+    first = datetime.now(UTC).date() + timedelta(days=days_ahead)
+    query = f"service={service}&start={first}&end={first + timedelta(days=30)}"
+    with urllib.request.urlopen(f"{base}/api/v1/sites/{SITE}/availability?{query}", timeout=10) as response:
+        return json.load(response)["slots"][0]["start"]
+
+
+def post_booking(base: str, service: str, start: str, name: str) -> None:
+    body = json.dumps({"service": service, "start": start, "customer": {
+        "name": name, "email": "walk.in@customer.example", "phone": "+49 40 555 0101"}}).encode()
+    request = urllib.request.Request(f"{base}/api/v1/sites/{SITE}/bookings", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+
+
+def test_a_new_booking_appears_without_a_reload_and_the_owner_moves_it_by_keyboard(
+        page: Page, demo: Demo, axe_source: str):
+    start = first_free(demo.base, "follow-up")
+    day = start[:10]
+    page.clock.install()  # htmx's 30-second poll, fast-forwarded below
+    sign_in(page, demo)
+    page.goto(f"{demo.base}/admin/sites/{SITE}?day={day}")
+    name = "Walk-in Kowalski"
+    expect(page.get_by_role("link", name=re.compile(name))).to_have_count(0)
+    post_booking(demo.base, "follow-up", start, name)
+    page.clock.run_for(31_000)
+    link = page.get_by_role("link", name=re.compile(name)).first
+    expect(link).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"\?day={day}$"))  # the same page: no reload, no navigation
+
+    link.focus()
+    link.press("Enter")
+    expect(page.locator("#panel-title")).to_have_text(name)
+    uid_hex = page.url.rsplit("bkg_", 1)[1]
+    move = page.locator("#panel").get_by_role("link", name="Move", exact=True)
+    move.focus()
+    move.press("Enter")
+    expect(page.get_by_role("heading", name="Move to another time")).to_be_focused()
+    assert_accessible(page, axe_source, "move: free times")
+    times = page.locator("#panel .times-list button")
+    expect(times.first).to_be_visible()
+    times.first.focus()
+    page.keyboard.press("Tab")  # the second free time: any other than the booked one
+    chosen = page.evaluate("() => document.activeElement.value")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Move this booking?")).to_be_visible()
+    assert_accessible(page, axe_source, "move: confirm")
+    assert booking_start(demo.database, uid_hex) == datetime.fromisoformat(start).astimezone(UTC)
+    page.get_by_role("button", name="Yes, move it").press("Enter")
+    expect(page.locator("#panel")).to_contain_text("The booking has been moved.")
+    assert booking_start(demo.database, uid_hex) == datetime.fromisoformat(chosen).astimezone(UTC)
+    assert ("rescheduled", "account") in booking_row(demo.database, uid_hex)["history"]
+
+
+def booking_start(database: Path, uid_hex: str) -> datetime:
+    with sqlite3.connect(database) as db:
+        for uid, start_at in db.execute("SELECT uid, start_at FROM booking"):
+            if uid.replace("-", "") == uid_hex:
+                return datetime.fromisoformat(start_at.replace(" ", "T")).astimezone(UTC)
+    raise AssertionError(uid_hex)

@@ -334,3 +334,23 @@ async def test_a_browser_whose_session_was_revoked_elsewhere_can_sign_in_again(c
         "email": "owner@example.com", "password": PASSWORD, "next": "/admin", "csrf": csrf_of(page.text)})
     assert response.status_code == 303
     assert (await client.get("/admin/sites/test-physio")).status_code == 200
+
+
+async def test_time_off_shows_on_its_day_in_its_resources_column_only(client, settings, clock):
+    from datetime import datetime
+
+    from slotwise.services import time_off
+    from slotwise.services.availability import get_site
+
+    await member(settings, clock, "owner@example.com")
+    site = await get_site("test-physio")
+    await time_off.add_time_off(site, "anna", start=datetime.fromisoformat("2026-11-24T14:00:00+01:00"),
+                                end=datetime.fromisoformat("2026-11-24T16:00:00+01:00"), reason="Dentist <3",
+                                actor=APPLIER, now=clock())
+    await signed_in(client, "owner@example.com")
+    day = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    anna = day.text.split('id="col-anna"')[1].split('id="col-ben"')[0]
+    assert 'class="block off at-' in anna and "Dentist &lt;3" in anna
+    assert "Dentist" not in day.text.split('id="col-ben"')[1]
+    other_day = await client.get("/admin/sites/test-physio", params={"day": "2026-11-25"})
+    assert "Dentist" not in other_day.text

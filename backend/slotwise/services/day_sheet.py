@@ -77,10 +77,7 @@ async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None) ->
                 if len(page) < PAGE:
                     break
                 after = (page[-1].start, page[-1].id)
-        time_off: list[TimeOff] = []
-        for resource in resources:
-            entries = await time_off_store.of_resource(resource.id, ending_after=start)
-            time_off.extend(entry for entry in entries if entry.start < end)
+        time_off: list[TimeOff] = await time_off_store.overlapping([r.id for r in resources], start, end)
     site_closed = day in site.closed
     return DaySheet(site=site, day=day, zone=zone, resources=resources, services=services,
                     bookings=bookings, time_off=time_off,

@@ -354,3 +354,16 @@ async def test_time_off_shows_on_its_day_in_its_resources_column_only(client, se
     assert "Dentist" not in day.text.split('id="col-ben"')[1]
     other_day = await client.get("/admin/sites/test-physio", params={"day": "2026-11-25"})
     assert "Dentist" not in other_day.text
+
+
+async def test_a_live_hold_shows_faintly_until_it_expires(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    held = await client.post("/api/v1/sites/test-physio/holds", json={"service": "quick", "start": NINE})
+    assert held.status_code == 201, held.text
+    await signed_in(client, "owner@example.com")
+    day = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    anna = day.text.split('id="col-anna"')[1].split('id="col-ben"')[0]
+    assert 'class="block held at-' in anna and "Being booked" in anna
+    clock.now += timedelta(hours=1)  # past the hold's minutes
+    later = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    assert 'class="block held' not in later.text

@@ -16,7 +16,7 @@ from slotwise.web.back_office.session import csrf_token, secure_cookies
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 11, 24)  # a Tuesday
-TEXTS = {"closed": "Closed", "off": "Time off"}
+TEXTS = {"closed": "Closed", "off": "Time off", "held": "Being booked"}
 
 
 def resource(key: str, weekly, **calendar) -> Resource:

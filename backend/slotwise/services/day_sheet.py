@@ -9,13 +9,14 @@ into a grid; nothing here knows about HTML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.model import Booking, Resource, Service, Site, TimeOff
 from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import catalog as catalog_store
+from slotwise.persistence import day_sheet as day_store
 from slotwise.persistence import queries
 from slotwise.persistence import time_off as time_off_store
 from slotwise.persistence.bookings import BookingFilter
@@ -32,6 +33,13 @@ class Opening:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    resource: str  # its key
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DaySheet:
     site: Site
     day: date
@@ -42,6 +50,7 @@ class DaySheet:
     time_off: list[TimeOff]  # overlapping the day, on the resources shown
     openings: dict[str, Opening]  # by resource key
     site_closed: bool  # the whole site is closed that day
+    holds: list[Held] = field(default_factory=list)  # live holds: a customer is typing their details
 
 
 def _opening(resource: Resource, day: date, site_closed: bool) -> Opening:
@@ -53,7 +62,7 @@ def _opening(resource: Resource, day: date, site_closed: bool) -> Opening:
     return Opening(tuple(sorted((r.start_minute, r.end_minute) for r in weekly + extra)))
 
 
-async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None) -> DaySheet:
+async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None, now: datetime) -> DaySheet:
     """The day ``day`` (site's zone) of ``site``; ``visible`` narrows the resources (None: all)."""
     zone = ZoneInfo(site.timezone)
     start = datetime.combine(day, time(), zone)
@@ -78,7 +87,11 @@ async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None) ->
                     break
                 after = (page[-1].start, page[-1].id)
         time_off: list[TimeOff] = await time_off_store.overlapping([r.id for r in resources], start, end)
+        keys_by_id = {r.id: r.key for r in resources}
+        holds = [Held(keys_by_id[h.resource_id], h.start, h.end)
+                 for h in await day_store.live_holds(list(keys_by_id), start, end, now=now)]
     site_closed = day in site.closed
     return DaySheet(site=site, day=day, zone=zone, resources=resources, services=services,
                     bookings=bookings, time_off=time_off,
-                    openings={r.key: _opening(r, day, site_closed) for r in resources}, site_closed=site_closed)
+                    openings={r.key: _opening(r, day, site_closed) for r in resources}, site_closed=site_closed,
+                    holds=holds)

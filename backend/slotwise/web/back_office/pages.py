@@ -243,8 +243,9 @@ async def _site(admin: Admin, slug: str, action: Action) -> Site:
 async def _day_context(request: Request, admin: Admin, site: Site, day: date, now: datetime) -> dict[str, Any]:
     locale = _locale(request)
     fmt = Formatter(locale)
-    sheet = await day_sheet(site, day, visible=access.visible_to(admin.caller, site))
-    grid = present.grid(sheet, fmt, now, texts={"closed": fmt.gettext("Closed"), "off": fmt.gettext("Time off")})
+    sheet = await day_sheet(site, day, visible=access.visible_to(admin.caller, site), now=now)
+    grid = present.grid(sheet, fmt, now, texts={"closed": fmt.gettext("Closed"), "off": fmt.gettext("Time off"),
+                                            "held": fmt.gettext("Being booked")})
     before, after = present.neighbours(day)
     today = now.astimezone(ZoneInfo(site.timezone)).date()
     return {"admin": admin, "csrf": admin.csrf, "site": site, "grid": grid, "day": day, "before": before,

@@ -34,7 +34,7 @@ class Entry:
 class Block:
     at: int  # first row (1-based, in grid rows)
     length: int  # rows
-    kind: str  # booking | off | closed
+    kind: str  # booking | held | off | closed
     label: str
     time: str = ""
     entries: tuple[Entry, ...] = ()
@@ -101,6 +101,10 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
         spot = place(_minute(entry.start, day, zone), _minute(entry.end, day, zone))
         if spot:
             columns[entry.resource].blocks.append(Block(*spot, kind="off", label=entry.reason or texts["off"]))
+    for held in sheet.holds:
+        spot = place(_minute(held.start, day, zone), _minute(held.end, day, zone)) if held.resource in columns else None
+        if spot:
+            columns[held.resource].blocks.append(Block(*spot, kind="held", label=texts["held"]))
     groups: dict[tuple[str, str, datetime], list[Booking]] = defaultdict(list)
     for booking in sheet.bookings:
         for resource in booking.resources:

@@ -148,6 +148,11 @@ def test_screenshots_of_each_page(new_context, demo: Demo, axe_source: str, loca
     expect(page.locator("#panel-title")).to_be_visible()
     assert_accessible(page, axe_source, f"panel {lang} {width}")
     page.screenshot(path=SHOTS / f"panel-{lang}-{width}.png", full_page=True)
+    page.get_by_role("navigation", name=re.compile("Back office|Verwaltung")).get_by_role(
+        "link", name=re.compile("Bookings|Buchungen")).click()
+    expect(page.locator("table.bookings tbody tr").first).to_be_visible()
+    assert_accessible(page, axe_source, f"list {lang} {width}")
+    page.screenshot(path=SHOTS / f"list-{lang}-{width}.png", full_page=True)
 
 
 def first_free(base: str, service: str, days_ahead: int = 3) -> str:

@@ -367,3 +367,26 @@ async def test_a_live_hold_shows_faintly_until_it_expires(client, settings, cloc
     clock.now += timedelta(hours=1)  # past the hold's minutes
     later = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
     assert 'class="block held' not in later.text
+
+
+async def test_the_list_filters_by_customer_and_status_and_staff_see_only_their_own(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    await member(settings, clock, "ben@example.com", role=Role.STAFF, resource="ben")
+    await book(client, start=NINE, service="assessment", name="Anna Kundin", resource="anna")
+    bens = await book(client, start=ELEVEN, service="assessment", name="Ben <i>Kunde</i>", resource="ben")
+    await signed_in(client, "owner@example.com")
+    every = await client.get("/admin/sites/test-physio/bookings", params={"from": "2026-11-24", "to": "2026-11-24"})
+    assert every.status_code == 200
+    assert "Anna Kundin" in every.text and "Ben &lt;i&gt;Kunde&lt;/i&gt;" in every.text
+    found = await client.get("/admin/sites/test-physio/bookings",
+                             params={"from": "2026-11-24", "to": "2026-11-24", "q": "anna"})
+    assert "Anna Kundin" in found.text and "Kunde&lt;" not in found.text
+    cancelled = await client.get("/admin/sites/test-physio/bookings",
+                                 params={"from": "2026-11-24", "to": "2026-11-24", "status": "cancelled"})
+    assert "Anna Kundin" not in cancelled.text and "No bookings match." in cancelled.text
+    wrong = await client.get("/admin/sites/test-physio/bookings", params={"from": "someday"})
+    assert wrong.status_code == 200 and 'aria-invalid="true"' in wrong.text
+    await signed_in(client, "ben@example.com")
+    own = await client.get("/admin/sites/test-physio/bookings", params={"from": "2026-11-24", "to": "2026-11-24"})
+    assert "Anna Kundin" not in own.text and f"/bookings/{bens}" in own.text
+    assert (await client.get("/admin/sites/other-studio/bookings")).status_code == 404

@@ -10,9 +10,9 @@ raises on purpose become pages in one place (``error_handlers``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, Router, get, post
@@ -29,6 +29,7 @@ from slotwise.domain.actors import Rules
 from slotwise.domain.model import Booking, Site
 from slotwise.i18n import Formatter, negotiate, template_gettext
 from slotwise.services import access, accounts, booking_lists
+from slotwise.services import catalog as catalog_service
 from slotwise.services import availability as availability_service
 from slotwise.services import bookings as booking_service
 from slotwise.services.availability import AvailabilityQuery
@@ -249,7 +250,7 @@ async def _day_context(request: Request, admin: Admin, site: Site, day: date, no
     before, after = present.neighbours(day)
     today = now.astimezone(ZoneInfo(site.timezone)).date()
     return {"admin": admin, "csrf": admin.csrf, "site": site, "grid": grid, "day": day, "before": before,
-            "after": after, "today": today, "day_label": fmt.full_day(day), "poll_seconds": POLL_SECONDS,
+            "after": after, "today": today, "day_label": fmt.full_day(day), "poll_seconds": POLL_SECONDS, "nav": "day",
             "memberships": admin.memberships}
 
 
@@ -414,6 +415,51 @@ async def cancel(request: Request, site: FromPath[str], booking_id: FromPath[str
     return _go(f"/admin/sites/{found.slug}/bookings/{booking.public_id}?notice=cancelled", request)
 
 
+# --- the list ---------------------------------------------------------------------------------
+
+LIST_FILTERS = ("from", "to", "resource", "service", "status", "q")
+
+
+@get("/sites/{site:str}/bookings")
+async def booking_list(request: Request, site: FromPath[str], admin: NamedDependency[Admin],
+                       clock: NamedDependency[Clock]) -> Template:
+    """The bookings in a date range (default: the coming week), filtered, in pages of 50."""
+    found = await _site(admin, site, Action.BOOKINGS_READ)
+    locale = _locale(request)
+    fmt = Formatter(locale)
+    zone = ZoneInfo(found.timezone)
+    today = clock().astimezone(zone).date()
+    params = {name: (request.query_params.get(name) or "").strip() for name in LIST_FILTERS}
+    params["from"] = params["from"] or today.isoformat()
+    params["to"] = params["to"] or (today + timedelta(days=6)).isoformat()
+    visible = access.visible_to(admin.caller, found)
+    problems: dict[str, str] = {}
+    bookings, next_cursor = [], None
+    try:
+        page = await booking_lists.list_bookings(found, {**{k: v or None for k, v in params.items()},
+                                                         "cursor": request.query_params.get("cursor"),
+                                                         "limit": "50"}, visible=visible)
+        bookings, next_cursor = page.bookings, page.next_cursor
+    except InvalidInput as exc:
+        problems = {problem.field: problem.code for problem in exc.problems}
+    resources = [r.table for r in await catalog_service.list_resources(found)
+                 if r.active and (visible is None or r.table["key"] in visible)]
+    services = (await availability_service.list_services(found.slug))[1]
+    rows = [{
+        "id": b.public_id, "customer": b.customer.name, "email": b.customer.email,
+        "when": f"{fmt.day(b.start.astimezone(zone))}, {fmt.time(b.start.astimezone(zone))}",
+        "service": b.service.name_in(locale), "with": ", ".join(r.name_in(locale) for r in b.resources),
+        "cancelled": b.cancelled,
+    } for b in bookings]
+    query = {k: v for k, v in params.items() if v}
+    return _page(request, "list.html", {
+        "admin": admin, "csrf": admin.csrf, "site": found, "params": params, "problems": problems, "nav": "list",
+        "rows": rows, "resources": resources, "services": [(s.slug, s.name_in(locale)) for s in services],
+        "next_url": (f"/admin/sites/{found.slug}/bookings?" + urlencode({**query, "cursor": next_cursor}))
+        if next_cursor else None,
+        "today": today})
+
+
 # --- errors, and the router ---------------------------------------------------------------
 
 
@@ -453,7 +499,7 @@ def back_office_router(settings: Settings) -> Router:
     return Router(
         path="/admin",
         route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
-                        set_password, home, switch, day_view, booking_panel, move_page, move, cancel_page,
+                        set_password, home, switch, day_view, booking_list, booking_panel, move_page, move, cancel_page,
                         cancel],
         guards=[csrf_guard(settings)],
         dependencies={"admin": Provide(provide_admin)},

@@ -139,20 +139,30 @@ def test_screenshots_of_each_page(new_context, demo: Demo, axe_source: str, loca
     page.goto(f"{demo.base}/admin/login")
     expect(page.locator("html")).to_have_attribute("lang", lang)
     page.screenshot(path=SHOTS / f"login-{lang}-{width}.png", full_page=True)
+    assert_fits(page, width)
     sign_in(page, demo)
     to_a_day_with_bookings(page)
     assert_accessible(page, axe_source, f"day view {lang} {width}")
     page.screenshot(path=SHOTS / f"day-{lang}-{width}.png", full_page=True)
+    assert_fits(page, width)
     first = page.locator("a.b-link").first
     page.goto(demo.base + first.get_attribute("href"))
     expect(page.locator("#panel-title")).to_be_visible()
     assert_accessible(page, axe_source, f"panel {lang} {width}")
     page.screenshot(path=SHOTS / f"panel-{lang}-{width}.png", full_page=True)
+    assert_fits(page, width)
     page.get_by_role("navigation", name=re.compile("Back office|Verwaltung")).get_by_role(
         "link", name=re.compile("Bookings|Buchungen")).click()
     expect(page.locator("table.bookings tbody tr").first).to_be_visible()
     assert_accessible(page, axe_source, f"list {lang} {width}")
     page.screenshot(path=SHOTS / f"list-{lang}-{width}.png", full_page=True)
+    assert_fits(page, width)
+    page.get_by_role("navigation", name=re.compile("Back office|Verwaltung")).get_by_role(
+        "link", name=re.compile("^(Week|Woche)$")).click()
+    expect(page.locator(".col-head[id^=col-]")).to_have_count(7)
+    assert_accessible(page, axe_source, f"week {lang} {width}")
+    page.screenshot(path=SHOTS / f"week-{lang}-{width}.png", full_page=True)
+    assert_fits(page, width)
 
 
 def first_free(base: str, service: str, days_ahead: int = 3) -> str:
@@ -217,3 +227,8 @@ def booking_start(database: Path, uid_hex: str) -> datetime:
             if uid.replace("-", "") == uid_hex:
                 return datetime.fromisoformat(start_at.replace(" ", "T")).astimezone(UTC)
     raise AssertionError(uid_hex)
+
+
+def assert_fits(page: Page, width: int) -> None:
+    """Wide grids and tables scroll inside their box; the page itself never scrolls sideways."""
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, page.url

@@ -7,7 +7,7 @@
   }
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey || typing(document.activeElement)) return;
-    var day = document.getElementById("day");
+    var day = document.getElementById("day") || document.getElementById("week");
     if (!day) return;
     if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
       var link = document.getElementById(event.key === "ArrowLeft" ? "prev-day" : "next-day");

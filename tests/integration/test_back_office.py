@@ -390,3 +390,21 @@ async def test_the_list_filters_by_customer_and_status_and_staff_see_only_their_
     own = await client.get("/admin/sites/test-physio/bookings", params={"from": "2026-11-24", "to": "2026-11-24"})
     assert "Anna Kundin" not in own.text and f"/bookings/{bens}" in own.text
     assert (await client.get("/admin/sites/other-studio/bookings")).status_code == 404
+
+
+async def test_a_resources_week_shows_its_days_side_by_side_and_staff_get_only_their_own(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    await member(settings, clock, "ben@example.com", role=Role.STAFF, resource="ben")
+    await book(client, start=NINE, service="assessment", name="Anna Kundin", resource="anna")
+    await book(client, start=ELEVEN, service="assessment", name="Ben Kunde", resource="ben")
+    await signed_in(client, "owner@example.com")
+    week = await client.get("/admin/sites/test-physio/week", params={"resource": "anna", "day": "2026-11-26"})
+    assert week.status_code == 200
+    assert week.text.count('class="col-head" id="col-2026-11-') == 7  # Monday 23 to Sunday 29
+    tuesday = week.text.split('id="col-2026-11-24"')[1].split('id="col-2026-11-25"')[0]
+    assert "Anna Kundin" in tuesday and "Ben Kunde" not in week.text
+    await signed_in(client, "ben@example.com")
+    own = await client.get("/admin/sites/test-physio/week", params={"day": "2026-11-24"})
+    assert "Ben Kunde" in own.text and "Anna Kundin" not in own.text
+    other = await client.get("/admin/sites/test-physio/week", params={"resource": "anna"})
+    assert other.status_code == 404

@@ -415,6 +415,38 @@ async def cancel(request: Request, site: FromPath[str], booking_id: FromPath[str
     return _go(f"/admin/sites/{found.slug}/bookings/{booking.public_id}?notice=cancelled", request)
 
 
+# --- a resource's week ----------------------------------------------------------------------
+
+
+@get("/sites/{site:str}/week")
+async def week_view(request: Request, site: FromPath[str], admin: NamedDependency[Admin],
+                    clock: NamedDependency[Clock]) -> Template:
+    """One resource's week (Monday to Sunday), a column per day; staff: their own resource."""
+    found = await _site(admin, site, Action.BOOKINGS_READ)
+    now = clock()
+    locale = _locale(request)
+    fmt = Formatter(locale)
+    zone = ZoneInfo(found.timezone)
+    day = _parse_day(request.query_params.get("day"), now.astimezone(zone).date())
+    monday = day - timedelta(days=day.weekday())
+    visible = access.visible_to(admin.caller, found)
+    resources = [r.table for r in await catalog_service.list_resources(found)
+                 if r.active and (visible is None or r.table["key"] in visible)]
+    keys = [r["key"] for r in resources]
+    wanted = request.query_params.get("resource") or (keys[0] if keys else "")
+    if wanted not in keys:
+        raise NotFound("resource", wanted)
+    texts = {"closed": fmt.gettext("Closed"), "off": fmt.gettext("Time off"), "held": fmt.gettext("Being booked")}
+    sheets = [await day_sheet(found, monday + timedelta(days=n), visible=frozenset({wanted}), now=now)
+              for n in range(7)]
+    week = present.week_grid(sheets, wanted, fmt, now, texts=texts)
+    return _page(request, "week.html", {
+        "admin": admin, "csrf": admin.csrf, "site": found, "nav": "week", "grid": week, "resources": resources,
+        "resource": wanted, "monday": monday, "before": monday - timedelta(days=7),
+        "after": monday + timedelta(days=7),
+        "title": fmt.gettext("Week of %(day)s", day=fmt.full_day(monday))})
+
+
 # --- the list ---------------------------------------------------------------------------------
 
 LIST_FILTERS = ("from", "to", "resource", "service", "status", "q")
@@ -499,7 +531,7 @@ def back_office_router(settings: Settings) -> Router:
     return Router(
         path="/admin",
         route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
-                        set_password, home, switch, day_view, booking_list, booking_panel, move_page, move, cancel_page,
+                        set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, cancel_page,
                         cancel],
         guards=[csrf_guard(settings)],
         dependencies={"admin": Provide(provide_admin)},

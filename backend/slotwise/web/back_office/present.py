@@ -13,10 +13,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+
 from slotwise.domain.model import Booking, HistoryEntry, Service
 from slotwise.i18n import Formatter
 from slotwise.services.day_sheet import DaySheet
 
+SHORT_DAY = {"en": "EEE d MMM", "de": "EEE, d. MMM"}  # a week's column heads: "Mon 30 Nov"
 ROW_MINUTES = 5
 MAX_ROWS = 24 * 60 // ROW_MINUTES
 DEFAULT_HOURS = (8, 18)  # shown when nothing is open or booked that day
@@ -68,13 +71,20 @@ def _minute(value: datetime, day: date, zone: ZoneInfo) -> int:
     return int((local - midnight).total_seconds() // 60) if local.date() != day else local.hour * 60 + local.minute
 
 
-def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str]) -> Grid:
+def hours_shown(sheet: DaySheet) -> tuple[int, int]:
+    """The first and the last (exclusive) hour the grid shows: at least 08-18, and every opening and booking."""
     day, zone = sheet.day, sheet.zone
     spans = [(max(0, _minute(b.start, day, zone)), min(1440, _minute(b.end, day, zone))) for b in sheet.bookings]
     spans += [r for opening in sheet.openings.values() for r in opening.ranges]
     first = min((s for s, _ in spans), default=DEFAULT_HOURS[0] * 60) // 60
     last = -(-max((e for _, e in spans), default=DEFAULT_HOURS[1] * 60) // 60)
-    first, last = min(first, DEFAULT_HOURS[0]), max(last, DEFAULT_HOURS[1])
+    return min(first, DEFAULT_HOURS[0]), max(last, DEFAULT_HOURS[1])
+
+
+def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str],
+         hours: tuple[int, int] | None = None) -> Grid:
+    day, zone = sheet.day, sheet.zone
+    first, last = hours or hours_shown(sheet)
     base = first * 60
     rows = (last - first) * 60 // ROW_MINUTES
 
@@ -177,3 +187,23 @@ def message_line(row: dict[str, Any], fmt: Formatter, zone: ZoneInfo) -> dict[st
             "recipient": row["recipient"], "status": states.get(row["status"], row["status"]),
             "failed": row["status"] in {"failed", "dropped"}, "last_error": row.get("last_error"),
             "at": fmt.moment((row["sent_at"] or row["send_at"]).astimezone(zone))}
+
+
+def week_grid(sheets: list[DaySheet], resource: str, fmt: Formatter, now: datetime, *,
+              texts: dict[str, str]) -> Grid:
+    """One resource's days side by side: a column per day, on one common range of hours."""
+    spans = [hours_shown(sheet) for sheet in sheets]
+    hours = (min(a for a, _ in spans), max(b for _, b in spans))
+    columns: list[Column] = []
+    now_row, count, shown = None, 0, None
+    for sheet in sheets:
+        shown = grid(sheet, fmt, now, texts=texts, hours=hours)
+        for column in shown.columns:
+            if column.key == resource:
+                column.key = sheet.day.isoformat()
+                column.name = format_date(sheet.day, SHORT_DAY[fmt.locale], locale=fmt.babel_locale)
+                columns.append(column)
+        now_row = now_row or shown.now_row
+        count += shown.count
+    assert shown is not None
+    return Grid(sheets[0].day, hours[0], shown.rows, shown.hours, columns, None, count)

@@ -120,6 +120,8 @@ def test_the_owner_signs_in_opens_a_booking_by_keyboard_and_cancels_it(page: Pag
     expect(panel).to_contain_text("The customer will not be told.")
     assert booking_row(demo.database, uid_hex)["status"] == "confirmed"  # nothing happened before confirming
     assert_accessible(page, axe_source, "cancel confirmation")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "cancel-confirm-en-1024.png", full_page=True)
     panel.get_by_role("button", name="Yes, cancel it").press("Enter")
     expect(page.locator("#panel")).to_contain_text("The booking has been cancelled.")
     assert_accessible(page, axe_source, "cancelled")
@@ -206,6 +208,8 @@ def test_a_new_booking_appears_without_a_reload_and_the_owner_moves_it_by_keyboa
     move.press("Enter")
     expect(page.get_by_role("heading", name="Move to another time")).to_be_focused()
     assert_accessible(page, axe_source, "move: free times")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "move-times-en-1024.png", full_page=True)
     times = page.locator("#panel .times-list button")
     expect(times.first).to_be_visible()
     times.first.focus()

@@ -408,3 +408,18 @@ async def test_a_resources_week_shows_its_days_side_by_side_and_staff_get_only_t
     assert "Ben Kunde" in own.text and "Anna Kundin" not in own.text
     other = await client.get("/admin/sites/test-physio/week", params={"resource": "anna"})
     assert other.status_code == 404
+
+
+async def test_after_too_many_wrong_passwords_sign_in_says_to_wait(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    client.cookies.clear()
+    page = await client.get("/admin/login")
+    token = csrf_of(page.text)
+    for _ in range(10):
+        failed = await client.post("/admin/login", data={"email": "owner@example.com", "password": "nope nope nope",
+                                                         "csrf": token})
+        assert failed.status_code == 400
+    throttled = await client.post("/admin/login", data={"email": "owner@example.com", "password": PASSWORD,
+                                                        "csrf": token})
+    assert throttled.status_code == 429 and "Too many attempts. Try again in 15 minutes." in throttled.text
+    assert "slotwise_session" not in throttled.headers.get("set-cookie", "")

@@ -67,3 +67,14 @@ def test_the_session_cookie_is_secure_except_on_a_plain_http_development_server(
     assert not secure_cookies(replace(settings, base_url="http://127.0.0.1:8000"))
     assert csrf_token(settings, "a") != csrf_token(settings, "b")
     assert csrf_token(settings, "a") != csrf_token(replace(settings, secret_key="other" * 8), "a")
+
+
+def test_messages_are_named_in_words_and_the_teams_own_notes_say_so():
+    from slotwise.web.back_office.present import message_line
+
+    row = {"event": "staff-confirmed", "channel": "email", "recipient": "team@example.com", "status": "failed",
+           "last_error": "550 no such user", "send_at": datetime(2026, 11, 24, 8, 0, tzinfo=UTC), "sent_at": None}
+    line = message_line(row, Formatter("de"), BERLIN)
+    assert line["event"] == "Hinweis ans Team: Bestätigung"
+    assert line["status"] == "fehlgeschlagen" and line["failed"]
+    assert message_line({**row, "event": "reminder", "status": "sent"}, Formatter("en"), BERLIN)["event"] == "Reminder"

@@ -183,7 +183,12 @@ def message_line(row: dict[str, Any], fmt: Formatter, zone: ZoneInfo) -> dict[st
               "failed": fmt.gettext("failed"), "dropped": fmt.gettext("not sent"),
               "sandboxed": fmt.gettext("kept (sandbox)")}
     channels = {"email": fmt.gettext("Email"), "sms": fmt.gettext("Text message")}
-    return {"event": events.get(row["event"], row["event"]), "channel": channels.get(row["channel"], row["channel"]),
+    event = str(row["event"])
+    if event.startswith("staff-"):  # the team's own note of a change (notify_email)
+        label = fmt.gettext("Team note: %(event)s", event=events.get(event.removeprefix("staff-"), event))
+    else:
+        label = events.get(event, event)
+    return {"event": label, "channel": channels.get(row["channel"], row["channel"]),
             "recipient": row["recipient"], "status": states.get(row["status"], row["status"]),
             "failed": row["status"] in {"failed", "dropped"}, "last_error": row.get("last_error"),
             "at": fmt.moment((row["sent_at"] or row["send_at"]).astimezone(zone))}

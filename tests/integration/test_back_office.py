@@ -423,3 +423,25 @@ async def test_after_too_many_wrong_passwords_sign_in_says_to_wait(client, setti
                                                         "csrf": token})
     assert throttled.status_code == 429 and "Too many attempts. Try again in 15 minutes." in throttled.text
     assert "slotwise_session" not in throttled.headers.get("set-cookie", "")
+
+
+async def test_the_team_keeps_an_internal_note_the_customer_never_sees(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    await member(settings, clock, "viewer@example.com", role=Role.VIEWER)
+    booking = await book(client)
+    token = await signed_in(client, "owner@example.com")
+    url = f"/admin/sites/test-physio/bookings/{booking}"
+    saved = await client.post(f"{url}/note", data={"note": "Bring X-ray <script>", "csrf": token})
+    assert saved.status_code == 200 and "The note is saved." in saved.text
+    assert "Bring X-ray &lt;script&gt;" in saved.text and "Last changed by" in saved.text
+    too_long = await client.post(f"{url}/note", data={"note": "x" * 2001, "csrf": token})
+    assert too_long.status_code == 422
+    assert "Bring X-ray" in (await client.get(url)).text  # the long one did not replace it
+    # Not in what the customer's API sees of their booking, nor in any message.
+    api = await admin_booking(client, settings, clock, booking)
+    assert "X-ray" not in str(api)
+    token = await signed_in(client, "viewer@example.com")
+    seen = await client.get(url)
+    assert "Bring X-ray &lt;script&gt;" in seen.text and 'name="note"' not in seen.text
+    refused = await client.post(f"{url}/note", data={"note": "mine", "csrf": token})
+    assert refused.status_code == 403

@@ -385,8 +385,18 @@ class AuditEntry(Table, tablename="audit_entry", help_text="One change to a site
     changes = JSON(default=[], help_text='[{"field", "old", "new"}]')
 
 
+class BookingNote(Table, tablename="booking_note",
+                  help_text="The team's internal note on a booking; never shown to the customer."):
+    booking = ForeignKey(references=Booking, unique=True)
+    text = Text(default="")
+    actor_kind = Varchar(length=16, default="system")
+    actor_ref = Varchar(length=255, null=True, default=None)
+    actor_label = Varchar(length=NAME_LENGTH, null=True, default=None)
+    updated_at = Timestamptz()
+
+
 TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
     OutboxMessage, DeliveryAttempt, OptOut, ApiKey, TimeOff,
-    Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry,
+    Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry, BookingNote,
 ]

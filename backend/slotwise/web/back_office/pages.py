@@ -29,6 +29,7 @@ from slotwise.domain.actors import Rules
 from slotwise.domain.model import Booking, Site
 from slotwise.i18n import Formatter, negotiate, template_gettext
 from slotwise.services import access, accounts, booking_lists
+from slotwise.services import booking_notes
 from slotwise.services import catalog as catalog_service
 from slotwise.services import availability as availability_service
 from slotwise.services import bookings as booking_service
@@ -312,6 +313,8 @@ async def _panel(request: Request, admin: Admin, site: Site, booking: Booking, n
         "history": [present.history_line(entry, fmt, zone) for entry in detail.history],
         "messages": [present.message_line(row, fmt, zone) for row in detail.messages],
         "can_write": can_write and not booking.cancelled,
+        "can_note": can_write,
+        "note": await booking_notes.note_of(booking),
         "url": f"/admin/sites/{site.slug}/bookings/{booking.public_id}",
         **(extra or {}),
     }
@@ -413,6 +416,21 @@ async def cancel(request: Request, site: FromPath[str], booking_id: FromPath[str
         return await _panel(request, admin, found, booking, now, view="cancel", status=409,
                             extra={"reason": reason, "notify": notify, "error": "refused"})
     return _go(f"/admin/sites/{found.slug}/bookings/{booking.public_id}?notice=cancelled", request)
+
+
+@post("/sites/{site:str}/bookings/{booking_id:str}/note")
+async def save_note(request: Request, site: FromPath[str], booking_id: FromPath[str], admin: NamedDependency[Admin],
+                    clock: NamedDependency[Clock]) -> Response:
+    """Replace the team's internal note; staff on their own resource's bookings, viewers not at all."""
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_WRITE)
+    form, now = await _form(request), clock()
+    text = form.get("note", "")
+    try:
+        await booking_notes.set_note(booking, text, actor=admin.account.actor, now=now)
+    except InvalidInput:
+        return await _panel(request, admin, found, booking, now, status=422,
+                            extra={"note_error": booking_notes.NOTE_MAX, "note_draft": text})
+    return await _panel(request, admin, found, booking, now, extra={"notice": "note-saved"})
 
 
 # --- a resource's week ----------------------------------------------------------------------
@@ -531,7 +549,7 @@ def back_office_router(settings: Settings) -> Router:
     return Router(
         path="/admin",
         route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
-                        set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, cancel_page,
+                        set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, cancel_page,
                         cancel],
         guards=[csrf_guard(settings)],
         dependencies={"admin": Provide(provide_admin)},

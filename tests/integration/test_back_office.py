@@ -445,3 +445,18 @@ async def test_the_team_keeps_an_internal_note_the_customer_never_sees(client, s
     assert "Bring X-ray &lt;script&gt;" in seen.text and 'name="note"' not in seen.text
     refused = await client.post(f"{url}/note", data={"note": "mine", "csrf": token})
     assert refused.status_code == 403
+
+
+async def test_erasing_a_customer_forgets_the_teams_notes_about_them(client, settings, clock):
+    from slotwise.persistence.tables import BookingNote
+    from slotwise.services import customers
+    from slotwise.services.availability import get_site
+
+    await member(settings, clock, "owner@example.com")
+    booking = await book(client, name="Erika Muster")
+    token = await signed_in(client, "owner@example.com")
+    await client.post(f"/admin/sites/test-physio/bookings/{booking}/note", data={"note": "Knee, left", "csrf": token})
+    assert await BookingNote.count() == 1
+    await customers.erase_customer(await get_site("test-physio"), "erika.muster@example.com", actor=APPLIER,
+                                   now=clock())
+    assert await BookingNote.count() == 0

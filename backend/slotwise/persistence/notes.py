@@ -28,3 +28,9 @@ async def set_note(booking_id: int, text: str, *, actor: Actor, now: datetime) -
     else:
         await BookingNote.insert(BookingNote(booking=booking_id, text=text, actor_kind=str(actor.kind),
                                              actor_ref=actor.ref, actor_label=actor.label, updated_at=now))
+
+
+async def delete_notes(booking_ids: list[int]) -> None:
+    """Forget the notes of these bookings (a customer's erasure: the team wrote about them)."""
+    if booking_ids:
+        await BookingNote.delete().where(BookingNote.booking.is_in(booking_ids))

@@ -460,3 +460,22 @@ async def test_erasing_a_customer_forgets_the_teams_notes_about_them(client, set
     await customers.erase_customer(await get_site("test-physio"), "erika.muster@example.com", actor=APPLIER,
                                    now=clock())
     assert await BookingNote.count() == 0
+
+
+async def test_a_customers_message_is_sent_again_from_the_panel_and_recorded(client, settings, clock):
+    from slotwise.persistence.tables import OutboxMessage
+
+    await member(settings, clock, "owner@example.com")
+    booking = await book(client)
+    token = await signed_in(client, "owner@example.com")
+    url = f"/admin/sites/test-physio/bookings/{booking}"
+    panel = await client.get(url)
+    assert 'action="' + url + '/resend"' in panel.text
+    before = await OutboxMessage.count().where(OutboxMessage.recipient == "erika.muster@example.com")
+    again = await client.post(f"{url}/resend", data={"event": "confirmed", "channel": "email", "csrf": token})
+    assert again.status_code == 200 and "The message is on its way again." in again.text
+    assert await OutboxMessage.count().where(OutboxMessage.recipient == "erika.muster@example.com") == before + 1
+    api = await admin_booking(client, settings, clock, booking)
+    assert ("message", "account") in [(h["kind"], h["actor"]["kind"]) for h in api["history"]]
+    wrong = await client.post(f"{url}/resend", data={"event": "nonsense", "channel": "email", "csrf": token})
+    assert wrong.status_code == 422

@@ -26,10 +26,11 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
 from slotwise.domain.actors import Rules
+from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.model import Booking, Site
 from slotwise.i18n import Formatter, negotiate, template_gettext
 from slotwise.services import access, accounts, booking_lists
-from slotwise.services import booking_notes
+from slotwise.services import booking_notes, customer_messages
 from slotwise.services import catalog as catalog_service
 from slotwise.services import availability as availability_service
 from slotwise.services import bookings as booking_service
@@ -311,7 +312,11 @@ async def _panel(request: Request, admin: Admin, site: Site, booking: Booking, n
         "price": fmt.price(booking.price_minor, booking.currency),
         "answers": [(labels.get(key, key), value) for key, value in booking.answers.items()],
         "history": [present.history_line(entry, fmt, zone) for entry in detail.history],
-        "messages": [present.message_line(row, fmt, zone) for row in detail.messages],
+        "messages": [{**present.message_line(row, fmt, zone),
+                      "resend": row["event"] in MESSAGE_EVENTS and row["recipient"] in {
+                          booking.customer.email, booking.customer.phone},
+                      "event_key": row["event"], "channel_key": row["channel"]}
+                     for row in detail.messages],
         "can_write": can_write and not booking.cancelled,
         "can_note": can_write,
         "note": await booking_notes.note_of(booking),
@@ -433,6 +438,22 @@ async def save_note(request: Request, site: FromPath[str], booking_id: FromPath[
     return await _panel(request, admin, found, booking, now, extra={"notice": "note-saved"})
 
 
+@post("/sites/{site:str}/bookings/{booking_id:str}/resend")
+async def resend(request: Request, site: FromPath[str], booking_id: FromPath[str], admin: NamedDependency[Admin],
+                 clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> Response:
+    """Send one of the customer's messages again: the event's template rendered for the booking as it is now,
+    through the same service as the API's messages (recorded in the history with the account)."""
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_WRITE)
+    form, now = await _form(request), clock()
+    event, channel = form.get("event", ""), form.get("channel", "email")
+    try:
+        await customer_messages.message_customer(found, booking, {"template": {"event": event, "channel": channel}},
+                                                 actor=admin.account.actor, now=now, config=config)
+    except InvalidInput:
+        return await _panel(request, admin, found, booking, now, status=422, extra={"notice": "resend-failed"})
+    return await _panel(request, admin, found, booking, now, extra={"notice": "resent"})
+
+
 # --- a resource's week ----------------------------------------------------------------------
 
 
@@ -549,7 +570,7 @@ def back_office_router(settings: Settings) -> Router:
     return Router(
         path="/admin",
         route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
-                        set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, cancel_page,
+                        set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, resend, cancel_page,
                         cancel],
         guards=[csrf_guard(settings)],
         dependencies={"admin": Provide(provide_admin)},

@@ -153,7 +153,9 @@ def history_line(entry: HistoryEntry, fmt: Formatter, zone: ZoneInfo) -> dict[st
     elif entry.kind == "cancelled" and data.get("reason"):
         detail = str(data["reason"])
     elif entry.kind == "message":
-        detail = str(data.get("channel") or "")
+        channel = {"email": fmt.gettext("Email"), "sms": fmt.gettext("Text message")}.get(
+            str(data.get("channel")), str(data.get("channel") or ""))
+        detail = channel
     kinds = {"customer": fmt.gettext("the customer"), "system": fmt.gettext("Slotwise (automatic)"),
              "api_key": fmt.gettext("an API key"), "account": fmt.gettext("a team member")}
     kind = str(entry.actor.kind)

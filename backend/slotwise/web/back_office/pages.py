@@ -313,7 +313,9 @@ async def _panel(request: Request, admin: Admin, site: Site, booking: Booking, n
         "answers": [(labels.get(key, key), value) for key, value in booking.answers.items()],
         "history": [present.history_line(entry, fmt, zone) for entry in detail.history],
         "messages": [{**present.message_line(row, fmt, zone),
-                      "resend": row["event"] in MESSAGE_EVENTS and row["recipient"] in {
+                      # Sent or failed ones: a queued message is still to come.
+                      "resend": row["event"] in MESSAGE_EVENTS and row["status"] in {"sent", "failed", "dropped"}
+                      and row["recipient"] in {
                           booking.customer.email, booking.customer.phone},
                       "event_key": row["event"], "channel_key": row["channel"]}
                      for row in detail.messages],

@@ -1,10 +1,12 @@
-"""The back office's pages at /admin: sign-in and out, passwords, the day view and a booking's panel.
+"""The back office's pages at /admin: sign-in and out, passwords, the day, a resource's week, the list,
+and a booking's panel (move, cancel, internal note, send a message again).
 
 Every page that needs a person takes ``admin`` (``session.provide_admin``):
 the session turned into a Caller; then ``services.access`` decides the site
 and the action, exactly as for an API key. Writes go through the same
 services as the admin API, with the account as actor. Errors a service
-raises on purpose become pages in one place (``error_handlers``).
+raises on purpose become pages in one place (``_service_error``, registered
+on the router by ``back_office_router``).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from slotwise.settings import Settings
 from slotwise.web.back_office import present
 from slotwise.web.back_office.session import (
     CSRF_FIELD,
+    SESSION_COOKIE,
     Admin,
     NotSignedIn,
     cleared_session_cookie,
@@ -148,7 +151,7 @@ async def login(request: Request, settings: NamedDependency[Settings], clock: Na
 @post("/logout")
 async def logout(request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
                  admin: NamedDependency[Admin]) -> Response:
-    await accounts.sign_out(request.cookies.get("slotwise_session", ""), now=clock())
+    await accounts.sign_out(request.cookies.get(SESSION_COOKIE, ""), now=clock())
     return _go("/admin/login?notice=signed-out", request, [cleared_session_cookie(settings)])
 
 

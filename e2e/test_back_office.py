@@ -236,3 +236,56 @@ def booking_start(database: Path, uid_hex: str) -> datetime:
 def assert_fits(page: Page, width: int) -> None:
     """Wide grids and tables scroll inside their box; the page itself never scrolls sideways."""
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width, page.url
+
+
+def test_an_invited_staff_member_sets_a_password_signs_in_sees_their_column_and_signs_out_everywhere(
+        browser, page: Page, demo: Demo, axe_source: str):
+    env = {**os.environ, "SLOTWISE_DATA_DIR": str(demo.database.parent),
+           "SLOTWISE_DATABASE_URL": f"sqlite:///{demo.database}", "SLOTWISE_BASE_URL": demo.base,
+           "SLOTWISE_SECRET_KEY": "browser-tests-secret-key-not-for-production-0123456789"}
+    added = subprocess.run([sys.executable, "-m", "slotwise.cli", "account", "add", "ben@harbour-physio.example",
+                            "--site", SITE, "--role", "staff", "--resource", "ben"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    link = added.stdout.strip().splitlines()[-1]
+    assert link.startswith(f"{demo.base}/admin/set-password/")
+
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome! Choose your password")
+    assert_accessible(page, axe_source, "set password")
+    page.get_by_label("New password").fill("ben-password-2026")
+    page.get_by_label("The same again").fill("ben-password-2026")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("status")).to_have_text("Your password is set. Sign in with it.")
+    page.get_by_label("Email address").fill("ben@harbour-physio.example")
+    page.get_by_label("Password").fill("ben-password-2026")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(rf"/admin/sites/{SITE}$"))
+    expect(page.locator(".col-head[id^=col-]")).to_have_count(1)
+    expect(page.locator("#col-ben")).to_be_visible()
+
+    # A second browser of Ben's; signing out everywhere from the first ends it too.
+    other = browser.new_context()
+    try:
+        second = other.new_page()
+        second.goto(f"{demo.base}/admin/login")
+        second.get_by_label("Email address").fill("ben@harbour-physio.example")
+        second.get_by_label("Password").fill("ben-password-2026")
+        second.get_by_role("button", name="Sign in").click()
+        expect(second).to_have_url(re.compile(rf"/admin/sites/{SITE}$"))
+        page.get_by_role("button", name="Sign out everywhere").click()
+        expect(page.get_by_role("status")).to_have_text("You are signed out on every device.")
+        second.reload()
+        expect(second).to_have_url(re.compile(r"/admin/login\?next="))
+    finally:
+        other.close()
+
+    page.goto(f"{demo.base}/admin/reset")
+    assert_accessible(page, axe_source, "reset")
+    page.get_by_label("Email address").fill("ben@harbour-physio.example")
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_role("status")).to_contain_text("If ben@harbour-physio.example belongs to an account")
+    with sqlite3.connect(demo.database) as db:
+        sent = db.execute("SELECT count(*) FROM outbox_message WHERE event = 'password-reset' AND recipient = ?",
+                          ("ben@harbour-physio.example",)).fetchone()[0]
+    assert sent == 1

@@ -281,7 +281,8 @@ Slotwise demo — {spec.name}
   API schema:    {base}/schema
   Messages:      {base}/dev/messages   (emails and SMS as customers get them)
 
-  Demo owner:    {DEMO_OWNER} / {DEMO_PASSWORD}   (the back office at {base}/admin is the next step)
+  Back office:   {base}/admin   (sign in as the demo owner)
+  Demo owner:    {DEMO_OWNER} / {DEMO_PASSWORD}
   Admin API key: {key}
                  (a new one each start; the previous demo key is revoked)
   Try:           curl -H "Authorization: Bearer {key}" {base}/api/v1/admin/sites/{spec.slug}/bookings
@@ -317,7 +318,65 @@ async def _demo_access(settings: Settings, site_slug: str) -> str:
                 await keys.revoke_key(old.public_id, actor=demo, now=now)
         created = await keys.create_key(site_slug, name="Demo", scopes=list(Scope), expires_at=None,
                                         actor=demo, now=now)
+        await _demo_bookings(site_slug, now=now, config=ServiceConfig.from_settings(settings))
     return created.secret
+
+
+# Customers of the demo's bookings: a .example domain, so no message can reach anyone.
+DEMO_CUSTOMERS = [
+    ("Lena Fischer", "+49 40 1234 5601"), ("Jonas Weber", "+49 40 1234 5602"),
+    ("Mia Schneider", "+49 40 1234 5603"), ("Paul Wagner", "+49 40 1234 5604"),
+    ("Emma Becker", "+49 40 1234 5605"), ("Noah Hoffmann", "+49 40 1234 5606"),
+    ("Clara Schulz", "+49 40 1234 5607"), ("Felix Koch", "+49 40 1234 5608"),
+]
+
+
+async def _demo_bookings(site_slug: str, *, now, config) -> int:
+    """A few bookings on each of the next days (today included), so the back office's day view is not empty.
+
+    Taken at free times of the engine, as a customer would; skipped when the
+    demo already has bookings ahead (a restarted demo keeps its data).
+    """
+    from datetime import timedelta
+
+    from slotwise.domain.actors import Actor
+    from slotwise.services import availability, booking_lists
+    from slotwise.services import bookings as booking_service
+    from slotwise.services.availability import AvailabilityQuery
+    from slotwise.services.errors import ServiceError
+
+    site, services = await availability.list_services(site_slug)
+    page = await booking_lists.list_bookings(site, {"from": now.isoformat(), "status": "confirmed", "limit": "1"},
+                                             visible=None)
+    if page.bookings:
+        return 0
+    from zoneinfo import ZoneInfo
+
+    today = now.astimezone(ZoneInfo(site.timezone)).date()
+    made, customer = 0, 0
+    for offset in range(7):
+        day = today + timedelta(days=offset)
+        for service in services:
+            found = await availability.get_availability(site_slug, AvailabilityQuery(
+                service=service.slug, start=day, end=day, zone=None), now=now)
+            slots = found.slots
+            # Spread over the day: the first free time, one near the middle, one late.
+            picks = {slots[i].start: slots[i] for i in {0, len(slots) // 2, (3 * len(slots)) // 4} if slots}
+            for slot in list(picks.values())[: 2 if service.seats == 1 else 1]:
+                seats = 3 if service.seats > 1 else 1
+                for _ in range(seats):
+                    name, phone = DEMO_CUSTOMERS[customer % len(DEMO_CUSTOMERS)]
+                    customer += 1
+                    email = name.lower().replace(" ", ".") + "@customer.example"
+                    try:
+                        await booking_service.create_booking(site_slug, booking_service.BookingRequest(
+                            service=service.slug, start=slot.start,
+                            customer={"name": name, "email": email, "phone": phone}),
+                            actor=Actor.system("demo"), now=now, config=config, notify=False)
+                        made += 1
+                    except ServiceError:
+                        continue  # taken meanwhile by another demo booking sharing a room: skip it
+    return made
 
 
 if __name__ == "__main__":

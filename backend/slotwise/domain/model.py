@@ -421,3 +421,12 @@ class TimeOff:
     reason: str
     actor: Actor
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BookingNote:
+    """The team's internal note on a booking (never shown to the customer): the text, who wrote it last, when."""
+
+    text: str
+    updated_at: datetime
+    actor: Actor

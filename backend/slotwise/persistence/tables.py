@@ -401,11 +401,20 @@ class Feed(Table, tablename="feed", help_text="A secret calendar feed URL of a r
     content_hash = Varchar(length=64, default="", help_text="SHA-256 of the body served last")
     changed_at = Timestamptz(null=True, default=None, help_text="when that body was first served: Last-Modified")
 
+class BookingNote(Table, tablename="booking_note",
+                  help_text="The team's internal note on a booking; never shown to the customer."):
+    booking = ForeignKey(references=Booking, unique=True)
+    text = Text(default="")
+    actor_kind = Varchar(length=16, default="system")
+    actor_ref = Varchar(length=255, null=True, default=None)
+    actor_label = Varchar(length=NAME_LENGTH, null=True, default=None)
+    updated_at = Timestamptz()
+
 
 TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
     OutboxMessage, DeliveryAttempt, OptOut, ApiKey, TimeOff,
-    Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry, Feed,
+    Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry, Feed, BookingNote,
 ]
 
 

@@ -57,3 +57,14 @@ async def bookings_during(resource_id: int, start: datetime, end: datetime) -> l
     return [str(row["uid"]) for row in rows]
 
 
+
+
+async def overlapping(resource_ids: list[int], start: datetime, end: datetime) -> list[TimeOff]:
+    """The time off of these resources that overlaps ``[start, end)``, in start order (one query)."""
+    if not resource_ids:
+        return []
+    rows = await (TimeOffRow.select(*_COLUMNS)
+                  .where(TimeOffRow.resource.is_in(resource_ids) & (TimeOffRow.end_at > start)
+                         & (TimeOffRow.start_at < end))
+                  .order_by(TimeOffRow.start_at))
+    return [_time_off(row) for row in rows]

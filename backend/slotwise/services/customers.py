@@ -27,6 +27,7 @@ from slotwise.domain.model import Site
 from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import customers as store
 from slotwise.persistence import webhooks as webhook_store
+from slotwise.persistence import notes
 from slotwise.persistence.customers import CustomerRow
 from slotwise.persistence.engine import current_engine, read_transaction, write_transaction
 from slotwise.persistence.history import add_entry, booking_history
@@ -147,6 +148,7 @@ async def erase_customer(site: Site, email: str, *, actor: Actor, now: datetime)
         theirs = {key} | await store.phones_of(ids)
         messages = await store.messages_of(site.id, ids, email.strip())
         await store.anonymise_bookings(ids, name=ERASED_NAME, email=placeholder, now=now)
+        await notes.delete_notes(list(ids))  # the team's notes were about this person
         for message in messages:
             recipient = placeholder if message["recipient"].lower() in theirs else message["recipient"]
             await store.scrub_message(message["id"], recipient=recipient,

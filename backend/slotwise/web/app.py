@@ -23,6 +23,7 @@ from slotwise.web.admin_webhooks import AdminWebhooksApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.api_docs import render_plugins
 from slotwise.web.bodies import TypedBodies
+from slotwise.web.back_office import back_office_router
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
 from slotwise.web.dev_messages import DevMessages
@@ -63,7 +64,7 @@ def create_app(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
                         demo_page, AdminCatalogApi, AdminCustomersApi, AdminAuditApi, AdminImportApi,
                         AdminMessagesApi, AdminWebhooksApi, AdminFeedsApi, calendar_feed,
-                        BookingPages, ManagePages, static_files_router(),
+                        BookingPages, ManagePages, static_files_router(), back_office_router(settings),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),
         dependencies={

@@ -1,0 +1,97 @@
+"""One day of a site for the back office: its resources side by side, their bookings, time off and hours.
+
+A read, in one read transaction: the active resources (narrowed to those the
+caller may see: staff see their own), the confirmed bookings starting that
+day (in the site's zone) on them, the time off overlapping the day, and each
+resource's opening hours that day (or that it is closed). The page turns it
+into a grid; nothing here knows about HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from slotwise.domain.model import Booking, Resource, Service, Site, TimeOff
+from slotwise.persistence import bookings as booking_store
+from slotwise.persistence import catalog as catalog_store
+from slotwise.persistence import day_sheet as day_store
+from slotwise.persistence import queries
+from slotwise.persistence import time_off as time_off_store
+from slotwise.persistence.bookings import BookingFilter
+from slotwise.persistence.engine import current_engine, read_transaction
+
+PAGE = 500  # bookings read per query; a day of a busy site fits in one or two
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A resource's open hours that day, as local wall-clock minutes; empty: closed all day."""
+
+    ranges: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    resource: str  # its key
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DaySheet:
+    site: Site
+    day: date
+    zone: ZoneInfo
+    resources: list[Resource]  # in the site file's order
+    services: dict[str, Service]  # by slug: seats of group sessions
+    bookings: list[Booking]  # confirmed, starting that day, on the resources shown
+    time_off: list[TimeOff]  # overlapping the day, on the resources shown
+    openings: dict[str, Opening]  # by resource key
+    site_closed: bool  # the whole site is closed that day
+    holds: list[Held] = field(default_factory=list)  # live holds: a customer is typing their details
+
+
+def _opening(resource: Resource, day: date, site_closed: bool) -> Opening:
+    """Weekly hours of that weekday plus the day's extra openings; on a closed day only the extras
+    (an explicit extra opening wins over a closure, as in the engine)."""
+    calendar = resource.calendar
+    extra = tuple(calendar.extra_open.get(day, ()))
+    weekly = () if site_closed or day in calendar.closed else tuple(calendar.weekly.get(day.weekday(), ()))
+    return Opening(tuple(sorted((r.start_minute, r.end_minute) for r in weekly + extra)))
+
+
+async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None, now: datetime) -> DaySheet:
+    """The day ``day`` (site's zone) of ``site``; ``visible`` narrows the resources (None: all)."""
+    zone = ZoneInfo(site.timezone)
+    start = datetime.combine(day, time(), zone)
+    end = datetime.combine(day + timedelta(days=1), time(), zone)
+    async with read_transaction(current_engine()):
+        stored = await catalog_store.resources_of(site.id)  # in the site file's order
+        keys = [r.spec.key for r in stored if r.active and (visible is None or r.spec.key in visible)]
+        loaded = await queries.load_resources(site, keys)
+        resources = [loaded[key] for key in keys if key in loaded]
+        services = {s.slug: s for s in await queries.list_services(site.id, include_disabled=True)}
+        bookings: list[Booking] = []
+        if resources:
+            after = None
+            while True:
+                page = await booking_store.list_bookings(
+                    BookingFilter(site_id=site.id, start_from=start, start_before=end,
+                                  resource_ids=[r.id for r in resources], service_id=None,
+                                  status="confirmed", text=None, updated_since=None),
+                    after=after, limit=PAGE)
+                bookings.extend(page)
+                if len(page) < PAGE:
+                    break
+                after = (page[-1].start, page[-1].id)
+        time_off: list[TimeOff] = await time_off_store.overlapping([r.id for r in resources], start, end)
+        keys_by_id = {r.id: r.key for r in resources}
+        holds = [Held(keys_by_id[h.resource_id], h.start, h.end)
+                 for h in await day_store.live_holds(list(keys_by_id), start, end, now=now)]
+    site_closed = day in site.closed
+    return DaySheet(site=site, day=day, zone=zone, resources=resources, services=services,
+                    bookings=bookings, time_off=time_off,
+                    openings={r.key: _opening(r, day, site_closed) for r in resources}, site_closed=site_closed,
+                    holds=holds)

@@ -1,0 +1,584 @@
+"""The back office's pages at /admin: sign-in and out, passwords, the day, a resource's week, the list,
+and a booking's panel (move, cancel, internal note, send a message again).
+
+Every page that needs a person takes ``admin`` (``session.provide_admin``):
+the session turned into a Caller; then ``services.access`` decides the site
+and the action, exactly as for an API key. Writes go through the same
+services as the admin API, with the account as actor. Errors a service
+raises on purpose become pages in one place (``_service_error``, registered
+on the router by ``back_office_router``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from slotwise.clock import Clock
+from slotwise.domain.access import Action
+from slotwise.domain.actors import Rules
+from slotwise.domain.messages import MESSAGE_EVENTS
+from slotwise.domain.model import Booking, Site
+from slotwise.i18n import Formatter, negotiate, template_gettext
+from slotwise.services import access, accounts, booking_lists
+from slotwise.services import booking_notes, customer_messages
+from slotwise.services import catalog as catalog_service
+from slotwise.services import availability as availability_service
+from slotwise.services import bookings as booking_service
+from slotwise.services.availability import AvailabilityQuery
+from slotwise.services.config import ServiceConfig
+from slotwise.services.day_sheet import day_sheet
+from slotwise.services.errors import (
+    ActionRefused,
+    Forbidden,
+    InvalidInput,
+    LinkInvalid,
+    NotFound,
+    ServiceError,
+    SignInFailed,
+    SignInThrottled,
+    SlotUnavailable,
+)
+from slotwise.settings import Settings
+from slotwise.web.back_office import present
+from slotwise.web.back_office.session import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    Admin,
+    NotSignedIn,
+    cleared_session_cookie,
+    csrf_guard,
+    current_admin,
+    pre_session,
+    provide_admin,
+    session_cookie,
+)
+from slotwise.web.booking.assets import HTMX_CONFIG
+from slotwise.web.clients import client_of
+from slotwise.web.security import page_csp
+
+PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": page_csp(())}
+REASON_MAX = 500
+POLL_SECONDS = 30
+
+
+def _locale(request: Request) -> str:
+    return negotiate(request.query_params.get("locale"), request.headers.get("accept-language"), None)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
+
+
+def _page(request: Request, template: str, context: Mapping[str, Any], *, status: int = 200,
+          cookies: list[Cookie] | None = None, headers: Mapping[str, str] | None = None) -> Template:
+    locale = _locale(request)
+    return Template(template_name=f"admin/{template}", context={
+        "lang": locale, "fmt": Formatter(locale), "htmx_config": HTMX_CONFIG, "csrf_field": CSRF_FIELD,
+        **template_gettext(locale), **context,
+    }, status_code=status, headers={**PAGE_HEADERS, **(headers or {})}, cookies=cookies or [],
+        media_type="text/html")
+
+
+def _go(url: str, request: Request, cookies: list[Cookie] | None = None) -> Response:
+    """After a write: the next page (htmx follows HX-Redirect; a plain form, the 303)."""
+    if _is_htmx(request):
+        return Response(content=b"", status_code=204, headers={**PAGE_HEADERS, "HX-Redirect": url},
+                        cookies=cookies or [])
+    return Redirect(url, status_code=HTTP_303_SEE_OTHER, headers=PAGE_HEADERS, cookies=cookies or [])
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _anonymous(request: Request, settings: Settings, template: str, context: Mapping[str, Any],
+               status: int = 200) -> Template:
+    """A page for someone not signed in: its forms carry the pre-session CSRF token."""
+    token, cookie = pre_session(request, settings)
+    return _page(request, template, {"csrf": token, "admin": None, **context}, status=status,
+                 cookies=[cookie] if cookie else None)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path of ours: an open redirect must not start at our sign-in page."""
+    if value and value.startswith("/admin") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/admin"
+
+
+# --- signing in and out -----------------------------------------------------------------
+
+
+@get("/login", name="admin-login")
+async def login_page(request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock]) -> Response:
+    if await current_admin(request, settings, clock()):
+        return _go(_safe_next(request.query_params.get("next")), request)
+    return _anonymous(request, settings, "login.html", {
+        "next": _safe_next(request.query_params.get("next")), "notice": request.query_params.get("notice")})
+
+
+@post("/login")
+async def login(request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock]) -> Response:
+    form = await _form(request)
+    email, next_url = form.get("email", ""), _safe_next(form.get("next"))
+    try:
+        signed = await accounts.sign_in(email, form.get("password", ""),
+                                        client_address=client_of(request, settings.trusted_proxies),
+                                        user_agent=request.headers.get("user-agent", ""), now=clock())
+    except SignInFailed:
+        return _anonymous(request, settings, "login.html", {"next": next_url, "email": email, "error": "failed"},
+                          status=400)
+    except SignInThrottled as exc:
+        return _anonymous(request, settings, "login.html", {
+            "next": next_url, "email": email, "error": "throttled", "minutes": -(-exc.retry_after // 60)},
+            status=429)
+    return _go(next_url, request, [session_cookie(settings, signed.token)])
+
+
+@post("/logout")
+async def logout(request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
+                 admin: NamedDependency[Admin]) -> Response:
+    await accounts.sign_out(request.cookies.get(SESSION_COOKIE, ""), now=clock())
+    return _go("/admin/login?notice=signed-out", request, [cleared_session_cookie(settings)])
+
+
+@post("/logout-everywhere")
+async def logout_everywhere(request: Request, settings: NamedDependency[Settings],
+                            clock: NamedDependency[Clock], admin: NamedDependency[Admin]) -> Response:
+    await accounts.sign_out_everywhere(admin.account.public_id, actor=admin.account.actor, now=clock())
+    return _go("/admin/login?notice=signed-out-everywhere", request, [cleared_session_cookie(settings)])
+
+
+@get("/reset")
+async def reset_page(request: Request, settings: NamedDependency[Settings]) -> Template:
+    return _anonymous(request, settings, "reset.html", {})
+
+
+@post("/reset")
+async def reset(request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
+                config: NamedDependency[ServiceConfig]) -> Template:
+    form = await _form(request)
+    email = form.get("email", "").strip()
+    if email:
+        await accounts.request_password_reset(email[:254], now=clock(), config=config)
+    # The same answer for any address: whether an account exists is not told.
+    return _anonymous(request, settings, "reset.html", {"sent": bool(email), "email": email,
+                                                        "error": None if email else "required"},
+                      status=200 if email else 400)
+
+
+@get("/set-password/{token:str}")
+async def set_password_page(request: Request, token: FromPath[str], settings: NamedDependency[Settings],
+                            clock: NamedDependency[Clock]) -> Template:
+    try:
+        link = await accounts.check_link(token, now=clock())
+    except LinkInvalid as exc:
+        return _anonymous(request, settings, "set_password.html", {"invalid": exc.reason}, status=404)
+    return _anonymous(request, settings, "set_password.html", {
+        "email": link.account.email, "purpose": str(link.purpose), "token": token})
+
+
+@post("/set-password/{token:str}")
+async def set_password(request: Request, token: FromPath[str], settings: NamedDependency[Settings],
+                       clock: NamedDependency[Clock]) -> Response:
+    form = await _form(request)
+    password, repeated = form.get("password", ""), form.get("repeat", "")
+    try:
+        link = await accounts.check_link(token, now=clock())
+    except LinkInvalid as exc:
+        return _anonymous(request, settings, "set_password.html", {"invalid": exc.reason}, status=404)
+    context = {"email": link.account.email, "purpose": str(link.purpose), "token": token}
+    if password != repeated:
+        return _anonymous(request, settings, "set_password.html", {**context, "error": "mismatch"}, status=422)
+    try:
+        await accounts.set_password(token, password, now=clock())
+    except InvalidInput as exc:
+        return _anonymous(request, settings, "set_password.html",
+                          {**context, "error": exc.problems[0].code, "limit": accounts.PASSWORD_MIN_LENGTH},
+                          status=422)
+    except LinkInvalid as exc:
+        return _anonymous(request, settings, "set_password.html", {"invalid": exc.reason}, status=404)
+    return _go("/admin/login?notice=password-set", request)
+
+
+# --- sites --------------------------------------------------------------------------------
+
+
+@get("/")
+async def home(request: Request, admin: NamedDependency[Admin]) -> Response:
+    """The first site's day view; with no site at all, a page that says so."""
+    if admin.memberships:
+        return _go(f"/admin/sites/{admin.memberships[0].site_slug}", request)
+    return _page(request, "no_sites.html", {"admin": admin, "csrf": admin.csrf, "site": None})
+
+
+@get("/switch")
+async def switch(request: Request, admin: NamedDependency[Admin]) -> Response:
+    """The site picker's target (a GET form: nothing changes but the page shown)."""
+    wanted = request.query_params.get("site", "")
+    slugs = {m.site_slug for m in admin.memberships}
+    return _go(f"/admin/sites/{quote(wanted)}" if wanted in slugs else "/admin", request)
+
+
+def _parse_day(raw: str | None, today: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else today
+    except ValueError:
+        return today
+
+
+async def _site(admin: Admin, slug: str, action: Action) -> Site:
+    site = await access.site_for(admin.caller, slug)
+    access.authorize(admin.caller, action, site)
+    return site
+
+
+async def _day_context(request: Request, admin: Admin, site: Site, day: date, now: datetime) -> dict[str, Any]:
+    locale = _locale(request)
+    fmt = Formatter(locale)
+    sheet = await day_sheet(site, day, visible=access.visible_to(admin.caller, site), now=now)
+    grid = present.grid(sheet, fmt, now, texts={"closed": fmt.gettext("Closed"), "off": fmt.gettext("Time off"),
+                                            "held": fmt.gettext("Being booked")})
+    before, after = present.neighbours(day)
+    today = now.astimezone(ZoneInfo(site.timezone)).date()
+    return {"admin": admin, "csrf": admin.csrf, "site": site, "grid": grid, "day": day, "before": before,
+            "after": after, "today": today, "day_label": fmt.full_day(day), "poll_seconds": POLL_SECONDS, "nav": "day",
+            "memberships": admin.memberships}
+
+
+@get("/sites/{site:str}")
+async def day_view(request: Request, site: FromPath[str], admin: NamedDependency[Admin],
+                   clock: NamedDependency[Clock]) -> Template:
+    found = await _site(admin, site, Action.BOOKINGS_READ)
+    now = clock()
+    day = _parse_day(request.query_params.get("day"), now.astimezone(ZoneInfo(found.timezone)).date())
+    context = await _day_context(request, admin, found, day, now)
+    if _is_htmx(request) and request.headers.get("hx-target") == "day":
+        return _page(request, "_day.html", context)
+    return _page(request, "day.html", {**context, "panel": None})
+
+
+# --- a booking's panel ----------------------------------------------------------------------
+
+
+async def _booking(admin: Admin, slug: str, booking_id: str, action: Action) -> tuple[Site, Booking]:
+    """The site and booking, once the caller may do ``action`` on it.
+
+    Staff asking for another resource's booking get 404, as for a booking
+    that does not exist: its existence is not theirs to learn.
+    """
+    site = await access.site_for(admin.caller, slug)
+    booking = await booking_lists.find_booking(site, booking_id)
+    keys = [r.key for r in booking.resources]
+    visible = access.visible_to(admin.caller, site)
+    if visible is not None and not visible & set(keys):
+        raise NotFound("booking", booking_id)
+    access.authorize(admin.caller, action, site, keys)
+    return site, booking
+
+
+async def _panel(request: Request, admin: Admin, site: Site, booking: Booking, now: datetime, *,
+                 view: str = "detail", extra: Mapping[str, Any] | None = None, status: int = 200) -> Template:
+    """The panel (for htmx) or the whole day page of the booking's day with the panel open."""
+    locale = _locale(request)
+    fmt = Formatter(locale)
+    zone = ZoneInfo(site.timezone)
+    detail = await booking_lists.booking_detail(booking)
+    service = next((s for s in (await availability_service.list_services(site.slug))[1]
+                    if s.slug == booking.service.slug), None)
+    labels = {q.key: q.label_in(locale) for q in service.questions} if service else {}
+    can_write = True
+    try:
+        access.authorize(admin.caller, Action.BOOKINGS_WRITE, site, [r.key for r in booking.resources])
+    except Forbidden:
+        can_write = False
+    panel = {
+        "view": view, "booking": booking, "id": booking.public_id,
+        "start": booking.start.astimezone(zone), "end": booking.end.astimezone(zone),
+        "when": f"{fmt.full_day(booking.start.astimezone(zone))}, "
+                f"{fmt.time(booking.start.astimezone(zone))}–{fmt.time(booking.end.astimezone(zone))}",
+        "service": booking.service.name_in(locale),
+        "resources": [r.name_in(locale) for r in booking.resources],
+        "price": fmt.price(booking.price_minor, booking.currency),
+        "answers": [(labels.get(key, key), value) for key, value in booking.answers.items()],
+        "history": [present.history_line(entry, fmt, zone) for entry in detail.history],
+        "messages": [{**present.message_line(row, fmt, zone),
+                      # Sent or failed ones: a queued message is still to come.
+                      "resend": row["event"] in MESSAGE_EVENTS and row["status"] in {"sent", "failed", "dropped"}
+                      and row["recipient"] in {
+                          booking.customer.email, booking.customer.phone},
+                      "event_key": row["event"], "channel_key": row["channel"]}
+                     for row in detail.messages],
+        "can_write": can_write and not booking.cancelled,
+        "can_note": can_write,
+        "note": await booking_notes.note_of(booking),
+        "url": f"/admin/sites/{site.slug}/bookings/{booking.public_id}",
+        **(extra or {}),
+    }
+    if _is_htmx(request) and request.headers.get("hx-target") == "panel":
+        return _page(request, "_panel.html", {"admin": admin, "csrf": admin.csrf, "site": site, "panel": panel},
+                     status=status)
+    day = booking.start.astimezone(zone).date()
+    context = await _day_context(request, admin, site, day, now)
+    return _page(request, "day.html", {**context, "panel": panel}, status=status)
+
+
+@get("/sites/{site:str}/bookings/{booking_id:str}")
+async def booking_panel(request: Request, site: FromPath[str], booking_id: FromPath[str],
+                        admin: NamedDependency[Admin], clock: NamedDependency[Clock]) -> Template:
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_READ)
+    notice = request.query_params.get("notice")
+    return await _panel(request, admin, found, booking, clock(),
+                        extra={"notice": notice if notice in {"moved", "cancelled"} else None})
+
+
+async def _free_times(site: Site, booking: Booking, day: date, now: datetime, fmt: Formatter) -> list[dict[str, str]]:
+    keep = booking.resources[0].key if booking.resources else None
+    found = await availability_service.get_availability(site.slug, AvailabilityQuery(
+        service=booking.service.slug, start=day, end=day, zone=None, resource=keep,
+        ignoring_booking=booking.id), now=now)
+    return [{"start": slot.start.isoformat(), "label": fmt.time(slot.start)} for slot in found.slots
+            if slot.start != booking.start]
+
+
+@get("/sites/{site:str}/bookings/{booking_id:str}/move")
+async def move_page(request: Request, site: FromPath[str], booking_id: FromPath[str],
+                    admin: NamedDependency[Admin], clock: NamedDependency[Clock]) -> Template:
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_WRITE)
+    now = clock()
+    zone = ZoneInfo(found.timezone)
+    day = _parse_day(request.query_params.get("day"), booking.start.astimezone(zone).date())
+    fmt = Formatter(_locale(request))
+    return await _panel(request, admin, found, booking, now, view="move", extra={
+        "move_day": day, "move_day_label": fmt.full_day(day),
+        "times": await _free_times(found, booking, day, now, fmt)})
+
+
+@post("/sites/{site:str}/bookings/{booking_id:str}/move")
+async def move(request: Request, site: FromPath[str], booking_id: FromPath[str], admin: NamedDependency[Admin],
+               clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> Response:
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_WRITE)
+    form, now = await _form(request), clock()
+    zone = ZoneInfo(found.timezone)
+    fmt = Formatter(_locale(request))
+    try:
+        start = datetime.fromisoformat(form.get("start", ""))
+        if start.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        return await _panel(request, admin, found, booking, now, view="move", status=422, extra={
+            "move_day": booking.start.astimezone(zone).date(),
+            "move_day_label": fmt.full_day(booking.start.astimezone(zone)),
+            "times": await _free_times(found, booking, booking.start.astimezone(zone).date(), now, fmt),
+            "error": "pick-time"})
+    if form.get("confirm") != "1":
+        return await _panel(request, admin, found, booking, now, view="confirm-move", extra={
+            "new_start": start.isoformat(), "new_when": fmt.moment(start.astimezone(zone))})
+    try:
+        await booking_service.move_booking(booking.id, start=start, actor=admin.account.actor, rules=Rules.STAFF,
+                                           now=now, config=config, notify=form.get("notify") == "1")
+    except (SlotUnavailable, ActionRefused, InvalidInput) as exc:
+        day = start.astimezone(zone).date()
+        return await _panel(request, admin, found, booking, now, view="move", status=409, extra={
+            "move_day": day, "move_day_label": fmt.full_day(day),
+            "times": await _free_times(found, booking, day, now, fmt),
+            "error": "taken" if isinstance(exc, SlotUnavailable) else "refused"})
+    return _go(f"/admin/sites/{found.slug}/bookings/{booking.public_id}?notice=moved", request)
+
+
+@get("/sites/{site:str}/bookings/{booking_id:str}/cancel")
+async def cancel_page(request: Request, site: FromPath[str], booking_id: FromPath[str],
+                      admin: NamedDependency[Admin], clock: NamedDependency[Clock]) -> Template:
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_WRITE)
+    return await _panel(request, admin, found, booking, clock(), view="cancel", extra={"notify": True})
+
+
+@post("/sites/{site:str}/bookings/{booking_id:str}/cancel")
+async def cancel(request: Request, site: FromPath[str], booking_id: FromPath[str], admin: NamedDependency[Admin],
+                 clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> Response:
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_WRITE)
+    form, now = await _form(request), clock()
+    reason = form.get("reason", "").strip()
+    notify = form.get("notify") == "1"
+    if len(reason) > REASON_MAX:
+        return await _panel(request, admin, found, booking, now, view="cancel", status=422,
+                            extra={"reason": reason, "notify": notify, "error": "too-long", "limit": REASON_MAX})
+    if form.get("confirm") != "1":
+        return await _panel(request, admin, found, booking, now, view="confirm-cancel",
+                            extra={"reason": reason, "notify": notify})
+    try:
+        await booking_service.cancel_booking(booking.id, reason=reason or None, actor=admin.account.actor,
+                                             rules=Rules.STAFF, now=now, config=config, notify=notify)
+    except ActionRefused:
+        return await _panel(request, admin, found, booking, now, view="cancel", status=409,
+                            extra={"reason": reason, "notify": notify, "error": "refused"})
+    return _go(f"/admin/sites/{found.slug}/bookings/{booking.public_id}?notice=cancelled", request)
+
+
+@post("/sites/{site:str}/bookings/{booking_id:str}/note")
+async def save_note(request: Request, site: FromPath[str], booking_id: FromPath[str], admin: NamedDependency[Admin],
+                    clock: NamedDependency[Clock]) -> Response:
+    """Replace the team's internal note; staff on their own resource's bookings, viewers not at all."""
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_WRITE)
+    form, now = await _form(request), clock()
+    text = form.get("note", "")
+    try:
+        await booking_notes.set_note(booking, text, actor=admin.account.actor, now=now)
+    except InvalidInput:
+        return await _panel(request, admin, found, booking, now, status=422,
+                            extra={"note_error": booking_notes.NOTE_MAX, "note_draft": text})
+    return await _panel(request, admin, found, booking, now, extra={"notice": "note-saved"})
+
+
+@post("/sites/{site:str}/bookings/{booking_id:str}/resend")
+async def resend(request: Request, site: FromPath[str], booking_id: FromPath[str], admin: NamedDependency[Admin],
+                 clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> Response:
+    """Send one of the customer's messages again: the event's template rendered for the booking as it is now,
+    through the same service as the API's messages (recorded in the history with the account)."""
+    found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_WRITE)
+    form, now = await _form(request), clock()
+    event, channel = form.get("event", ""), form.get("channel", "email")
+    try:
+        await customer_messages.message_customer(found, booking, {"template": {"event": event, "channel": channel}},
+                                                 actor=admin.account.actor, now=now, config=config)
+    except InvalidInput:
+        return await _panel(request, admin, found, booking, now, status=422, extra={"notice": "resend-failed"})
+    return await _panel(request, admin, found, booking, now, extra={"notice": "resent"})
+
+
+# --- a resource's week ----------------------------------------------------------------------
+
+
+@get("/sites/{site:str}/week")
+async def week_view(request: Request, site: FromPath[str], admin: NamedDependency[Admin],
+                    clock: NamedDependency[Clock]) -> Template:
+    """One resource's week (Monday to Sunday), a column per day; staff: their own resource."""
+    found = await _site(admin, site, Action.BOOKINGS_READ)
+    now = clock()
+    locale = _locale(request)
+    fmt = Formatter(locale)
+    zone = ZoneInfo(found.timezone)
+    day = _parse_day(request.query_params.get("day"), now.astimezone(zone).date())
+    monday = day - timedelta(days=day.weekday())
+    visible = access.visible_to(admin.caller, found)
+    resources = [r.table for r in await catalog_service.list_resources(found)
+                 if r.active and (visible is None or r.table["key"] in visible)]
+    keys = [r["key"] for r in resources]
+    wanted = request.query_params.get("resource") or (keys[0] if keys else "")
+    if wanted not in keys:
+        raise NotFound("resource", wanted)
+    texts = {"closed": fmt.gettext("Closed"), "off": fmt.gettext("Time off"), "held": fmt.gettext("Being booked")}
+    sheets = [await day_sheet(found, monday + timedelta(days=n), visible=frozenset({wanted}), now=now)
+              for n in range(7)]
+    week = present.week_grid(sheets, wanted, fmt, now, texts=texts)
+    return _page(request, "week.html", {
+        "admin": admin, "csrf": admin.csrf, "site": found, "nav": "week", "grid": week, "resources": resources,
+        "resource": wanted, "monday": monday, "before": monday - timedelta(days=7),
+        "after": monday + timedelta(days=7),
+        "title": fmt.gettext("Week of %(day)s", day=fmt.full_day(monday))})
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+LIST_FILTERS = ("from", "to", "resource", "service", "status", "q")
+
+
+@get("/sites/{site:str}/bookings")
+async def booking_list(request: Request, site: FromPath[str], admin: NamedDependency[Admin],
+                       clock: NamedDependency[Clock]) -> Template:
+    """The bookings in a date range (default: the coming week), filtered, in pages of 50."""
+    found = await _site(admin, site, Action.BOOKINGS_READ)
+    locale = _locale(request)
+    fmt = Formatter(locale)
+    zone = ZoneInfo(found.timezone)
+    today = clock().astimezone(zone).date()
+    params = {name: (request.query_params.get(name) or "").strip() for name in LIST_FILTERS}
+    params["from"] = params["from"] or today.isoformat()
+    params["to"] = params["to"] or (today + timedelta(days=6)).isoformat()
+    visible = access.visible_to(admin.caller, found)
+    problems: dict[str, str] = {}
+    bookings, next_cursor = [], None
+    try:
+        page = await booking_lists.list_bookings(found, {**{k: v or None for k, v in params.items()},
+                                                         "cursor": request.query_params.get("cursor"),
+                                                         "limit": "50"}, visible=visible)
+        bookings, next_cursor = page.bookings, page.next_cursor
+    except InvalidInput as exc:
+        problems = {problem.field: problem.code for problem in exc.problems}
+    resources = [r.table for r in await catalog_service.list_resources(found)
+                 if r.active and (visible is None or r.table["key"] in visible)]
+    services = (await availability_service.list_services(found.slug))[1]
+    rows = [{
+        "id": b.public_id, "customer": b.customer.name, "email": b.customer.email,
+        "when": f"{fmt.day(b.start.astimezone(zone))}, {fmt.time(b.start.astimezone(zone))}",
+        "service": b.service.name_in(locale), "with": ", ".join(r.name_in(locale) for r in b.resources),
+        "cancelled": b.cancelled,
+    } for b in bookings]
+    query = {k: v for k, v in params.items() if v}
+    return _page(request, "list.html", {
+        "admin": admin, "csrf": admin.csrf, "site": found, "params": params, "problems": problems, "nav": "list",
+        "rows": rows, "resources": resources, "services": [(s.slug, s.name_in(locale)) for s in services],
+        "next_url": (f"/admin/sites/{found.slug}/bookings?" + urlencode({**query, "cursor": next_cursor}))
+        if next_cursor else None,
+        "today": today})
+
+
+# --- errors, and the router ---------------------------------------------------------------
+
+
+def _error_page(request: Request, status: int, kind: str) -> Response:
+    locale = _locale(request)
+    return Template(template_name="admin/error.html", context={
+        "lang": locale, "fmt": Formatter(locale), "htmx_config": HTMX_CONFIG, "admin": None, "site": None,
+        "kind": kind, "status": status, **template_gettext(locale)},
+        status_code=status, headers=PAGE_HEADERS, media_type="text/html")
+
+
+def _not_signed_in(request: Request, _: Exception) -> Response:
+    target = "/admin/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    if _is_htmx(request):
+        return Response(content=b"", status_code=401, headers={**PAGE_HEADERS, "HX-Redirect": target})
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER, headers=PAGE_HEADERS)
+
+
+def _service_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, NotFound):
+        return _error_page(request, 404, "not-found")
+    if isinstance(exc, Forbidden):
+        return _error_page(request, 403, "forbidden")
+    if isinstance(exc, InvalidInput):
+        return _error_page(request, 422, "invalid")
+    return _error_page(request, 409, "refused")
+
+
+def _forbidden(request: Request, _: Exception) -> Response:
+    return _error_page(request, 403, "csrf")
+
+
+def back_office_router(settings: Settings) -> Router:
+    """Everything under /admin, behind the CSRF guard, with HTML error pages."""
+    handlers: dict[Any, Any] = {cls: _service_error for cls in (
+        ServiceError, NotFound, Forbidden, InvalidInput, SlotUnavailable, ActionRefused)}
+    return Router(
+        path="/admin",
+        route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
+                        set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, resend, cancel_page,
+                        cancel],
+        guards=[csrf_guard(settings)],
+        dependencies={"admin": Provide(provide_admin)},
+        exception_handlers={**handlers, NotSignedIn: _not_signed_in, PermissionDeniedException: _forbidden},
+        include_in_schema=False,
+    )

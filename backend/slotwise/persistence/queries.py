@@ -21,7 +21,7 @@ from slotwise.domain.limits import MAX_BLOCK_MINUTES
 from slotwise.domain.model import Busy, ResourceCalendar, ResourceKind, ServiceRules
 from slotwise.persistence import codec
 from slotwise.persistence.engine import current_engine
-from slotwise.persistence.tables import Allocation, Resource, Service, Site, TimeOff
+from slotwise.persistence.tables import Allocation, CalendarBusy, Resource, Service, Site, TimeOff
 
 
 def site_from_row(row: dict[str, Any]) -> model.Site:
@@ -165,6 +165,7 @@ async def load_busy(
     on both ends: a block starting before ``overlapping_from - LONGEST_BLOCK``
     has certainly ended. Time off of these resources counts too, with no
     buffers and no length bound (a fortnight's leave); there are few such rows.
+    Busy blocks synced from connected calendars count the same way as time off.
     """
     if not resources:
         return []
@@ -197,7 +198,13 @@ async def load_busy(
         TimeOff.resource, TimeOff.start_at.as_alias("blocked_from"), TimeOff.end_at.as_alias("blocked_until"),
     ).where(TimeOff.resource.is_in(list(resources)) & (TimeOff.start_at < overlapping_until)
             & (TimeOff.end_at > overlapping_from))
-    rows = [*await query, *({**row, "service": None, "start_at": None, "seats": 1} for row in await time_off)]
+    calendar_busy = CalendarBusy.select(
+        CalendarBusy.resource, CalendarBusy.start_at.as_alias("blocked_from"),
+        CalendarBusy.end_at.as_alias("blocked_until"),
+    ).where(CalendarBusy.resource.is_in(list(resources)) & (CalendarBusy.start_at < overlapping_until)
+            & (CalendarBusy.end_at > overlapping_from))
+    rows = [*await query, *({**row, "service": None, "start_at": None, "seats": 1}
+                            for row in [*await time_off, *await calendar_busy])]
     return [_busy(row, resources, service_id, service_key) for row in rows]
 
 
@@ -235,6 +242,9 @@ class _SQLiteReader:
         " UNION ALL"
         " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM time_off"
         " WHERE resource IN ({marks}) AND start_at < ? AND end_at > ?"
+        " UNION ALL"
+        " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM calendar_busy"
+        " WHERE resource IN ({marks}) AND start_at < ? AND end_at > ?"
     )
 
     def __init__(self, path: str) -> None:
@@ -247,6 +257,7 @@ class _SQLiteReader:
                   until: datetime, now: datetime) -> list[dict[str, Any]]:
         sql = self.SQL.format(marks=", ".join("?" * len(resource_ids)))
         params = [*resource_ids, *(_sqlite_instant(t) for t in (lower, until, since, now)),
+                  *resource_ids, *(_sqlite_instant(t) for t in (until, since)),
                   *resource_ids, *(_sqlite_instant(t) for t in (until, since))]
         return [
             {

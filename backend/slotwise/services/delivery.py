@@ -39,7 +39,7 @@ from slotwise.adapters.delivery import (
 from slotwise.clock import Clock
 from slotwise.domain.retry import gives_up, retry_delay
 from slotwise.persistence import accounts, bookings, outbox
-from slotwise.services import tokens
+from slotwise.services import calendars, tokens
 from slotwise.services.calendar_files import fill_calendar
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER, fill_manage_token
 
@@ -186,7 +186,8 @@ def _describe(exc: BaseException) -> str:
 
 
 class OutboxWorker:
-    """A :class:`Deliverer` running as a background task of a process."""
+    """A :class:`Deliverer` running as a background task of a process, and next to it
+    the calendar sync and write-back (``services/calendars.run``)."""
 
     def __init__(self, settings, clock: Clock) -> None:
         from slotwise.adapters.senders import senders_from_settings
@@ -194,17 +195,24 @@ class OutboxWorker:
         self.email, self.sms = senders_from_settings(settings)
         self.deliverer = Deliverer(email=self.email, sms=self.sms, clock=clock,
                                    secret_key=settings.secret_key)
+        self.clock = clock
+        self.calendar_outbound = calendars.Outbound.from_settings(settings)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._calendar_task: asyncio.Task | None = None
 
     async def start(self) -> None:
         self._stop.clear()
         self._task = asyncio.create_task(self.deliverer.run(self._stop), name="slotwise-outbox")
+        self._calendar_task = asyncio.create_task(
+            calendars.run(self._stop, outbound=self.calendar_outbound, clock=self.clock), name="slotwise-calendars")
 
     async def stop(self) -> None:
         self._stop.set()
         if self._task is not None:
             await self._task
+        if self._calendar_task is not None:
+            await self._calendar_task
         closer = getattr(self.sms, "aclose", None)
         if closer is not None:
             await closer()

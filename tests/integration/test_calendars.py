@@ -19,7 +19,7 @@ from slotwise.adapters.dev_outbox import DevSmsSender
 from slotwise.adapters.smtp import SmtpMailer
 from slotwise.domain.access import Scope
 from slotwise.domain.actors import Actor
-from slotwise.persistence.tables import CalendarBusy, CalendarConnection, OutboxMessage
+from slotwise.persistence.tables import AuditEntry, CalendarBusy, CalendarConnection, OutboxMessage
 from slotwise.services import calendars, keys
 from slotwise.services.delivery import Deliverer
 from slotwise.services.sites import apply_site
@@ -321,3 +321,52 @@ async def test_a_failed_write_is_retried_later(private_client, owner, clock, tmp
     assert await calendars.write_due(outbound=OUTBOUND, now=clock(), jitter=lambda: 0.0) == 1
     assert await calendars.write_due(outbound=OUTBOUND, now=clock()) == 0  # not due again yet
     assert await calendars.write_due(outbound=OUTBOUND, now=clock() + timedelta(seconds=31)) == 1
+
+
+async def test_the_worker_inside_serve_syncs_a_new_connection_at_once(server_environment, owner):
+    import asyncio
+
+    from tests.support.servers import ServerProcess
+
+    # The server's clock is the real one: an event next week, so it lies inside the horizon.
+    start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
+    event = (f"UID:soon\r\nDTSTART:{start:%Y%m%dT%H%M%SZ}\r\n"
+             f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}")
+    env = {**server_environment, "SLOTWISE_WEBHOOK_ALLOW_PRIVATE": "1"}
+    with IcsServer(ics(event)) as peer, ServerProcess(env) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            created = await connect(http, owner, kind="ics", url=peer.url)
+            for _ in range(100):
+                listed = (await http.get(CALENDARS, headers=owner)).json()["data"]
+                if listed[0]["state"] != "pending":
+                    break
+                await asyncio.sleep(0.1)
+    assert listed[0]["id"] == created["id"] and listed[0]["state"] == "ok", listed
+    [busy] = await CalendarBusy.select(CalendarBusy.start_at)
+    assert busy["start_at"] == start
+
+
+async def test_connecting_twice_with_one_idempotency_key_connects_once_and_is_audited(client, owner):
+    headers = {**owner, "Idempotency-Key": "connect-anna-1"}
+    body = {"kind": "ics", "url": "https://calendar.example.com/anna.ics"}
+    first = await client.post(CALENDARS, headers=headers, json=body)
+    again = await client.post(CALENDARS, headers=headers, json=body)
+
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert len((await client.get(CALENDARS, headers=owner)).json()["data"]) == 1
+    other = await client.post(CALENDARS, headers=headers, json={**body, "url": "https://calendar.example.com/b.ics"})
+    assert other.status_code == 422
+    await client.delete(f"{CALENDARS}/{first.json()['id']}", headers=owner)
+    entries = await AuditEntry.select(AuditEntry.action, AuditEntry.object_ref).where(
+        AuditEntry.object_kind == "calendar").order_by(AuditEntry.id)
+    assert [(e["action"], e["object_ref"]) for e in entries] == [("created", first.json()["id"]),
+                                                               ("removed", first.json()["id"])]
+
+
+async def test_credentials_in_the_url_are_never_shown(client, owner):
+    created = await client.post(CALENDARS, headers=owner, json={
+        "kind": "ics", "url": "https://anna:topsecret@calendar.example.com/anna.ics"})
+    assert created.status_code == 201
+    assert "topsecret" not in created.text
+    assert "topsecret" not in (await client.get(CALENDARS, headers=owner)).text

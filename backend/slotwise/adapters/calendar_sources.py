@@ -29,6 +29,10 @@ class SourceError(Exception):
     """The calendar could not be read or written; the message is shown to the owner."""
 
 
+class PrivateTarget(SourceError):
+    """The host resolves to a private, loopback or otherwise non-public address."""
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     body: bytes | None  # None: not modified since the last fetch
@@ -57,7 +61,7 @@ async def check_target(url: str, *, allow_private: bool) -> None:
         raise SourceError(f"the host {parts.hostname} cannot be resolved: {exc}") from None
     for info in infos:
         if not _is_public(str(info[4][0])):
-            raise SourceError(f"the host {parts.hostname} is a private or loopback address ({info[4][0]}); "
+            raise PrivateTarget(f"the host {parts.hostname} is a private or loopback address ({info[4][0]}); "
                               "set SLOTWISE_WEBHOOK_ALLOW_PRIVATE=1 to allow it")
 
 

@@ -141,8 +141,10 @@ async def connect_calendar(site: Site, resource: str, *, kind: object, url: obje
         assert isinstance(url, str)
         try:
             await sources.check_target(url.strip(), allow_private=outbound.allow_private)
-        except sources.SourceError:
+        except sources.PrivateTarget:
             problems.append(FieldProblem("url", "private-address"))
+        except sources.SourceError:
+            pass  # not resolvable now: the sync will say so in the connection's error
     if problems:
         raise InvalidInput(problems)
     assert isinstance(url, str) and isinstance(kind, str)

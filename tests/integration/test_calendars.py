@@ -370,3 +370,22 @@ async def test_credentials_in_the_url_are_never_shown(client, owner):
     assert created.status_code == 201
     assert "topsecret" not in created.text
     assert "topsecret" not in (await client.get(CALENDARS, headers=owner)).text
+
+
+async def test_a_multi_day_event_blocks_every_day_to_its_end(private_client, owner):
+    # Stored in pieces of a day (the busy query bounds its scan by that); all of them block.
+    away = "UID:trip\r\nDTSTART;VALUE=DATE:20261125\r\nDTEND;VALUE=DATE:20261128"
+    long_meeting = ("UID:offsite\r\nDTSTART;TZID=Europe/Berlin:20261130T150000\r\n"
+                    "DTEND;TZID=Europe/Berlin:20261202T100000")
+    with IcsServer(ics(away, long_meeting)) as peer:
+        created = await connect(private_client, owner, kind="ics", url=peer.url)
+        assert (await sync(private_client, owner, created["id"]))["state"] == "ok"
+
+    for day in ("2026-11-25", "2026-11-26", "2026-11-27", "2026-12-01"):
+        assert await free_starts(private_client, day) == [], day
+    assert "16:30" in await free_starts(private_client, TUESDAY)
+    assert await free_starts(private_client, "2026-11-30") == [t for t in await free_starts(
+        private_client, "2026-11-30") if t < "15:00"]
+    assert "14:30" in await free_starts(private_client, "2026-11-30")
+    assert "10:00" in await free_starts(private_client, "2026-12-02")
+    assert "09:30" not in await free_starts(private_client, "2026-12-02")

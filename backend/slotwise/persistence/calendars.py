@@ -11,6 +11,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from slotwise.domain.external_busy import ExternalBusy
 from slotwise.persistence.engine import current_engine, write_transaction
+from slotwise.persistence.queries import LONGEST_CALENDAR_BLOCK
 from slotwise.persistence.tables import CalendarBusy, CalendarConnection, CalendarWrite
 
 
@@ -120,10 +121,10 @@ async def record_success(connection_id: int, *, busy: Sequence[ExternalBusy] | N
     """A good sync: its blocks replace the stored ones whole (``busy`` None: unchanged, a 304)."""
     if busy is not None:
         await CalendarBusy.delete().where(CalendarBusy.connection == connection_id)
-        if busy:
-            await CalendarBusy.insert(*(
-                CalendarBusy(connection=connection_id, resource=resource_id, start_at=b.start, end_at=b.end,
-                             uid=b.uid) for b in busy))
+        rows = [CalendarBusy(connection=connection_id, resource=resource_id, start_at=start, end_at=end, uid=b.uid)
+                for b in busy for start, end in pieces(b.start, b.end)]
+        for chunk in range(0, len(rows), 500):
+            await CalendarBusy.insert(*rows[chunk:chunk + 500])
     await CalendarConnection.update({
         CalendarConnection.state: "ok", CalendarConnection.last_synced_at: now,
         CalendarConnection.last_attempt_at: now, CalendarConnection.last_error: None,
@@ -144,6 +145,21 @@ async def record_failure(connection_id: int, *, error: str, now: datetime, next_
         CalendarConnection.next_sync_at: next_sync_at, CalendarConnection.claimed_until: None,
     }).where(CalendarConnection.id == connection_id)
     return failures
+
+
+def pieces(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``[start, end)`` cut into back-to-back pieces of at most ``LONGEST_CALENDAR_BLOCK``.
+
+    A three-day event 2026-11-25 00:00 to 11-28 00:00 is stored as three rows
+    of a day each; together they block exactly what the event blocks, and the
+    busy query can bound its scan on both ends.
+    """
+    found = []
+    while end - start > LONGEST_CALENDAR_BLOCK:
+        found.append((start, start + LONGEST_CALENDAR_BLOCK))
+        start += LONGEST_CALENDAR_BLOCK
+    found.append((start, end))
+    return found
 
 
 async def busy_of(connection_id: int) -> list[dict[str, Any]]:

@@ -147,6 +147,10 @@ LONGEST_BLOCK = timedelta(minutes=MAX_BLOCK_MINUTES)
 # How busy time from time off is labelled for the engine: no service is called
 # this (slugs have no "#"), so it is never a seat of a group session.
 TIME_OFF = "#time-off"
+# Busy blocks from connected calendars are stored in pieces of at most this
+# length (persistence/calendars.py splits a week-long event into days), so
+# their scan is bounded below too: a piece starting a day before the range has ended.
+LONGEST_CALENDAR_BLOCK = timedelta(days=1)
 
 
 async def load_busy(
@@ -165,7 +169,8 @@ async def load_busy(
     on both ends: a block starting before ``overlapping_from - LONGEST_BLOCK``
     has certainly ended. Time off of these resources counts too, with no
     buffers and no length bound (a fortnight's leave); there are few such rows.
-    Busy blocks synced from connected calendars count the same way as time off.
+    Busy blocks synced from connected calendars count the same way as time off,
+    their scan bounded below by ``LONGEST_CALENDAR_BLOCK``.
     """
     if not resources:
         return []
@@ -201,8 +206,9 @@ async def load_busy(
     calendar_busy = CalendarBusy.select(
         CalendarBusy.resource, CalendarBusy.start_at.as_alias("blocked_from"),
         CalendarBusy.end_at.as_alias("blocked_until"),
-    ).where(CalendarBusy.resource.is_in(list(resources)) & (CalendarBusy.start_at < overlapping_until)
-            & (CalendarBusy.end_at > overlapping_from))
+    ).where(CalendarBusy.resource.is_in(list(resources))
+            & (CalendarBusy.start_at >= overlapping_from - LONGEST_CALENDAR_BLOCK)
+            & (CalendarBusy.start_at < overlapping_until) & (CalendarBusy.end_at > overlapping_from))
     rows = [*await query, *({**row, "service": None, "start_at": None, "seats": 1}
                             for row in [*await time_off, *await calendar_busy])]
     return [_busy(row, resources, service_id, service_key) for row in rows]
@@ -244,7 +250,7 @@ class _SQLiteReader:
         " WHERE resource IN ({marks}) AND start_at < ? AND end_at > ?"
         " UNION ALL"
         " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM calendar_busy"
-        " WHERE resource IN ({marks}) AND start_at < ? AND end_at > ?"
+        " WHERE resource IN ({marks}) AND start_at >= ? AND start_at < ? AND end_at > ?"
     )
 
     def __init__(self, path: str) -> None:
@@ -258,7 +264,8 @@ class _SQLiteReader:
         sql = self.SQL.format(marks=", ".join("?" * len(resource_ids)))
         params = [*resource_ids, *(_sqlite_instant(t) for t in (lower, until, since, now)),
                   *resource_ids, *(_sqlite_instant(t) for t in (until, since)),
-                  *resource_ids, *(_sqlite_instant(t) for t in (until, since))]
+                  *resource_ids,
+                  *(_sqlite_instant(t) for t in (since - LONGEST_CALENDAR_BLOCK, until, since))]
         return [
             {
                 "resource": row["resource"],

@@ -206,6 +206,17 @@ async def test_a_broken_file_is_an_error_and_blocks_nothing_new(private_client, 
     assert "10:00" in await free_starts(private_client)
 
 
+async def test_an_oversized_file_is_cut_off_and_is_an_error(private_client, owner):
+    from slotwise.adapters.calendar_sources import MAX_ICS_BYTES
+
+    huge = ics(MEETING)[:-len(b"END:VCALENDAR\r\n")] + b"X-PAD:" + b"x" * MAX_ICS_BYTES + b"\r\nEND:VCALENDAR\r\n"
+    with IcsServer(huge) as peer:
+        created = await connect(private_client, owner, kind="ics", url=peer.url)
+        failed = await sync(private_client, owner, created["id"])
+    assert failed["state"] == "error" and "larger than 10 MB" in failed["last_error"]
+    assert "10:00" in await free_starts(private_client)
+
+
 async def test_loopback_and_private_targets_are_refused_without_the_setting(client, owner, clock):
     for url in ("http://127.0.0.1:9/cal.ics", "http://10.1.2.3/cal.ics", "http://[::1]/cal.ics"):
         refused = await client.post(CALENDARS, headers=owner, json={"kind": "ics", "url": url})
@@ -262,6 +273,18 @@ async def test_a_caldav_busy_event_blocks_and_the_password_is_stored_encrypted(p
     row = await CalendarConnection.select().where(CalendarConnection.public_id == created["id"]).first()
     assert row["password_encrypted"] and radicale.PASSWORD not in row["password_encrypted"]
     assert "password" not in created
+
+
+async def test_a_recurring_caldav_event_blocks_every_week(private_client, owner, radicale):
+    radicale.calendar.save_event(ics(
+        "UID:caldav-weekly\r\nDTSTART;TZID=Europe/Berlin:20261123T090000\r\n"
+        "DTEND;TZID=Europe/Berlin:20261123T100000\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\nSUMMARY:Planning").decode())
+    created = await connect(private_client, owner, kind="caldav", url=radicale.calendar_url,
+                            username=radicale.USER, password=radicale.PASSWORD)
+    assert (await sync(private_client, owner, created["id"]))["state"] == "ok"
+    for monday in ("2026-11-30", "2026-12-07", "2027-01-04"):
+        starts = await free_starts(private_client, monday)
+        assert "09:00" not in starts and "09:30" not in starts and "10:00" in starts, monday
 
 
 async def test_a_wrong_caldav_password_is_an_error(private_client, owner, radicale):

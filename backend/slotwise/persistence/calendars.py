@@ -98,6 +98,8 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int) -> list[int]
     """Connections due for a sync, leased to this worker (as the message outbox claims its rows)."""
     due = (CalendarConnection.next_sync_at <= now) & (
         CalendarConnection.claimed_until.is_null() | (CalendarConnection.claimed_until < now))
+    if not await CalendarConnection.exists().where(due):
+        return []  # the usual idle round: a plain read, no write lock taken every few seconds
     async with write_transaction(current_engine()):
         query = (CalendarConnection.select(CalendarConnection.id).where(due)
                  .order_by(CalendarConnection.next_sync_at).limit(limit))
@@ -184,6 +186,8 @@ async def claim_writes(*, now: datetime, lease: timedelta, limit: int) -> list[d
     """
     due = ((CalendarWrite.status == "queued") & (CalendarWrite.next_attempt_at <= now)) | (
         (CalendarWrite.status == "sending") & (CalendarWrite.claimed_until < now))
+    if not await CalendarWrite.exists().where(due):
+        return []
     async with write_transaction(current_engine()):
         query = CalendarWrite.select().where(due).order_by(CalendarWrite.id).limit(limit)
         if isinstance(current_engine(), PostgresEngine):

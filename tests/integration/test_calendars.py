@@ -198,6 +198,15 @@ async def test_an_unreachable_source_records_its_error(private_client, owner):
     assert "10:00" not in await free_starts(private_client)
 
 
+async def test_redirects_are_not_followed(private_client, owner):
+    with IcsServer(ics(MEETING)) as peer:
+        peer.status = 302
+        created = await connect(private_client, owner, kind="ics", url=peer.url)
+        failed = await sync(private_client, owner, created["id"])
+        assert [r["path"] for r in peer.requests] == ["/staff/anna.ics"]
+    assert failed["state"] == "error" and "HTTP 302" in failed["last_error"]
+
+
 async def test_a_broken_file_is_an_error_and_blocks_nothing_new(private_client, owner):
     with IcsServer(b"this is not a calendar") as peer:
         created = await connect(private_client, owner, kind="ics", url=peer.url)

@@ -17,7 +17,8 @@ from tests.support.servers import free_port
 class IcsServer:
     """Serves ``body`` at any path with an ETag (its SHA-256); ``status`` other than 200 answers that instead.
 
-    Honours ``If-None-Match`` with 304. ``requests`` keeps each request's
+    Honours ``If-None-Match`` with 304. With ``status`` 302 it redirects to
+    ``/moved.ics``, which serves the file. ``requests`` keeps each request's
     conditional header, so a test can see the sync asked conditionally.
     """
 
@@ -31,8 +32,10 @@ class IcsServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 etag = '"' + hashlib.sha256(server.body).hexdigest()[:16] + '"'
                 server.requests.append({"path": self.path, "if_none_match": self.headers.get("If-None-Match")})
-                if server.status != 200:
+                if server.status != 200 and not (server.status == 302 and self.path.endswith("/moved.ics")):
                     self.send_response(server.status)
+                    if server.status == 302:  # to the same file at another path, which answers 200
+                        self.send_header("Location", f"http://127.0.0.1:{server.httpd.server_address[1]}/moved.ics")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return

@@ -98,6 +98,8 @@ def _calendar(url: str, username: str | None, password: str | None):
     import caldav
 
     client = caldav.DAVClient(url=url, username=username, password=password, timeout=int(TIMEOUT_SECONDS))
+    # No redirects: one could lead to an address the check above never saw.
+    client.session.max_redirects = 0
     return client.calendar(url=url)
 
 

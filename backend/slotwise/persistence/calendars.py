@@ -10,9 +10,10 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from slotwise.domain.external_busy import ExternalBusy
+from slotwise.domain.model import Site as SiteValue
 from slotwise.persistence.engine import current_engine, write_transaction
-from slotwise.persistence.queries import LONGEST_CALENDAR_BLOCK
-from slotwise.persistence.tables import CalendarBusy, CalendarConnection, CalendarWrite
+from slotwise.persistence.queries import LONGEST_CALENDAR_BLOCK, site_from_row
+from slotwise.persistence.tables import Booking, CalendarBusy, CalendarConnection, CalendarWrite, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,19 @@ async def busy_of(connection_id: int) -> list[dict[str, Any]]:
                   .where(CalendarBusy.connection == connection_id).order_by(CalendarBusy.start_at))
 
 
+async def site_of(site_id: int) -> SiteValue:
+    row = await Site.select().where(Site.id == site_id).first().output(load_json=True)
+    return site_from_row(row)
+
+
 # --- write-back queue ---
+
+
+async def booked_resource_ids(booking_id: int) -> list[int]:
+    """The resources a booking has (or had, when cancelled: the booking row keeps them)."""
+    row = await Booking.select(Booking.resource_ids).where(Booking.id == booking_id).first().output(load_json=True)
+    return list(row["resource_ids"]) if row else []
+
 
 
 async def queue_write(connection_id: int, booking_id: int, action: str, *, now: datetime) -> None:

@@ -44,7 +44,6 @@ from slotwise.persistence import calendars as store
 from slotwise.persistence import outbox, queries
 from slotwise.persistence.calendars import Connection
 from slotwise.persistence.engine import current_engine, read_transaction, write_transaction
-from slotwise.persistence.tables import CalendarWrite
 from slotwise.services import audit, secrets_at_rest
 from slotwise.services.calendar_files import PRODID, booking_uid
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
@@ -249,7 +248,7 @@ async def sync_connection(connection_id: int, *, outbound: Outbound, now: dateti
     connection = await store.by_id(connection_id)
     if connection is None:
         return
-    site = await _site(connection.site_id)
+    site = await store.site_of(connection.site_id)
     next_sync = now + outbound.sync_period
     try:
         blocks, etag, last_modified = await _read(connection, site, outbound=outbound, now=now)
@@ -266,13 +265,6 @@ async def sync_connection(connection_id: int, *, outbound: Outbound, now: dateti
                                    last_modified=last_modified, now=now, next_sync_at=next_sync)
     log.info("calendar %s synced: %s busy blocks", connection.public_id,
              "unchanged" if blocks is None else len(blocks))
-
-
-async def _site(site_id: int) -> Site:
-    from slotwise.persistence.tables import Site as SiteRow
-
-    row = await SiteRow.select().where(SiteRow.id == site_id).first().output(load_json=True)
-    return queries.site_from_row(row)
 
 
 async def _queue_alert(site: Site, connection: Connection, *, error: str, failures: int, now: datetime,
@@ -323,7 +315,7 @@ async def queue_writes(booking: Booking, *, now: datetime) -> None:
     writing = await store.writing_on_site(booking.site.id)
     if not writing:  # the common case: one indexed read, nothing more on the booking path
         return
-    resource_ids = set(await _booked_resource_ids(booking.id))
+    resource_ids = set(await store.booked_resource_ids(booking.id))
     targets = [c for c in writing if c.resource_id in resource_ids]
     action = "delete" if booking.cancelled else "put"
     for connection in targets:
@@ -332,14 +324,6 @@ async def queue_writes(booking: Booking, *, now: datetime) -> None:
         written = {row["connection"] for row in await store.writes_of(booking.id) if row["action"] == "put"}
         for connection_id in written - {c.id for c in targets}:
             await store.queue_write(connection_id, booking.id, "delete", now=now)
-
-
-async def _booked_resource_ids(booking_id: int) -> list[int]:
-    from slotwise.persistence.tables import Booking as BookingRow
-
-    row = await BookingRow.select(BookingRow.resource_ids).where(BookingRow.id == booking_id).first().output(
-        load_json=True)
-    return list(row["resource_ids"]) if row else []
 
 
 def staff_event(booking: Booking, *, now: datetime) -> bytes:
@@ -426,6 +410,3 @@ async def run(stop: asyncio.Event, *, outbound: Outbound, clock: Clock) -> None:
             except TimeoutError:
                 pass
 
-
-__all__ = ["CalendarWrite", "Connection", "Outbound", "connect_calendar", "calendars_of", "disconnect_calendar",
-           "sync_now", "sync_connection", "sync_due", "queue_writes", "write_due", "run"]

@@ -13,7 +13,13 @@ from slotwise.domain.external_busy import ExternalBusy
 from slotwise.domain.model import Site as SiteValue
 from slotwise.persistence.engine import current_engine, write_transaction
 from slotwise.persistence.queries import LONGEST_CALENDAR_BLOCK, site_from_row
-from slotwise.persistence.tables import Booking, CalendarBusy, CalendarConnection, CalendarWrite, Site
+from slotwise.persistence.tables import (
+    Booking,
+    CalendarBusy,
+    CalendarConnection,
+    CalendarWrite,
+    Site,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -421,3 +421,34 @@ async def test_a_multi_day_event_blocks_every_day_to_its_end(private_client, own
     assert "14:30" in await free_starts(private_client, "2026-11-30")
     assert "10:00" in await free_starts(private_client, "2026-12-02")
     assert "09:30" not in await free_starts(private_client, "2026-12-02")
+
+
+async def test_a_busy_event_over_an_existing_booking_leaves_the_booking_alone(private_client, owner):
+    booked = await book(private_client, f"{TUESDAY}T10:00:00+01:00")
+    assert booked.status_code == 201
+    with IcsServer(ics(MEETING)) as peer:
+        created = await connect(private_client, owner, kind="ics", url=peer.url)
+        assert (await sync(private_client, owner, created["id"]))["state"] == "ok"
+    admin_id = "bkg_" + booked.json()["id"].replace("-", "")
+    found = await private_client.get(f"{ADMIN}/bookings/{admin_id}", headers=owner)
+    assert found.json()["status"] == "confirmed" and found.json()["start"] == f"{TUESDAY}T10:00:00+01:00"
+
+
+async def test_a_booking_moved_to_another_resource_leaves_the_first_ones_calendar(
+        private_client, owner, radicale, clock):
+    await connect(private_client, owner, kind="caldav", url=radicale.calendar_url,
+                  username=radicale.USER, password=radicale.PASSWORD, write_bookings=True)
+    booked = await private_client.post(f"{PUBLIC}/bookings", json={
+        "service": "assessment", "start": "2026-12-03T09:00:00+01:00", "resource": "anna",
+        "customer": {"name": "Jonas", "email": "jonas@example.com"}})
+    assert booked.status_code == 201, booked.text
+    uid = f"{booked.json()['id']}@slotwise"
+    await calendars.write_due(outbound=OUTBOUND, now=clock())
+    assert event_of(radicale, uid) is not None
+
+    admin_id = "bkg_" + booked.json()["id"].replace("-", "")
+    moved = await private_client.post(f"{ADMIN}/bookings/{admin_id}/reschedule", headers=owner,
+                                      json={"start": "2026-12-01T10:00:00+01:00", "resource": "ben"})
+    assert moved.status_code == 200, moved.text
+    await calendars.write_due(outbound=OUTBOUND, now=clock())
+    assert event_of(radicale, uid) is None  # ben has no calendar; anna's no longer shows it

@@ -250,6 +250,10 @@ async def test_bad_bodies_get_problems_per_field(client, owner):
                                                                    "write_bookings": True})
     assert response.status_code == 422
     assert {e["name"] for e in response.json()["errors"]} == {"kind", "url", "write_bookings"}
+    for url in ("http://[::1", "http://calendar.example.com:99999/a.ics", "https://", 42):
+        broken = await client.post(CALENDARS, headers=owner, json={"kind": "ics", "url": url})
+        assert broken.status_code == 422, url
+        assert [e["name"] for e in broken.json()["errors"]] == ["url"]
 
 
 async def test_other_sites_keys_see_nothing_and_read_keys_cannot_connect(client, owner, clock):

@@ -49,14 +49,18 @@ def _is_public(address: str) -> bool:
 
 async def check_target(url: str, *, allow_private: bool) -> None:
     """Raise :class:`SourceError` unless ``url`` is http(s) and its host resolves to public addresses only."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise SourceError("the URL cannot be read") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise SourceError("the URL must start with http:// or https:// and name a host")
     if allow_private:
         return
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+            parts.hostname, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise SourceError(f"the host {parts.hostname} cannot be resolved: {exc}") from None
     for info in infos:

@@ -104,6 +104,15 @@ def shown_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError:  # "http://[::1", "http://host:99999"
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
 async def _resource_id(site: Site, key: str) -> int:
     found = await queries.load_resources(site, [key])
     if key not in found:
@@ -121,11 +130,13 @@ async def connect_calendar(site: Site, resource: str, *, kind: object, url: obje
     problems: list[FieldProblem] = []
     if kind not in KINDS:
         problems.append(FieldProblem("kind", "choice-unknown", {"choices": ", ".join(KINDS)}))
-    if not isinstance(url, str) or not url.strip():
+    if url is None or (isinstance(url, str) and not url.strip()):
         problems.append(FieldProblem("url", "required"))
+    elif not isinstance(url, str):
+        problems.append(FieldProblem("url", "string-expected"))
     elif len(url) > URL_MAX:
         problems.append(FieldProblem("url", "text-too-long", {"limit": URL_MAX}))
-    elif urlsplit(url.strip()).scheme not in {"http", "https"} or not urlsplit(url.strip()).hostname:
+    elif not _is_http_url(url.strip()):
         problems.append(FieldProblem("url", "http-url-expected"))
     for name, value in (("username", username), ("password", password)):
         if value is not None and not isinstance(value, str):

@@ -101,7 +101,7 @@ async def sync(client, owner, calendar_id: str) -> dict:
     return response.json()
 
 
-async def test_an_ics_busy_event_removes_its_slots_and_a_booking_there_gets_409(private_client, owner):
+async def test_an_ics_busy_event_removes_its_slots_and_a_booking_there_gets_409(private_client, owner, clock):
     client = private_client
     assert {"10:00", "10:30"} <= set(await free_starts(client))
     with IcsServer(ics(MEETING)) as peer:
@@ -123,6 +123,10 @@ async def test_an_ics_busy_event_removes_its_slots_and_a_booking_there_gets_409(
         assert peer.requests[-1]["if_none_match"] is not None
         assert again["state"] == "ok"
         assert "10:00" not in await free_starts(client)
+        # The first sync of a new day fetches in full: the window has moved on.
+        clock.now += timedelta(days=1)
+        await sync(client, owner, created["id"])
+        assert peer.requests[-1]["if_none_match"] is None
 
     listed = await client.get(CALENDARS, headers=owner)
     assert [c["id"] for c in listed.json()["data"]] == [created["id"]]

@@ -127,7 +127,12 @@ async def make_due(connection_id: int, *, now: datetime) -> None:
 async def record_success(connection_id: int, *, busy: Sequence[ExternalBusy] | None, resource_id: int,
                          etag: str | None, last_modified: str | None, now: datetime,
                          next_sync_at: datetime) -> None:
-    """A good sync: its blocks replace the stored ones whole (``busy`` None: unchanged, a 304)."""
+    """A good sync: its blocks replace the stored ones whole (``busy`` None: unchanged, a 304).
+
+    A connection removed while it was being read stays removed.
+    """
+    if not await CalendarConnection.exists().where(CalendarConnection.id == connection_id):
+        return
     if busy is not None:
         await CalendarBusy.delete().where(CalendarBusy.connection == connection_id)
         rows = [CalendarBusy(connection=connection_id, resource=resource_id, start_at=start, end_at=end, uid=b.uid)

@@ -46,6 +46,7 @@ from slotwise.persistence.calendars import Connection
 from slotwise.persistence.engine import current_engine, read_transaction, write_transaction
 from slotwise.services import audit, secrets_at_rest
 from slotwise.services.calendar_files import PRODID, booking_uid
+from slotwise.services.email_content import header_value
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
 from slotwise.services.idempotency import IdempotentWrite, fingerprint, scope
 
@@ -236,8 +237,11 @@ async def _read(connection: Connection, site: Site, *, outbound: Outbound,
     password = (secrets_at_rest.decrypt(outbound.secret_key, PURPOSE, connection.password_encrypted)
                 if connection.password_encrypted else None)
     if connection.kind == "ics":
-        fetched = await sources.fetch_ics(connection.url, etag=connection.etag,
-                                          last_modified=connection.last_modified,
+        # The first sync of each (UTC) day fetches in full even when the file is unchanged:
+        # the window moves on, and recurring events must be expanded into its new last day.
+        fresh_day = connection.last_synced_at is None or connection.last_synced_at.date() != now.date()
+        fetched = await sources.fetch_ics(connection.url, etag=None if fresh_day else connection.etag,
+                                          last_modified=None if fresh_day else connection.last_modified,
                                           allow_private=outbound.allow_private,
                                           username=connection.username, password=password)
         if fetched.body is None:
@@ -295,8 +299,8 @@ async def _queue_alert(site: Site, connection: Connection, *, error: str, failur
     uid = uuid.uuid4()
     domain = outbound.mail_from.rpartition("@")[2] or "slotwise"
     email = OutgoingEmail(
-        to=site.notify_email, from_address=outbound.mail_from, from_name=site.name, reply_to=None,
-        subject=subject, text="\n\n".join(paragraphs) + "\n",
+        to=header_value(site.notify_email), from_address=header_value(outbound.mail_from),
+        from_name=header_value(site.name), reply_to=None, subject=header_value(subject), text="\n\n".join(paragraphs) + "\n",
         html="".join(f"<p>{html.escape(p)}</p>" for p in paragraphs), message_id=f"<{uid}@{domain}>",
     )
     from slotwise.services.delivery import email_to_json

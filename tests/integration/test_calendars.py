@@ -460,3 +460,14 @@ async def test_a_booking_moved_to_another_resource_leaves_the_first_ones_calenda
     assert moved.status_code == 200, moved.text
     await calendars.write_due(outbound=OUTBOUND, now=clock())
     assert event_of(radicale, uid) is None  # ben has no calendar; anna's no longer shows it
+
+
+async def test_turning_write_back_on_writes_the_bookings_already_there(private_client, owner, radicale, clock):
+    booked = await book(private_client, "2026-11-26T15:00:00+01:00")
+    assert booked.status_code == 201
+    await connect(private_client, owner, kind="caldav", url=radicale.calendar_url,
+                  username=radicale.USER, password=radicale.PASSWORD, write_bookings=True)
+
+    assert await calendars.write_due(outbound=OUTBOUND, now=clock()) == 1
+    event = event_of(radicale, f"{booked.json()['id']}@slotwise")
+    assert event is not None and event.decoded("DTSTART") == datetime(2026, 11, 26, 14, 0, tzinfo=UTC)

@@ -14,6 +14,7 @@ from slotwise.domain.model import Site as SiteValue
 from slotwise.persistence.engine import current_engine, write_transaction
 from slotwise.persistence.queries import LONGEST_CALENDAR_BLOCK, site_from_row
 from slotwise.persistence.tables import (
+    Allocation,
     Booking,
     CalendarBusy,
     CalendarConnection,
@@ -187,6 +188,14 @@ async def site_of(site_id: int) -> SiteValue:
 
 
 # --- write-back queue ---
+
+
+async def upcoming_bookings_on(resource_id: int, *, now: datetime) -> list[int]:
+    """Confirmed bookings of the resource that have not ended, in start order."""
+    rows = await (Allocation.select(Allocation.booking).where(
+        (Allocation.resource == resource_id) & Allocation.booking.is_not_null() & (Allocation.end_at > now))
+        .order_by(Allocation.start_at))
+    return list(dict.fromkeys(row["booking"] for row in rows))
 
 
 async def booked_resource_ids(booking_id: int) -> list[int]:

@@ -175,6 +175,9 @@ async def connect_calendar(site: Site, resource: str, *, kind: object, url: obje
             public_id="cal_" + secrets.token_hex(8), site_id=site.id, resource_id=resource_id, kind=kind,
             url=url.strip(), username=username or None, password_encrypted=encrypted,
             write_bookings=bool(write_bookings), now=now)
+        if connection.write_bookings:  # the bookings already there go to the calendar too
+            for booking_id in await store.upcoming_bookings_on(resource_id, now=now):
+                await store.queue_write(connection.id, booking_id, "put", now=now)
         await audit.record(site.id, actor=actor, now=now, via=VIA, kind="calendar", ref=connection.public_id,
                            before=None, after=_audited(connection))
         await write.remember({"calendar": connection.public_id}, now)

@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("--check", action="store_true", help="validate only; change nothing")
     apply.set_defaults(handler=_apply)
 
-    worker = commands.add_parser("worker", help="deliver queued email, SMS and webhooks (no HTTP)", description=(
+    worker = commands.add_parser("worker", help="deliver queued email, SMS and webhooks, sync calendars (no HTTP)", description=(
         "Run the outbox worker on its own, e.g. to scale it out; `serve` already runs one inside."))
     worker.set_defaults(handler=_worker)
 
@@ -249,7 +249,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             for signal_number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signal_number, stopped.set)
             await worker.start()
-            print("slotwise worker: delivering the outbox and webhooks (Ctrl-C to stop)", flush=True)
+            print("slotwise worker: delivering the outbox and webhooks, syncing calendars (Ctrl-C to stop)", flush=True)
             await stopped.wait()
             await worker.stop()
 

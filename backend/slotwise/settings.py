@@ -51,9 +51,11 @@ class Settings:
     redis_url: str | None = None
     # Live holds one client may have on one site at a time; 0: no cap.
     holds_per_client: int = 2
-    # Webhooks (and every outbound call an owner configures) may reach private and
-    # loopback addresses: off, so a hosted install cannot be made to call its own network.
-    webhook_allow_private: bool = False
+    # Outbound calls (calendar sources; webhooks) may reach private and loopback
+    # addresses: SLOTWISE_WEBHOOK_ALLOW_PRIVATE=1, for self-hosters' own servers.
+    allow_private_targets: bool = False
+    # How often the worker syncs each connected calendar.
+    calendar_sync_minutes: int = 5
 
     @property
     def is_postgres(self) -> bool:
@@ -92,6 +94,9 @@ class Settings:
         rate_limit = whole("RATE_LIMIT", "60", "requests per minute")
         read_rate_limit = whole("READ_RATE_LIMIT", "300", "requests per minute")
         holds_per_client = whole("HOLDS_PER_CLIENT", "2", "holds")
+        calendar_sync_minutes = whole("CALENDAR_SYNC_MINUTES", "5", "minutes")
+        if calendar_sync_minutes < 1:
+            raise SettingsError(f"{PREFIX}CALENDAR_SYNC_MINUTES must be at least 1")
         redis_url = get("REDIS_URL")
         if redis_url is not None and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
             raise SettingsError(f"{PREFIX}REDIS_URL must be a redis://, rediss:// or unix:// URL, got {redis_url!r}")
@@ -121,7 +126,8 @@ class Settings:
             read_rate_limit_per_minute=read_rate_limit,
             redis_url=redis_url,
             holds_per_client=holds_per_client,
-            webhook_allow_private=(get("WEBHOOK_ALLOW_PRIVATE") or "").lower() in {"1", "true", "yes", "on"},
+            allow_private_targets=(get("WEBHOOK_ALLOW_PRIVATE") or "").lower() in {"1", "true", "yes", "on"},
+            calendar_sync_minutes=calendar_sync_minutes,
         )
 
     def serving_at(self, host: str, port: int) -> Settings:

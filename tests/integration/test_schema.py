@@ -26,6 +26,7 @@ from slotwise.persistence.migrations import (
     m0003_actors_and_idempotency,
     m0005_accounts,
     m0013_booking_list_index,
+    m0015_calendars,
 )
 from slotwise.persistence.tables import TABLES
 from slotwise.settings import Settings
@@ -33,7 +34,8 @@ from slotwise.settings import Settings
 from tests.support.postgres import create_database, drop_database
 
 # Migrations whose STATEMENTS add indexes tables.py has no way to declare.
-RAW_INDEX_MIGRATIONS = [m0002_indexes, m0003_actors_and_idempotency, m0005_accounts, m0013_booking_list_index]
+RAW_INDEX_MIGRATIONS = [m0002_indexes, m0003_actors_and_idempotency, m0005_accounts, m0013_booking_list_index,
+                        m0015_calendars]
 _INDEXED_TABLE = re.compile(r"\bON\s+\"?(\w+)\"?\s*\(")
 
 

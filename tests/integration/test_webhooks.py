@@ -360,7 +360,7 @@ async def _secrets_of(public_id: str) -> dict:
 
 async def test_a_private_target_is_refused_without_the_flag_on_the_url_and_at_send_time(
         client, clock, key, receiver, settings, database) -> None:
-    strict = create_app(dataclasses.replace(settings, webhook_allow_private=False), database=database, clock=clock)
+    strict = create_app(dataclasses.replace(settings, allow_private_targets=False), database=database, clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=strict), base_url="http://t.local") as http:
         refused = await http.post(f"{ADMIN}/webhooks", headers=bearer(key),
                                   json={"url": receiver.url, "events": ["booking.created"]})
@@ -388,7 +388,7 @@ async def test_a_private_target_is_refused_without_the_flag_on_the_url_and_at_se
 async def test_a_url_is_not_resolved_on_creation_only_when_sending(client, clock, key, settings, database) -> None:
     # .invalid never resolves (RFC 2606): creating it works without DNS, even without the flag,
     # as the OpenAPI document's example https://hooks.example.com/slotwise does on the demo site.
-    strict = create_app(dataclasses.replace(settings, webhook_allow_private=False), database=database, clock=clock)
+    strict = create_app(dataclasses.replace(settings, allow_private_targets=False), database=database, clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=strict), base_url="http://t.local") as http:
         created = await http.post(f"{ADMIN}/webhooks", headers=bearer(key),
                                   json={"url": "https://hooks.slotwise.invalid/in", "events": ["booking.created"]})

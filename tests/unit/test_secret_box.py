@@ -25,7 +25,7 @@ def test_sealing_twice_gives_different_texts() -> None:
 def test_another_key_or_purpose_cannot_open_it(key: str, purpose: str) -> None:
     sealed = SecretBox(KEY, "webhook signing secrets").seal("whsec_c2VjcmV0")
     with pytest.raises(ValueError):
-        SecretBox(key, purpose).open(sealed)
+        SecretBox(key, purpose).open(sealed)  # UnreadableSecret, a ValueError
 
 
 def test_a_changed_text_does_not_open() -> None:
@@ -39,6 +39,6 @@ def test_private_webhook_targets_are_off_unless_the_setting_says_so(tmp_path) ->
     from slotwise.settings import Settings
 
     base = {"SLOTWISE_SECRET_KEY": KEY, "SLOTWISE_DATA_DIR": str(tmp_path)}
-    assert Settings.from_env(base).webhook_allow_private is False
-    assert Settings.from_env({**base, "SLOTWISE_WEBHOOK_ALLOW_PRIVATE": "1"}).webhook_allow_private is True
-    assert Settings.from_env({**base, "SLOTWISE_WEBHOOK_ALLOW_PRIVATE": "0"}).webhook_allow_private is False
+    assert Settings.from_env(base).allow_private_targets is False
+    assert Settings.from_env({**base, "SLOTWISE_WEBHOOK_ALLOW_PRIVATE": "1"}).allow_private_targets is True
+    assert Settings.from_env({**base, "SLOTWISE_WEBHOOK_ALLOW_PRIVATE": "0"}).allow_private_targets is False

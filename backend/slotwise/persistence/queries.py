@@ -24,7 +24,7 @@ from slotwise.domain.limits import MAX_BLOCK_MINUTES
 from slotwise.domain.model import Busy, ResourceCalendar, ResourceKind, ServiceRules
 from slotwise.persistence import codec
 from slotwise.persistence.engine import current_engine, postgres_fetch
-from slotwise.persistence.tables import Allocation, Resource, Service, Site, TimeOff
+from slotwise.persistence.tables import Allocation, CalendarBusy, Resource, Service, Site, TimeOff
 
 
 def site_from_row(row: dict[str, Any]) -> model.Site:
@@ -173,6 +173,10 @@ LONGEST_BLOCK = timedelta(minutes=MAX_BLOCK_MINUTES)
 # How busy time from time off is labelled for the engine: no service is called
 # this (slugs have no "#"), so it is never a seat of a group session.
 TIME_OFF = "#time-off"
+# Busy blocks from connected calendars are stored in pieces of at most this
+# length (persistence/calendars.py splits a week-long event into days), so
+# their scan is bounded below too: a piece starting a day before the range has ended.
+LONGEST_CALENDAR_BLOCK = timedelta(days=1)
 
 
 async def load_busy(
@@ -191,6 +195,8 @@ async def load_busy(
     on both ends: a block starting before ``overlapping_from - LONGEST_BLOCK``
     has certainly ended. Time off of these resources counts too, with no
     buffers and no length bound (a fortnight's leave); there are few such rows.
+    Busy blocks synced from connected calendars count the same way as time off,
+    their scan bounded below by ``LONGEST_CALENDAR_BLOCK``.
     """
     if not resources:
         return []
@@ -199,7 +205,7 @@ async def load_busy(
     if isinstance(engine, PostgresEngine):
         rows = await postgres_fetch(
             engine, _POSTGRES_BUSY, list(resources), lower_bound, overlapping_from, overlapping_until, now,
-            except_hold, except_booking,
+            except_hold, except_booking, overlapping_from - LONGEST_CALENDAR_BLOCK,
         )
         return [_busy(row, resources, service_id, service_key) for row in rows]
     if isinstance(engine, SQLiteEngine) and except_hold is None and except_booking is None:
@@ -229,7 +235,14 @@ async def load_busy(
         TimeOff.resource, TimeOff.start_at.as_alias("blocked_from"), TimeOff.end_at.as_alias("blocked_until"),
     ).where(TimeOff.resource.is_in(list(resources)) & (TimeOff.start_at < overlapping_until)
             & (TimeOff.end_at > overlapping_from))
-    rows = [*await query, *({**row, "service": None, "start_at": None, "seats": 1} for row in await time_off)]
+    calendar_busy = CalendarBusy.select(
+        CalendarBusy.resource, CalendarBusy.start_at.as_alias("blocked_from"),
+        CalendarBusy.end_at.as_alias("blocked_until"),
+    ).where(CalendarBusy.resource.is_in(list(resources))
+            & (CalendarBusy.start_at >= overlapping_from - LONGEST_CALENDAR_BLOCK)
+            & (CalendarBusy.start_at < overlapping_until) & (CalendarBusy.end_at > overlapping_from))
+    rows = [*await query, *({**row, "service": None, "start_at": None, "seats": 1}
+                            for row in [*await time_off, *await calendar_busy])]
     return [_busy(row, resources, service_id, service_key) for row in rows]
 
 
@@ -238,7 +251,8 @@ async def load_busy(
 # cost about 0.8 ms a request, four times the statement's own time; see
 # docs/decisions.md, Performance. It must match the Piccolo query in
 # ``load_busy``, which SQLite runs for the ``except_`` cases (the tests cover
-# both engines): $6 and $7 are the hold and booking to leave out, or NULL.
+# both engines): $6 and $7 are the hold and booking to leave out, or NULL; $8 bounds
+# the calendar blocks' scan from below (LONGEST_CALENDAR_BLOCK).
 _POSTGRES_BUSY = (
     "SELECT resource, service, start_at, blocked_from, blocked_until, seats FROM allocation"
     " WHERE resource = ANY($1::integer[]) AND blocked_from >= $2 AND blocked_from < $4"
@@ -248,6 +262,9 @@ _POSTGRES_BUSY = (
     " UNION ALL"
     " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM time_off"
     " WHERE resource = ANY($1::integer[]) AND start_at < $4 AND end_at > $3"
+    " UNION ALL"
+    " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM calendar_busy"
+    " WHERE resource = ANY($1::integer[]) AND start_at >= $8 AND start_at < $4 AND end_at > $3"
 )
 
 
@@ -286,6 +303,9 @@ class _SQLiteReader:
         " UNION ALL"
         " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM time_off"
         " WHERE resource IN ({marks}) AND start_at < ? AND end_at > ?"
+        " UNION ALL"
+        " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM calendar_busy"
+        " WHERE resource IN ({marks}) AND start_at >= ? AND start_at < ? AND end_at > ?"
     )
 
     def __init__(self, path: str) -> None:
@@ -298,7 +318,9 @@ class _SQLiteReader:
                   until: datetime, now: datetime) -> list[dict[str, Any]]:
         sql = self.SQL.format(marks=", ".join("?" * len(resource_ids)))
         params = [*resource_ids, *(_sqlite_instant(t) for t in (lower, until, since, now)),
-                  *resource_ids, *(_sqlite_instant(t) for t in (until, since))]
+                  *resource_ids, *(_sqlite_instant(t) for t in (until, since)),
+                  *resource_ids,
+                  *(_sqlite_instant(t) for t in (since - LONGEST_CALENDAR_BLOCK, until, since))]
         return [
             {
                 "resource": row["resource"],

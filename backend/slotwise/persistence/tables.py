@@ -285,6 +285,61 @@ class TimeOff(Table, tablename="time_off", help_text="Time a resource is not boo
     created_at = Timestamptz()
 
 
+class CalendarConnection(
+    Table, tablename="calendar_connection", help_text="An ICS URL or CalDAV calendar whose busy events block a resource.",
+):
+    """One outside calendar of a resource (docs/calendars.md).
+
+    ``state`` is ``pending`` until the first sync, then ``ok`` or ``error``;
+    ``last_synced_at`` is the last success, ``failures`` the failures since.
+    The password is encrypted with a key derived from the secret key.
+    """
+
+    public_id = Varchar(length=32, unique=True, help_text="cal_<random>")
+    site = ForeignKey(references=Site, index=True)
+    resource = ForeignKey(references=Resource, index=True)
+    kind = Varchar(length=8, help_text="ics | caldav")
+    url = Text()
+    username = Varchar(length=255, null=True, default=None)
+    password_encrypted = Text(null=True, default=None, help_text="Fernet token; never the password itself")
+    write_bookings = Boolean(default=False, help_text="CalDAV only: bookings are written to the calendar")
+    state = Varchar(length=16, default="pending", help_text="pending | ok | error")
+    last_synced_at = Timestamptz(null=True, default=None, help_text="the last successful sync")
+    last_attempt_at = Timestamptz(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    failures = Integer(default=0, help_text="failed syncs in a row; the owner is emailed at 3")
+    etag = Varchar(length=255, null=True, default=None, help_text="ICS: for the next conditional GET")
+    last_modified = Varchar(length=64, null=True, default=None, help_text="ICS: for the next conditional GET")
+    next_sync_at = Timestamptz(index=True)
+    claimed_until = Timestamptz(null=True, default=None, help_text="lease of the worker syncing it")
+    created_at = Timestamptz()
+
+
+class CalendarBusy(Table, tablename="calendar_busy", help_text="A busy block from a connected calendar."):
+    """``[start_at, end_at)`` of ``resource`` is busy; replaced whole by each good sync."""
+
+    connection = ForeignKey(references=CalendarConnection, index=True)
+    resource = ForeignKey(references=Resource, index=True)
+    start_at = Timestamptz()
+    end_at = Timestamptz()
+    uid = Varchar(length=255, default="", help_text="the event's UID, for the logs")
+
+
+class CalendarWrite(Table, tablename="calendar_write", help_text="A booking change to write back to CalDAV."):
+    """The write-back outbox: ``put`` writes the booking's event as it is now, ``delete`` removes it."""
+
+    connection = ForeignKey(references=CalendarConnection, index=True)
+    booking = ForeignKey(references=Booking, index=True)
+    action = Varchar(length=8, help_text="put | delete")
+    status = Varchar(length=16, default="queued", help_text="queued | sending | done | failed")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    claimed_until = Timestamptz(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz()
+    done_at = Timestamptz(null=True, default=None)
+
+
 # --- owner accounts -------------------------------------------------------------------
 
 # "acc_" and 20 hex characters (80 random bits): a public id, not a secret.
@@ -415,6 +470,7 @@ TABLES: list[type[Table]] = [
     Site, Resource, Service, Booking, BookingEvent, Hold, Allocation, IdempotencyKey,
     OutboxMessage, DeliveryAttempt, OptOut, ApiKey, TimeOff,
     Account, Membership, AccountSession, AccountToken, SignInFailure, AuditEntry, Feed, BookingNote,
+    CalendarConnection, CalendarBusy, CalendarWrite,
 ]
 
 

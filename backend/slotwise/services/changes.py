@@ -3,7 +3,8 @@
 Whoever changes a booking (a customer through the widget, the API or a manage
 link; staff; the system) and however (book, move, cancel), the change ends
 here: its history entry is written, reminders that no longer apply are
-dropped, and the messages it causes are queued in the outbox, and the webhook event for the site's endpoints. Because it runs in the same transaction, a change and what it
+dropped, and the messages it causes are queued in the outbox, with the writes to
+staff calendars (services/calendars.py) and the webhook event for the site's endpoints. Because it runs in the same transaction, a change and what it
 announces exist together or not at all, and nothing is sent before commit.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from slotwise.domain.actors import Actor
 from slotwise.domain.model import Booking, HistoryEntry, Service, Site
 from slotwise.persistence import history, outbox
+from slotwise.services.calendars import queue_writes
 from slotwise.services.config import ServiceConfig
 from slotwise.services.notifications import SiteMessaging, queue_booking_messages, queue_team_notes
 from slotwise.services.webhooks import queue_booking_event
@@ -77,6 +79,8 @@ async def after_change(
         # Reminders were queued for the old time (or for a booking now cancelled);
         # a move queues new ones below.
         await outbox.drop_queued(booking.id, events=("reminder",))
+    # Staff calendars with write-back get the change too, whoever made it.
+    await queue_writes(booking, now=now)
     if change.notify:
         await queue_booking_messages(
             booking, event=MESSAGE_EVENT[change.kind], site=SiteMessaging.of(site, service),

@@ -40,7 +40,7 @@ from slotwise.adapters.delivery import (
 from slotwise.clock import Clock
 from slotwise.domain.retry import gives_up, retry_delay
 from slotwise.persistence import accounts, bookings, outbox
-from slotwise.services import tokens
+from slotwise.services import calendars, tokens
 from slotwise.services.calendar_files import fill_calendar
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER, fill_manage_token
 
@@ -200,7 +200,8 @@ def _describe(exc: BaseException) -> str:
 
 
 class OutboxWorker:
-    """A :class:`Deliverer` and a webhook deliverer, running as background tasks of a process."""
+    """A :class:`Deliverer` and a webhook deliverer running as background tasks of a process, and next to
+    them the calendar sync and write-back (``services/calendars.run``)."""
 
     def __init__(self, settings, clock: Clock) -> None:
         from slotwise.adapters.senders import senders_from_settings
@@ -211,16 +212,20 @@ class OutboxWorker:
         self.email, self.sms = senders_from_settings(settings)
         self.deliverer = Deliverer(email=self.email, sms=self.sms, clock=clock,
                                    secret_key=settings.secret_key)
-        self.webhook_sender = WebhookSender(allow_private=settings.webhook_allow_private)
+        self.webhook_sender = WebhookSender(allow_private=settings.allow_private_targets)
         self.webhooks = WebhookDeliverer(sender=self.webhook_sender, clock=clock, secret_key=settings.secret_key,
                                          messaging=Messaging.from_settings(settings))
+        self.clock = clock
+        self.calendar_outbound = calendars.Outbound.from_settings(settings)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         self._stop.clear()
         self._tasks = [asyncio.create_task(self.deliverer.run(self._stop), name="slotwise-outbox"),
-                       asyncio.create_task(self.webhooks.run(self._stop), name="slotwise-webhooks")]
+                       asyncio.create_task(self.webhooks.run(self._stop), name="slotwise-webhooks"),
+                       asyncio.create_task(calendars.run(self._stop, outbound=self.calendar_outbound,
+                                                         clock=self.clock), name="slotwise-calendars")]
 
     async def stop(self) -> None:
         self._stop.set()

@@ -98,6 +98,11 @@ PROBLEM_TEXTS: Mapping[str, str] = {
     "site-file-rule": "%(message)s",
     # A CSV import's sheet or cell syntax (services/catalog_import.py): English only, like the above.
     "csv-rule": "%(message)s",
+    # Connected calendars (services/calendars.py).
+    "http-url-expected": N_("must be an http:// or https:// URL"),
+    "caldav-only": N_("only a CalDAV calendar can have bookings written to it"),
+    "private-address": N_("points to a private or loopback address; "
+                          "the server allows that only with SLOTWISE_WEBHOOK_ALLOW_PRIVATE=1"),
     # Owner accounts.
     "password-too-short": N_("Please use at least %(limit)s characters."),
 }

@@ -1,4 +1,4 @@
-"""Secrets we must be able to read back (webhook signing secrets), sealed at rest.
+"""Secrets we must be able to read back (webhook signing secrets, calendar passwords), sealed at rest.
 
 Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``) under a key
 derived from ``SLOTWISE_SECRET_KEY`` with HKDF-SHA256; ``purpose`` goes into
@@ -19,6 +19,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 SALT = b"slotwise secret box v1"
 
 
+class UnreadableSecret(ValueError):
+    """Sealed under another secret key, or changed since."""
+
+
 class SecretBox:
     def __init__(self, secret_key: str, purpose: str) -> None:
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=SALT, info=purpose.encode()).derive(
@@ -33,4 +37,4 @@ class SecretBox:
         try:
             return self._fernet.decrypt(sealed.encode("ascii")).decode()
         except InvalidToken:
-            raise ValueError("sealed with another secret key, or changed") from None
+            raise UnreadableSecret("sealed with another secret key, or changed") from None

@@ -196,7 +196,7 @@ class AdminWebhooksApi(Controller):
         found = await self._site(caller, site)
         created = await webhook_service.create_endpoint(
             found, data.model_dump(exclude_unset=True), actor=caller.actor, now=clock(), secret_key=settings.secret_key,
-            allow_private=settings.webhook_allow_private, idempotency_key=idempotency_key(request))
+            allow_private=settings.allow_private_targets, idempotency_key=idempotency_key(request))
         return Response(_with_secret(created), status_code=HTTP_201_CREATED,
                         headers={**_NO_STORE, "ETag": created.etag})
 
@@ -214,7 +214,7 @@ class AdminWebhooksApi(Controller):
         found = await self._site(caller, site)
         changed = await webhook_service.update_endpoint(
             found, webhook, data.model_dump(exclude_unset=True), if_match=request.headers.get("if-match"), now=clock(),
-            allow_private=settings.webhook_allow_private)
+            allow_private=settings.allow_private_targets)
         return Response(_out(changed), headers={"ETag": changed.etag})
 
     @delete("/{webhook:str}", summary="Remove an endpoint with its queued deliveries and log (If-Match honoured)")

@@ -15,6 +15,7 @@ from slotwise.services.delivery import OutboxWorker
 from slotwise.settings import Settings, load_settings
 from slotwise.web.admin_api import AdminBookingsApi
 from slotwise.web.admin_audit import AdminAuditApi
+from slotwise.web.admin_calendars import AdminCalendarsApi
 from slotwise.web.admin_catalog import AdminCatalogApi
 from slotwise.web.admin_customers import AdminCustomersApi
 from slotwise.web.admin_import import AdminImportApi
@@ -62,8 +63,8 @@ def create_app(
 
     app = Litestar(
         route_handlers=[healthz, SitesApi, BookingApi, ManageApi, AdminBookingsApi, PingApi, widget_js,
-                        demo_page, AdminCatalogApi, AdminCustomersApi, AdminAuditApi, AdminImportApi,
-                        AdminMessagesApi, AdminWebhooksApi, AdminFeedsApi, calendar_feed,
+                        demo_page, AdminCatalogApi, AdminCalendarsApi, AdminCustomersApi, AdminAuditApi,
+                        AdminImportApi, AdminMessagesApi, AdminWebhooksApi, AdminFeedsApi, calendar_feed,
                         BookingPages, ManagePages, static_files_router(), back_office_router(settings),
                         *([DevMessages] if settings.dev_outbox else [])],
         template_config=template_config(),

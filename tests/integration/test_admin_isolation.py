@@ -88,10 +88,14 @@ async def site_b(client, clock) -> dict[str, str]:
     assert webhook.status_code == 201, webhook.text
     ping = await client.post(f"{admin}/webhooks/{webhook.json()['id']}/test", headers=own)
     assert ping.status_code == 202, ping.text
+    calendar = await client.post(f"{admin}/resources/anna/calendars", headers=own, json={
+        "kind": "ics", "url": "https://calendar.example.com/anna/busy.ics"})
+    assert calendar.status_code == 201, calendar.text
     return {
         "site": SITE_B, "booking_id": "bkg_" + booked.json()["id"].replace("-", ""),
         "resource": "anna", "key": "anna", "service": "follow-up", "email": "bea@example.com",
         "block_id": block.json()["id"], "webhook": webhook.json()["id"], "delivery": ping.json()["delivery"],
+        "calendar_id": calendar.json()["id"],
         "event": "confirmed", "channel": "email", "locale": "en",
     }
 

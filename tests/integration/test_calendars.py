@@ -72,6 +72,14 @@ async def private_client(settings, database, clock, schema):
         yield http
 
 
+@pytest.fixture
+async def strict_client(settings, database, clock, schema):
+    """An app with the default: outbound calls only to public addresses (the suite's settings allow private)."""
+    app = create_app(dataclasses.replace(settings, allow_private_targets=False), database=database, clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as http:
+        yield http
+
+
 @pytest.fixture(scope="module")
 def radicale(tmp_path_factory):
     with RadicaleServer(tmp_path_factory.mktemp("radicale")) as server:
@@ -230,9 +238,9 @@ async def test_an_oversized_file_is_cut_off_and_is_an_error(private_client, owne
     assert "10:00" in await free_starts(private_client)
 
 
-async def test_loopback_and_private_targets_are_refused_without_the_setting(client, owner, clock):
+async def test_loopback_and_private_targets_are_refused_without_the_setting(client, strict_client, owner, clock):
     for url in ("http://127.0.0.1:9/cal.ics", "http://10.1.2.3/cal.ics", "http://[::1]/cal.ics"):
-        refused = await client.post(CALENDARS, headers=owner, json={"kind": "ics", "url": url})
+        refused = await strict_client.post(CALENDARS, headers=owner, json={"kind": "ics", "url": url})
         assert refused.status_code == 422, url
         [error] = refused.json()["errors"]
         assert error["name"] == "url" and "SLOTWISE_WEBHOOK_ALLOW_PRIVATE" in error["detail"]

@@ -11,12 +11,13 @@ write-only. See ``services/calendars.py`` and docs/calendars.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from pydantic import ConfigDict, Field
 
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
@@ -27,8 +28,25 @@ from slotwise.services import calendars as calendar_service
 from slotwise.services.access import Caller
 from slotwise.services.calendars import Outbound, shown_url
 from slotwise.settings import Settings
-from slotwise.web.admin_api import _only, provide_caller
+from slotwise.web.admin_api import provide_caller
+from slotwise.web.bodies import Body
 from slotwise.web.booking_api import idempotency_key
+
+
+class CalendarIn(Body):
+    """What a connection takes; the service checks the values (the kind, the URL and its address)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"kind": "ics", "url": "https://calendar.example.com/anna/busy.ics"},
+        {"kind": "caldav", "url": "https://dav.example.com/calendars/anna/work/", "username": "anna",
+         "password": "app-password", "write_bookings": True}]})
+
+    kind: Annotated[str, Field(description="ics | caldav")]
+    url: Annotated[str, Field(description="http or https; a private address only where allowed")]
+    username: Annotated[str | None, Field(description="CalDAV only")] = None
+    password: Annotated[str | None, Field(description="CalDAV only; stored encrypted, never shown")] = None
+    write_bookings: Annotated[bool, Field(
+        description="CalDAV only: write this resource's bookings into the calendar")] = False
 
 
 @dataclass(frozen=True)
@@ -83,13 +101,12 @@ class AdminCalendarsApi(Controller):
     @post("/", status_code=HTTP_201_CREATED,
           summary="Connect an ICS URL or a CalDAV calendar: {kind, url, username?, password?, write_bookings?}")
     async def connect(self, request: Request, site: FromPath[str], resource: FromPath[str],
-                      data: JSONBody[dict[str, Any]], caller: NamedDependency[Caller],
+                      data: JSONBody[CalendarIn], caller: NamedDependency[Caller],
                       clock: NamedDependency[Clock], settings: NamedDependency[Settings]) -> CalendarOut:
-        _only(data, {"kind", "url", "username", "password", "write_bookings"})
         found = await self._site(caller, site, Action.CATALOG_WRITE, resource)
         connection = await calendar_service.connect_calendar(
-            found, resource, kind=data.get("kind"), url=data.get("url"), username=data.get("username"),
-            password=data.get("password"), write_bookings=data.get("write_bookings"), actor=caller.actor,
+            found, resource, kind=data.kind, url=data.url, username=data.username,
+            password=data.password, write_bookings=data.write_bookings, actor=caller.actor,
             now=clock(), outbound=Outbound.from_settings(settings), idempotency_key=idempotency_key(request))
         return calendar_out(connection)
 

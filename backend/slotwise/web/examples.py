@@ -27,6 +27,7 @@ from slotwise.services.booking_documents import (
     ResourceOut,
 )
 from slotwise.web.admin_api import ApplyOut, BookingPageOut, TimeOffListOut, TimeOffOut
+from slotwise.web.admin_calendars import CalendarListOut, CalendarOut
 from slotwise.web.admin_audit import AuditEntryOut, AuditPageOut, ChangeOut
 from slotwise.web.admin_import import ImportCountsOut, ImportErrorOut, ImportReportOut, ImportRowOut
 from slotwise.web.admin_messages import PreviewOut, TemplateListOut, TemplatePartOut, TemplateSetOut
@@ -120,6 +121,11 @@ AUDIT_ENTRY = AuditEntryOut(
     summary=['name: "Anna" → "Anna Berg"'])
 
 
+CALENDAR = CalendarOut(id="cal_4d2a…", resource="anna", kind="ics", url="https://calendar.example.com/anna/busy.ics",
+                       username=None, write_bookings=False, state="ok", last_synced_at="2026-11-23T08:05:00+00:00",
+                       last_error=None, failures=0, created_at="2026-11-20T10:00:00+00:00")
+
+
 def response_examples() -> list[Any]:
     """One example of each answer of the API that has a JSON body."""
     question = QuestionOut(key="reason", label="Was führt Sie zu uns?", type="text", required=False,
@@ -153,6 +159,8 @@ def response_examples() -> list[Any]:
                           name="Erika Mustermann", phone="+491701234567", bookings=[ADMIN_BOOKING]),
         ErasedOut(bookings=2, messages=5),
         FeedUrlOut(url="https://book.example/feeds/7nQ2…xY.ics"),
+        CALENDAR,
+        CalendarListOut(data=[CALENDAR], next_cursor=None),
         ADMIN_BOOKING.messages[0],
         TemplateListOut(data=[TEMPLATE_SET], next_cursor=None),
         TEMPLATE_SET,

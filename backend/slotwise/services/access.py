@@ -51,6 +51,18 @@ async def site_for(caller: Caller, site_slug: str) -> Site:
     return site
 
 
+async def site_allowing(caller: Caller, site_slug: str, action: Action,
+                        resources: Iterable[str] | None = None) -> Site:
+    """The site called ``site_slug``, once ``caller`` may do ``action`` there (on these resources).
+
+    :func:`site_for` then :func:`authorize`: 404 for a site out of reach, 403
+    for a missing scope or role. What most admin routes start with.
+    """
+    found = await site_for(caller, site_slug)
+    authorize(caller, action, found, resources)
+    return found
+
+
 def authorize(caller: Caller, action: Action, site: Site, resources: Iterable[str] | None = None) -> None:
     """Raise unless ``caller`` may do ``action`` on ``site`` (on these resources, for bookings and time off)."""
     target = (Target.site(site.id, sandbox=site.sandbox) if resources is None

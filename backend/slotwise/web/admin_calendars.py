@@ -21,7 +21,6 @@ from pydantic import ConfigDict, Field
 
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
-from slotwise.domain.model import Site
 from slotwise.persistence.calendars import Connection
 from slotwise.services import access
 from slotwise.services import calendars as calendar_service
@@ -86,16 +85,10 @@ class AdminCalendarsApi(Controller):
     tags = ["admin"]
     dependencies = {"caller": Provide(provide_caller)}
 
-    @staticmethod
-    async def _site(caller: Caller, site: str, action: Action, resource: str) -> Site:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, action, found, [resource])
-        return found
-
     @get("/", summary="The resource's connected calendars with their sync state (catalog:read)")
     async def calendars(self, site: FromPath[str], resource: FromPath[str],
                         caller: NamedDependency[Caller]) -> CalendarListOut:
-        found = await self._site(caller, site, Action.CATALOG_READ, resource)
+        found = await access.site_allowing(caller, site, Action.CATALOG_READ, [resource])
         return CalendarListOut(data=[calendar_out(c) for c in await calendar_service.calendars_of(found, resource)])
 
     @post("/", status_code=HTTP_201_CREATED,
@@ -103,7 +96,7 @@ class AdminCalendarsApi(Controller):
     async def connect(self, request: Request, site: FromPath[str], resource: FromPath[str],
                       data: JSONBody[CalendarIn], caller: NamedDependency[Caller],
                       clock: NamedDependency[Clock], settings: NamedDependency[Settings]) -> CalendarOut:
-        found = await self._site(caller, site, Action.CATALOG_WRITE, resource)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE, [resource])
         connection = await calendar_service.connect_calendar(
             found, resource, kind=data.kind, url=data.url, username=data.username,
             password=data.password, write_bookings=data.write_bookings, actor=caller.actor,
@@ -113,13 +106,13 @@ class AdminCalendarsApi(Controller):
     @delete("/{calendar_id:str}", summary="Disconnect: its busy blocks stop blocking at once")
     async def disconnect(self, site: FromPath[str], resource: FromPath[str], calendar_id: FromPath[str],
                          caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> None:
-        found = await self._site(caller, site, Action.CATALOG_WRITE, resource)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE, [resource])
         await calendar_service.disconnect_calendar(found, resource, calendar_id, actor=caller.actor, now=clock())
 
     @post("/{calendar_id:str}/sync", status_code=HTTP_200_OK, summary="Sync now; answers the connection afterwards")
     async def sync(self, site: FromPath[str], resource: FromPath[str], calendar_id: FromPath[str],
                    caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                    settings: NamedDependency[Settings]) -> CalendarOut:
-        found = await self._site(caller, site, Action.CATALOG_WRITE, resource)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE, [resource])
         return calendar_out(await calendar_service.sync_now(found, resource, calendar_id,
                                                             outbound=Outbound.from_settings(settings), clock=clock))

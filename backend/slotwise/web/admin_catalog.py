@@ -20,7 +20,6 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
-from slotwise.domain.model import Site
 from slotwise.services import access
 from slotwise.services import catalog as catalog_service
 from slotwise.services.access import Caller
@@ -107,24 +106,18 @@ class AdminCatalogApi(Controller):
     tags = ["admin"]
     dependencies = {"caller": Provide(provide_caller)}
 
-    @staticmethod
-    async def _site(caller: Caller, site: str, action: Action) -> Site:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, action, found)
-        return found
-
     # --- resources ---
 
     @get("/resources", summary="The site's resources, retired ones too, in site-file order (catalog:read)")
     async def resources(self, site: FromPath[str], caller: NamedDependency[Caller]) -> ResourceListOut:
-        found = await self._site(caller, site, Action.CATALOG_READ)
+        found = await access.site_allowing(caller, site, Action.CATALOG_READ)
         return ResourceListOut(data=[_resource_out(r) for r in await catalog_service.list_resources(found)])
 
     @post("/resources", status_code=HTTP_201_CREATED, summary="Add a resource: a site file's [[resources]] table")
     async def create_resource(self, request: Request, site: FromPath[str], data: JSONBody[ResourceTable],
                               caller: NamedDependency[Caller],
                               clock: NamedDependency[Clock]) -> Response[CatalogResourceOut]:
-        found = await self._site(caller, site, Action.CATALOG_WRITE)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE)
         created = await catalog_service.create_resource(found, data, actor=caller.actor, now=clock(),
                                                       idempotency_key=idempotency_key(request))
         return _with_etag(_resource_out(created), created.etag, HTTP_201_CREATED)
@@ -132,7 +125,7 @@ class AdminCatalogApi(Controller):
     @get("/resources/{resource:str}", summary="One resource, by key or id, with its ETag")
     async def resource(self, site: FromPath[str], resource: FromPath[str],
                        caller: NamedDependency[Caller]) -> Response[CatalogResourceOut]:
-        found = await self._site(caller, site, Action.CATALOG_READ)
+        found = await access.site_allowing(caller, site, Action.CATALOG_READ)
         stored = await catalog_service.get_resource(found, resource)
         return _with_etag(_resource_out(stored), stored.etag)
 
@@ -140,7 +133,7 @@ class AdminCatalogApi(Controller):
     async def update_resource(self, request: Request, site: FromPath[str], resource: FromPath[str],
                               data: JSONBody[ResourcePatch], caller: NamedDependency[Caller],
                               clock: NamedDependency[Clock]) -> Response[CatalogResourceOut]:
-        found = await self._site(caller, site, Action.CATALOG_WRITE)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE)
         changed = await catalog_service.update_resource(
             found, resource, data, if_match=request.headers.get("if-match"), actor=caller.actor, now=clock())
         return _with_etag(_resource_out(changed), changed.etag)
@@ -148,7 +141,7 @@ class AdminCatalogApi(Controller):
     @delete("/resources/{resource:str}", summary="Retire: no longer offered, kept for history (If-Match honoured)")
     async def retire_resource(self, request: Request, site: FromPath[str], resource: FromPath[str],
                               caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> None:
-        found = await self._site(caller, site, Action.CATALOG_WRITE)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE)
         await catalog_service.retire_resource(found, resource, if_match=request.headers.get("if-match"),
                                               actor=caller.actor, now=clock())
 
@@ -156,14 +149,14 @@ class AdminCatalogApi(Controller):
 
     @get("/services", summary="The site's services, disabled ones too, in site-file order (catalog:read)")
     async def services(self, site: FromPath[str], caller: NamedDependency[Caller]) -> ServiceListOut:
-        found = await self._site(caller, site, Action.CATALOG_READ)
+        found = await access.site_allowing(caller, site, Action.CATALOG_READ)
         return ServiceListOut(data=[_service_out(s) for s in await catalog_service.list_services(found)])
 
     @post("/services", status_code=HTTP_201_CREATED, summary="Add a service: a site file's [[services]] table")
     async def create_service(self, request: Request, site: FromPath[str], data: JSONBody[ServiceTable],
                              caller: NamedDependency[Caller],
                              clock: NamedDependency[Clock]) -> Response[CatalogServiceOut]:
-        found = await self._site(caller, site, Action.CATALOG_WRITE)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE)
         created = await catalog_service.create_service(found, data, actor=caller.actor, now=clock(),
                                                       idempotency_key=idempotency_key(request))
         return _with_etag(_service_out(created), created.etag, HTTP_201_CREATED)
@@ -171,7 +164,7 @@ class AdminCatalogApi(Controller):
     @get("/services/{service:str}", summary="One service, by slug or id, with its ETag")
     async def service(self, site: FromPath[str], service: FromPath[str],
                       caller: NamedDependency[Caller]) -> Response[CatalogServiceOut]:
-        found = await self._site(caller, site, Action.CATALOG_READ)
+        found = await access.site_allowing(caller, site, Action.CATALOG_READ)
         stored = await catalog_service.get_service(found, service)
         return _with_etag(_service_out(stored), stored.etag)
 
@@ -179,7 +172,7 @@ class AdminCatalogApi(Controller):
     async def update_service(self, request: Request, site: FromPath[str], service: FromPath[str],
                              data: JSONBody[ServicePatch], caller: NamedDependency[Caller],
                              clock: NamedDependency[Clock]) -> Response[CatalogServiceOut]:
-        found = await self._site(caller, site, Action.CATALOG_WRITE)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE)
         changed = await catalog_service.update_service(
             found, service, data, if_match=request.headers.get("if-match"), actor=caller.actor, now=clock())
         return _with_etag(_service_out(changed), changed.etag)
@@ -187,6 +180,6 @@ class AdminCatalogApi(Controller):
     @delete("/services/{service:str}", summary="Disable: no longer bookable, kept for history (If-Match honoured)")
     async def disable_service(self, request: Request, site: FromPath[str], service: FromPath[str],
                               caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> None:
-        found = await self._site(caller, site, Action.CATALOG_WRITE)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE)
         await catalog_service.disable_service(found, service, if_match=request.headers.get("if-match"),
                                               actor=caller.actor, now=clock())

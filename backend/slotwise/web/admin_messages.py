@@ -21,7 +21,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
-from slotwise.domain.model import Site
 from slotwise.services import access, booking_lists
 from slotwise.services import customer_messages
 from slotwise.services import message_templates as templates_service
@@ -173,15 +172,9 @@ class AdminMessagesApi(Controller):
     tags = ["admin"]
     dependencies = {"caller": Provide(provide_caller)}
 
-    @staticmethod
-    async def _site(caller: Caller, site: str, action: Action) -> Site:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, action, found)
-        return found
-
     @get("/templates", summary="Every event, channel and language: the template in effect and its variables")
     async def templates(self, site: FromPath[str], caller: NamedDependency[Caller]) -> Response[TemplateListOut]:
-        found = await self._site(caller, site, Action.CATALOG_READ)
+        found = await access.site_allowing(caller, site, Action.CATALOG_READ)
         listing, etag = await templates_service.site_templates(found)
         return Response(TemplateListOut(data=[_set_out(t) for t in listing]), headers={"ETag": etag})
 
@@ -190,7 +183,7 @@ class AdminMessagesApi(Controller):
     async def set_template(self, request: Request, site: FromPath[str], event: FromPath[str],
                            channel: FromPath[str], locale: FromPath[str], data: JSONBody[TemplatePartsIn],
                            caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> Response[TemplateSetOut]:
-        found = await self._site(caller, site, Action.TEMPLATES_WRITE)
+        found = await access.site_allowing(caller, site, Action.TEMPLATES_WRITE)
         changed, etag = await templates_service.set_override(
             found, event, channel, locale, data.model_dump(exclude_unset=True),
             if_match=request.headers.get("if-match"), actor=caller.actor, now=clock())
@@ -201,7 +194,7 @@ class AdminMessagesApi(Controller):
     async def remove_template(self, request: Request, site: FromPath[str], event: FromPath[str],
                               channel: FromPath[str], locale: FromPath[str], caller: NamedDependency[Caller],
                               clock: NamedDependency[Clock]) -> None:  # answers a Response with the ETag
-        found = await self._site(caller, site, Action.TEMPLATES_WRITE)
+        found = await access.site_allowing(caller, site, Action.TEMPLATES_WRITE)
         etag = await templates_service.remove_override(
             found, event, channel, locale, if_match=request.headers.get("if-match"), actor=caller.actor,
             now=clock())
@@ -212,7 +205,7 @@ class AdminMessagesApi(Controller):
     async def preview(self, request: Request, site: FromPath[str], data: JSONBody[PreviewIn],
                       caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                       config: NamedDependency[ServiceConfig]) -> PreviewOut:
-        found = await self._site(caller, site, Action.CATALOG_READ)
+        found = await access.site_allowing(caller, site, Action.CATALOG_READ)
         if isinstance(data.booking_id, str):  # a real booking's details: only for who may read it
             booking = await booking_lists.find_booking(found, data.booking_id)
             access.authorize(caller, Action.BOOKINGS_READ, found, [r.key for r in booking.resources])

@@ -23,7 +23,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from slotwise.clock import Clock
 from slotwise.domain import webhooks as rules
 from slotwise.domain.access import Action
-from slotwise.domain.model import Site
 from slotwise.services import access
 from slotwise.services import webhooks as webhook_service
 from slotwise.services.access import Caller
@@ -176,16 +175,10 @@ class AdminWebhooksApi(Controller):
     tags = ["admin"]
     dependencies = {"caller": Provide(provide_caller)}
 
-    @staticmethod
-    async def _site(caller: Caller, site: str) -> Site:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.WEBHOOKS_WRITE, found)
-        return found
-
     @get("/", summary="The site's webhook endpoints (webhooks:write); never their secrets")
     async def endpoints(self, site: FromPath[str], caller: NamedDependency[Caller],
                         clock: NamedDependency[Clock]) -> WebhookListOut:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         return WebhookListOut(data=[_out(e) for e in await webhook_service.list_endpoints(found, now=clock())])
 
     @post("/", status_code=HTTP_201_CREATED,
@@ -193,7 +186,7 @@ class AdminWebhooksApi(Controller):
     async def create(self, request: Request, site: FromPath[str], data: JSONBody[WebhookIn],
                      caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                      settings: NamedDependency[Settings]) -> Response[WebhookWithSecretOut]:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         created = await webhook_service.create_endpoint(
             found, data.model_dump(exclude_unset=True), actor=caller.actor, now=clock(), secret_key=settings.secret_key,
             allow_private=settings.allow_private_targets, idempotency_key=idempotency_key(request))
@@ -203,7 +196,7 @@ class AdminWebhooksApi(Controller):
     @get("/{webhook:str}", summary="One endpoint, with its ETag")
     async def endpoint(self, site: FromPath[str], webhook: FromPath[str], caller: NamedDependency[Caller],
                        clock: NamedDependency[Clock]) -> Response[WebhookOut]:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         endpoint = await webhook_service.get_endpoint(found, webhook, now=clock())
         return Response(_out(endpoint), headers={"ETag": endpoint.etag})
 
@@ -211,7 +204,7 @@ class AdminWebhooksApi(Controller):
     async def update(self, request: Request, site: FromPath[str], webhook: FromPath[str],
                      data: JSONBody[WebhookChangeIn], caller: NamedDependency[Caller],
                      clock: NamedDependency[Clock], settings: NamedDependency[Settings]) -> Response[WebhookOut]:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         changed = await webhook_service.update_endpoint(
             found, webhook, data.model_dump(exclude_unset=True), if_match=request.headers.get("if-match"), now=clock(),
             allow_private=settings.allow_private_targets)
@@ -220,7 +213,7 @@ class AdminWebhooksApi(Controller):
     @delete("/{webhook:str}", summary="Remove an endpoint with its queued deliveries and log (If-Match honoured)")
     async def remove(self, request: Request, site: FromPath[str], webhook: FromPath[str],
                      caller: NamedDependency[Caller]) -> None:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         await webhook_service.delete_endpoint(found, webhook, if_match=request.headers.get("if-match"))
 
     @post("/{webhook:str}/rotate-secret", status_code=HTTP_200_OK,
@@ -228,7 +221,7 @@ class AdminWebhooksApi(Controller):
     async def rotate(self, request: Request, site: FromPath[str], webhook: FromPath[str],
                      caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                      settings: NamedDependency[Settings]) -> Response[WebhookWithSecretOut]:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         rotated = await webhook_service.rotate_secret(found, webhook, actor=caller.actor, now=clock(),
                                                       secret_key=settings.secret_key,
                                                       idempotency_key=idempotency_key(request))
@@ -238,7 +231,7 @@ class AdminWebhooksApi(Controller):
           summary="Send a webhook.test ping now (once; see the delivery log for the answer)")
     async def test(self, request: Request, site: FromPath[str], webhook: FromPath[str],
                    caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> QueuedOut:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         delivery = await webhook_service.send_test(found, webhook, actor=caller.actor, now=clock(),
                                                    idempotency_key=idempotency_key(request))
         return QueuedOut(queued=1, delivery=delivery)
@@ -249,7 +242,7 @@ class AdminWebhooksApi(Controller):
         limit: str | None = Parameter(default=None, description="1-200, default 50"),
         cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
     ) -> DeliveryPageOut:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         page = await webhook_service.deliveries(found, webhook, limit=limit, cursor=cursor)
         return DeliveryPageOut(data=[_delivery_out(row) for row in page.deliveries], next_cursor=page.next_cursor)
 
@@ -257,7 +250,7 @@ class AdminWebhooksApi(Controller):
           summary="Send one delivery again now, with the same webhook-id")
     async def retry(self, site: FromPath[str], webhook: FromPath[str], delivery: FromPath[str],
                     caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> QueuedOut:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         await webhook_service.retry_delivery(found, webhook, delivery, now=clock())
         return QueuedOut(queued=1, delivery=delivery)
 
@@ -265,5 +258,5 @@ class AdminWebhooksApi(Controller):
           summary="Send every failed delivery in the log again now")
     async def retry_failed(self, site: FromPath[str], webhook: FromPath[str], caller: NamedDependency[Caller],
                            clock: NamedDependency[Clock]) -> QueuedOut:
-        found = await self._site(caller, site)
+        found = await access.site_allowing(caller, site, Action.WEBHOOKS_WRITE)
         return QueuedOut(queued=await webhook_service.redeliver_failed(found, webhook, now=clock()))

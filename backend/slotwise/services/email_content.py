@@ -269,6 +269,13 @@ def build_booking_email(
         params = {"method": method, "charset": "utf-8"}
         attachments = (Attachment("booking.ics", ics, "text/calendar", params),)
 
+    return _to_customer(record, mail_from=mail_from, message_id=message_id, subject=subject, text=text, html=html,
+                        attachments=attachments)
+
+
+def _to_customer(record: Booking, *, mail_from: str, message_id: str, subject: str, text: str, html: str,
+                 attachments: tuple[Attachment, ...] = ()) -> OutgoingEmail:
+    """An email to the booking's customer from the site (replies go to its contact address)."""
     contact = header_value(record.site.contact_email or "")
     return OutgoingEmail(
         to=header_value(record.customer.email),
@@ -308,17 +315,9 @@ def build_custom_email(
         name = f"message.{locale}.{part}"
         return environment_for(name).get_template(name).render(variables)
 
-    contact = header_value(record.site.contact_email or "")
-    return OutgoingEmail(
-        to=header_value(record.customer.email),
-        from_address=header_value(mail_from),
-        from_name=header_value(record.site.name),
-        reply_to=contact or None,
-        subject=header_value(render("subject.txt"), SUBJECT_LIMIT),
-        text=render("txt"),
-        html=render("html"),
-        message_id=header_value(message_id),
-    )
+    return _to_customer(record, mail_from=mail_from, message_id=message_id,
+                        subject=header_value(render("subject.txt"), SUBJECT_LIMIT), text=render("txt"),
+                        html=render("html"))
 
 
 # Changes the people running the site hear about (reminders are the customer's alone).

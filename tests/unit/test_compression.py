@@ -46,3 +46,15 @@ def test_the_level_does_not_leak_from_one_request_to_the_next():
                           ("/api/v1/admin/sites/x/bookings", 0), ("/api/v1/sites/x/availability", 2)]:
             with client.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as response:
                 assert b"".join(response.iter_raw())[8] == xfl
+
+
+def test_the_app_compresses_by_path(tmp_path):
+    from slotwise.settings import Settings
+    from slotwise.web.app import create_app
+    from slotwise.web.compression import PathLevelCompression
+
+    app = create_app(Settings.from_env({"SLOTWISE_DATA_DIR": str(tmp_path), "SLOTWISE_SECRET_KEY": "k" * 40,
+                                        "SLOTWISE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}))
+    assert app.compression_config is not None
+    assert app.compression_config.middleware_class is PathLevelCompression
+    assert app.compression_config.minimum_size == 500 and app.compression_config.gzip_compress_level == 9

@@ -22,9 +22,9 @@ from slotwise.web.admin_webhooks import AdminWebhooksApi
 from slotwise.web.api import PingApi, SitesApi
 from slotwise.web.api_docs import render_plugins
 from slotwise.web.bodies import TypedBodies
-from slotwise.web.compression import compression_config
 from slotwise.web.booking import BookingPages
 from slotwise.web.booking_api import BookingApi
+from slotwise.web.compression import compression_config
 from slotwise.web.dev_messages import DevMessages
 from slotwise.web.examples import with_examples
 from slotwise.web.feeds import AdminFeedsApi, calendar_feed

@@ -227,3 +227,29 @@ def test_without_redis_each_process_counts_on_its_own(server_environment):
         statuses = asyncio.run(_spend([first.url, second.url], 15))
 
     assert statuses.count(404) == 20  # memory: what SLOTWISE_REDIS_URL is for
+
+
+async def test_budgets_judge_a_request_without_a_worker_thread(limited_client):
+    # Both budgets' middleware sees every request. Judging it must not wait for
+    # a worker thread (Litestar runs a plain check_throttle_handler in one): with
+    # the loop's only worker thread held, a request that counts against no
+    # budget passes, and one past its budget is refused, both at once.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"service": "quick", "start": "x"}
+    for _ in range(LIMIT):
+        await limited_client.post("/api/v1/sites/test-physio/holds", json=body)
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+    gate = threading.Event()
+    held = loop.run_in_executor(None, gate.wait)
+    try:
+        ping = await asyncio.wait_for(limited_client.get("/api/v1/ping"), timeout=5)
+        refused = await asyncio.wait_for(limited_client.post("/api/v1/sites/test-physio/holds", json=body), timeout=5)
+    finally:
+        gate.set()
+        await held
+        loop.set_default_executor(ThreadPoolExecutor())
+    assert ping.status_code == 200
+    assert refused.status_code == 429

@@ -146,3 +146,36 @@ def booking_document(booking: Booking, site: Site, history: list[HistoryEntry] |
         history=[history_out(entry) for entry in history] if detailed and history is not None else None,
         messages=[message_out(row) for row in messages] if detailed and messages is not None else None,
     )
+
+
+def booking_documents(bookings: list[Booking], site: Site) -> list[AdminBookingOut]:
+    """A page of bookings, exactly as :func:`booking_document` answers each, built as a page.
+
+    The site's zone is looked up once, and the bookings of a page share their
+    resources (the store builds one tuple per distinct combination), so each
+    combination's list of :class:`ResourceOut` is built once too; answers
+    share nothing mutable with the domain objects, which the page discards.
+    """
+    zone = ZoneInfo(site.timezone)
+    resources_out: dict[int, list[ResourceOut]] = {}
+    documents = []
+    for booking in bookings:
+        key = id(booking.resources)
+        resources = resources_out.get(key)
+        if resources is None:
+            resources = resources_out[key] = [ResourceOut(key=r.key, name=r.name, kind=str(r.kind))
+                                              for r in booking.resources]
+        customer = booking.customer
+        updated_at = booking.updated_at
+        documents.append(AdminBookingOut(
+            id=booking.public_id, status=str(booking.status), service=booking.service.slug,
+            service_name=booking.service.name, start=booking.start.astimezone(zone).isoformat(),
+            end=booking.end.astimezone(zone).isoformat(), resources=resources,
+            customer=CustomerOut(name=customer.name, email=customer.email, phone=customer.phone),
+            address=booking.address, answers=dict(booking.answers), metadata=dict(booking.metadata),
+            price=None if booking.price_minor is None or booking.currency is None else price_of_booking(booking),
+            locale=booking.locale, timezone=booking.timezone, reschedule_count=booking.reschedule_count,
+            created_at=booking.created_at.isoformat(),
+            updated_at=updated_at.isoformat() if updated_at else None,
+        ))
+    return documents

@@ -69,19 +69,11 @@ def counts_as_read(method: str, path: str) -> bool:
     return method == "GET" and bool(_AVAILABILITY.match(path) or _BOOKING_PAGE.match(path))
 
 
-def is_write(request: Request) -> bool:
-    return counts_as_write(request.method, request.url.path)
-
-
-def is_availability_read(request: Request) -> bool:
-    return counts_as_read(request.method, request.url.path)
-
-
 @dataclass(frozen=True, slots=True)
 class Budget:
     name: str  # "write" | "read": part of the counter's key, so the budgets never share a count
     per_minute: int
-    applies: Callable[[Request], bool]
+    applies: Callable[[str, str], bool]  # (method, path): a plain function, judged on the ASGI scope
 
 
 class RateLimited(TooManyRequestsException):
@@ -114,6 +106,14 @@ class BudgetMiddleware(RateLimitMiddleware):
     _redis_retry_at = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Judged on the scope, before any Request is built: every request passes
+        # both budgets' middleware, and most count against neither. (Litestar's
+        # check_throttle_handler would run a plain function in a worker thread,
+        # two thread hops per request; see docs/decisions.md, Performance.)
+        applies = self.config.applies if isinstance(self.config, BudgetConfig) else None
+        if applies is not None and not applies(scope["method"], scope.get("root_path", "") + scope["path"]):
+            await self.app(scope, receive, send)
+            return
         app = scope["litestar_app"]
         request: Request[Any, Any, Any] = app.request_class(scope, receive)  # receive: a refused form is read for its language
         if not await self.should_check_request(request=request):
@@ -188,12 +188,14 @@ class BudgetConfig(RateLimitConfig):
     """Litestar's config, plus the page a person sees when refused (None: problem details)."""
 
     page_answer: Callable[[Request, RateLimited], Awaitable[Response | None]] | None = None
+    # Which requests count, from (method, path); None: every request.
+    applies: Callable[[str, str], bool] | None = None
 
 
 def budgets(write_per_minute: int, read_per_minute: int) -> list[Budget]:
     """The budgets that are on (0 turns one off)."""
-    return [b for b in (Budget("write", write_per_minute, is_write),
-                        Budget("read", read_per_minute, is_availability_read)) if b.per_minute > 0]
+    return [b for b in (Budget("write", write_per_minute, counts_as_write),
+                        Budget("read", read_per_minute, counts_as_read)) if b.per_minute > 0]
 
 
 def rate_limit_config(budget: Budget, trusted_proxies: tuple[str, ...] = (), *,
@@ -202,7 +204,7 @@ def rate_limit_config(budget: Budget, trusted_proxies: tuple[str, ...] = (), *,
     def identify(request: Request) -> str:
         return f"{budget.name}:{client_of(request, trusted_proxies)}"
 
-    return BudgetConfig(rate_limit=("minute", budget.per_minute), check_throttle_handler=budget.applies,
+    return BudgetConfig(rate_limit=("minute", budget.per_minute), applies=budget.applies,
                         identifier_for_request=identify, middleware_class=BudgetMiddleware,
                         store=STORE_NAME, page_answer=page_answer)
 

@@ -57,8 +57,9 @@ def _page(request: Request, template: str, context: Mapping[str, Any], *, status
 
 
 async def _form(request: Request) -> dict[str, str]:
+    """The form's text fields, line ends as stored (a browser sends a textarea's lines with CRLF)."""
     form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    return {key: value.replace("\r\n", "\n") for key, value in form.items() if isinstance(value, str)}
 
 
 async def _site(admin: Admin, slug: str, *actions: Action) -> Site:

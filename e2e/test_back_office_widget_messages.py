@@ -39,6 +39,9 @@ def test_messages(page: Page, demo: Demo, axe_source: str):  # noqa: F811
     preview = page.get_by_test_id("preview-text")
     expect(preview).to_contain_text("Hello Alex Sample, see you at")
     expect(preview).to_contain_text("<b>bold</b>")  # shown as typed, not as markup
+    page.get_by_text("HTML version", exact=True).click()
+    html = page.frame_locator("[data-testid=preview-html]")
+    expect(html.locator("body")).to_contain_text("Alex Sample")
 
     # A mistake names the part and the line, inline, and live.
     text.fill("Hello\n{% if customer.name %}")

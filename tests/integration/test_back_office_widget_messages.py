@@ -285,3 +285,40 @@ async def test_retrying_another_sites_or_a_made_up_message_is_404(client, settin
     assert (await client.post(f"{LOG}/not-a-uuid/retry", data={"csrf": token})).status_code == 404
     assert (await OutboxMessage.select(OutboxMessage.status).where(OutboxMessage.uid == uid).first())["status"] \
         == "failed"
+
+
+# --- through the worker to a real SMTP peer -------------------------------------------------------
+
+
+async def test_a_retried_message_and_a_test_to_me_are_delivered_by_the_worker(client, settings, clock):
+    from slotwise.adapters.smtp import SmtpMailer
+    from slotwise.adapters.twilio_sms import TwilioTexter
+    from slotwise.services.delivery import Deliverer
+
+    from tests.support.config import SECRET_KEY
+    from tests.support.smtp import SmtpServer
+
+    await member(settings, clock, "owner@example.com")
+    token = await signed_in(client, "owner@example.com")
+    await book(client, name="Erika Muster")
+    [row] = await OutboxMessage.select(OutboxMessage.uid, OutboxMessage.content).where(
+        (OutboxMessage.event == "confirmed") & (OutboxMessage.channel == "email")).output(load_json=True)
+    uid = row["uid"]
+    await OutboxMessage.update({OutboxMessage.status: "failed", OutboxMessage.last_error: "550 mailbox full"}
+                               ).where(OutboxMessage.uid == uid)
+    assert (await client.post(f"{LOG}/{uid}/retry", data={"csrf": token})).status_code == 303
+    page = await client.get(MESSAGES)
+    await client.post(f"{MESSAGES}/save", data={
+        "csrf": token, "etag": etag_of(page.text), "event": "confirmed", "channel": "email", "template_lang": "en",
+        "action": "test"})
+    with SmtpServer() as smtp:
+        deliverer = Deliverer(secret_key=SECRET_KEY, email=SmtpMailer(smtp.url), sms=TwilioTexter("AC" + "1" * 32, "t"),
+                              clock=clock, jitter=lambda: 0.0)
+        await deliverer.deliver_due()
+        [again] = smtp.inbox.wait_for(lambda m: m["To"] == "erika.muster@example.com")
+        [test] = smtp.inbox.wait_for(lambda m: m["To"] == "owner@example.com")
+    assert again["Message-ID"] == row["content"]["message_id"]  # the same message, not a copy
+    assert test["Subject"].startswith("[Test] ") and "Alex Sample" in test.get_body(("plain",)).get_content()
+    assert "placeholder" not in test.get_body(("plain",)).get_content()
+    status = await OutboxMessage.select(OutboxMessage.status).where(OutboxMessage.uid == uid).first()
+    assert status["status"] == "sent"

@@ -41,6 +41,7 @@ async def test_the_snippet_carries_the_chosen_options_and_the_preview_frames_our
     assert (f'<script async src="{settings.base_url.rstrip("/")}/widget.js" data-site="test-physio" '
             'data-service="quick" data-locale="de" data-accent="#aa3300"></script>') in text
     assert 'src="/book/test-physio?embed=1&service=quick&locale=de&accent=aa3300"' in text
+    assert f'<a href="{settings.base_url.rstrip("/")}/book/test-physio">Termin buchen</a></noscript>' in text
     # The booking page lets our own origin frame it (the preview); the back office allows framing 'self'.
     framed = await client.get("/book/test-physio?embed=1&service=quick")
     assert settings.base_url.rstrip("/") in framed.headers["content-security-policy"]

@@ -10,6 +10,7 @@ Access as everywhere: ``services.access`` with the session's Caller.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ from slotwise.domain.access import Action
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.messages import MESSAGE_EVENTS
 from slotwise.domain.model import Site
-from slotwise.i18n import Formatter, negotiate, template_gettext
+from slotwise.i18n import N_, Formatter, negotiate, template_gettext
 from slotwise.services import access, embedding, message_log
 from slotwise.services import availability as availability_service
 from slotwise.services import catalog as catalog_service
@@ -104,7 +105,10 @@ def _snippet(site: Site, settings: Settings, options: Mapping[str, str]) -> dict
         attributes.append(("data-accent", f"#{accent}"))
         query["accent"] = accent
     tag = f'<script async src="{base}/widget.js" ' + " ".join(f'{k}="{v}"' for k, v in attributes) + "></script>"
-    noscript = f'<noscript><a href="{base}/book/{site.slug}">Book an appointment</a></noscript>'
+    # The fallback link is read by the site's visitors: in the widget's language, else the site's.
+    visitors = options.get("locale") or (site.locale if site.locale in SUPPORTED_LOCALES else "en")
+    link_text = Formatter(visitors).gettext(N_("Book an appointment"))
+    noscript = f'<noscript><a href="{base}/book/{site.slug}">{escape(link_text)}</a></noscript>'
     return {"tag": tag, "noscript": noscript, "code": f"{tag}\n{noscript}",
             "preview_url": f"/book/{site.slug}?{urlencode(query)}", "accent": accent}
 

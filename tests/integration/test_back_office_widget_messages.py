@@ -323,3 +323,15 @@ async def test_a_retried_message_and_a_test_to_me_are_delivered_by_the_worker(cl
     assert "placeholder" not in test.get_body(("plain",)).get_content()
     status = await OutboxMessage.select(OutboxMessage.status).where(OutboxMessage.uid == uid).first()
     assert status["status"] == "sent"
+
+
+async def test_a_test_of_an_sms_template_is_refused_inline_not_a_500(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    token = await signed_in(client, "owner@example.com")
+    which = {"event": "confirmed", "channel": "sms", "template_lang": "en"}
+    page = await client.get(MESSAGES, params=which)
+    assert "Send a test to me" not in page.text
+    answer = await client.post(f"{MESSAGES}/save", data={**which, "csrf": token, "etag": etag_of(page.text),
+                                                          "action": "test", "body": "Hi"})
+    assert answer.status_code == 422
+    assert await OutboxMessage.count() == 0

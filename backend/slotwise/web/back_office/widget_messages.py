@@ -242,8 +242,8 @@ async def messages_save(request: Request, site: FromPath[str], admin: NamedDepen
             await templates_service.remove_override(found, event, channel, lang, if_match=form.get("etag") or None,
                                                     actor=admin.account.actor, now=clock())
         elif action == "test":
-            if channel != "email":
-                raise InvalidInput([])
+            if channel != "email":  # an account has an email address, no phone number
+                raise InvalidInput([FieldProblem("channel", "choice-unknown", {"choices": "email"})])
             await message_log.send_test(found, event=event, locale=lang, source=parts, to=admin.account.email,
                                         now=clock(), config=config)
         else:

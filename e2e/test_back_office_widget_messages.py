@@ -122,3 +122,30 @@ def test_screenshots_of_widget_and_messages_pages(new_context, demo: Demo, axe_s
         assert_accessible(page, axe_source, f"{name} {lang} {width}")
         page.screenshot(path=SHOTS / f"{name}-{lang}-{width}.png", full_page=True)
         assert_fits(page, width)
+
+
+def test_messages_in_german_previews_and_saves_a_confirmation_template(new_context, demo: Demo,  # noqa: F811
+                                                                        axe_source: str):
+    """The same journey in German: the German confirmation email, edited and saved from a German browser."""
+    page = new_context(locale="de-DE", timezone_id="Europe/Berlin").new_page()
+    sign_in(page, demo)
+    page.get_by_role("navigation", name="Verwaltung").get_by_role("link", name="Nachrichten").click()
+    page.get_by_label("Sprache").select_option("de")
+    page.get_by_role("button", name="Anzeigen").click()
+    expect(page.get_by_test_id("origin")).to_have_text("Standardvorlage")
+    text = page.get_by_label("Text", exact=True)
+    text.fill("Hallo {{ customer.name }},\nbis bald bei {{ site.name }}.")
+    expect(page.get_by_test_id("preview-text")).to_contain_text("Hallo Alex Sample,")
+    text.fill("Hallo {{ customer.name }")
+    expect(page.locator("#preview [role=alert]")).to_contain_text("Die Vorlage hat Fehler")
+    text.fill("Hallo {{ customer.name }},\nbis bald bei {{ site.name }}.")
+    expect(page.get_by_test_id("preview-text")).to_contain_text("bis bald bei")
+    assert_accessible(page, axe_source, "Nachrichten")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Vorlage gespeichert.")
+    expect(page.get_by_test_id("origin")).to_have_text("Eigene Vorlage")
+    stored = site_row(demo.database)["templates"]["email"]
+    assert stored["confirmed.de.txt"] == "Hallo {{ customer.name }},\nbis bald bei {{ site.name }}."
+    page.get_by_role("button", name="Auf Standard zurücksetzen").click()
+    expect(page.get_by_test_id("origin")).to_have_text("Standardvorlage")
+    assert "confirmed.de.txt" not in site_row(demo.database)["templates"]["email"]

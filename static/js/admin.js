@@ -32,3 +32,19 @@
     }
   });
 })();
+// bowidget: a copy button copies its target's text (the widget snippet) and says so in its status line.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var status = button.parentNode.querySelector(".wm-copied");
+    function done() { if (status) status.textContent = button.getAttribute("data-copied") || "✓"; }
+    var text = source.value || source.textContent;
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { source.select(); document.execCommand("copy"); done(); });
+    } else { source.select(); document.execCommand("copy"); done(); }
+  });
+})();

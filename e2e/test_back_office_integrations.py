@@ -24,7 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from e2e.harness import SITE
 from e2e.pages import BookingFrame, HostPage, assert_accessible
-from e2e.test_back_office import Demo, assert_fits, sign_in
+from e2e.test_back_office import Demo, assert_fits, first_free, post_booking, sign_in
 from tests.support.servers import ServerProcess, free_port
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -67,9 +67,18 @@ class ThreadedReceiver:
     async def _start(self) -> WebhookReceiver:
         return await WebhookReceiver().start()
 
-    def __exit__(self, *exc_info: object) -> None:
+    def stop(self) -> None:
+        """Down: connections are refused (the port stays the receiver's)."""
         assert self.receiver is not None
         asyncio.run_coroutine_threadsafe(self.receiver.stop(), self.loop).result(10)
+
+    def start(self) -> None:
+        """Up again on the same port, keeping what it received."""
+        assert self.receiver is not None
+        asyncio.run_coroutine_threadsafe(self.receiver.start(), self.loop).result(10)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
 
@@ -92,7 +101,8 @@ def rows(database: Path, sql: str, *args) -> list[dict]:
 
 def test_the_owner_subscribes_a_local_receiver_books_in_the_widget_and_the_signed_event_arrives(
         browser, page: Page, demo: Demo, axe_source: str):
-    with ThreadedReceiver() as receiver:
+    threaded = ThreadedReceiver()
+    with threaded as receiver:
         sign_in(page, demo)
         page.get_by_role("navigation", name=NAV).get_by_role("link", name="Webhooks").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks")
@@ -151,11 +161,32 @@ def test_the_owner_subscribes_a_local_receiver_books_in_the_widget_and_the_signe
         assert event.json["data"]["id"] == "bkg_" + booked["uid"].replace("-", "")
         assert "hook.tester@example.org" in event.body
 
-        # The delivery log shows it; a test ping arrives too.
+        # The delivery log shows it.
         page.goto(f"{demo.base}/admin/sites/{SITE}/webhooks/{endpoint['public_id']}")
         log = page.locator("table.deliveries")
         expect(log).to_contain_text("booking.created")
         expect(log).to_contain_text("succeeded")
+
+        # The receiver goes down, a second booking's delivery fails; back up, "Retry" sends it with the same id.
+        threaded.stop()
+        post_booking(demo.base, "follow-up", first_free(demo.base, "follow-up"), "Second Booker")
+        failed = wait_for(lambda: [d for d in rows(
+            demo.database, "SELECT public_id, message_id, status, attempts FROM webhook_delivery "
+            "WHERE event_type = 'booking.created'") if d["attempts"] >= 1 and d["status"] != "succeeded"])
+        [pending] = failed
+        threaded.start()
+        page.reload()
+        row = page.locator(f"tr:has(form[action$='/deliveries/{pending['public_id']}/retry'])")
+        assert_accessible(page, axe_source, "webhooks: a failed delivery")
+        row.get_by_role("button", name=re.compile("^Retry")).click()
+        expect(page.get_by_role("status").filter(has_text="queued again")).to_be_visible()
+        again = wait_for(lambda: [r for r in receiver.received
+                                  if r.json.get("type") == "booking.created" and r.id == pending["message_id"]])
+        assert again[0].verified and "Second Booker" in again[0].body
+        page.reload()
+        expect(log.locator("tr.delivery-succeeded")).to_have_count(2)
+
+        # A test ping arrives too.
         page.get_by_role("button", name="Send a test ping").click()
         expect(page.get_by_role("status").filter(has_text="test ping")).to_be_visible()
         wait_for(lambda: [r for r in receiver.received if r.json.get("type") == "webhook.test"])

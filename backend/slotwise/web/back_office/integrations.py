@@ -145,7 +145,8 @@ async def _endpoint_page(request: Request, admin: Admin, site: Site, endpoint_id
             "code": last["status_code"] if last else None,
             "duration": last["duration_ms"] if last else None,
             "excerpt": (last["response_excerpt"] or last["error"] or "") if last else "",
-            "retryable": row["status"] in {"failed", "paused"},
+            # Failed for good, held while the endpoint is disabled, or waiting for its next try after a failure.
+            "retryable": row["status"] in {"failed", "paused"} or (row["status"] == "queued" and row["attempts"] > 0),
         })
     notice = request.query_params.get("notice")
     return pages._page(request, "integrations/webhook.html", {

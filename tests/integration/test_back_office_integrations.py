@@ -120,6 +120,11 @@ async def test_webhooks_are_for_owners_and_another_sites_are_not_found(client, s
     assert (await client.post(f"{BASE}/webhooks", data={"csrf": csrf, "url": HOOK,
                                                         "events": "booking.created"})).status_code == 403
     assert (await client.post(f"{BASE}/webhooks/{endpoint.id}/delete", data={"csrf": csrf})).status_code == 403
+    for role, resource in ((Role.VIEWER, None), (Role.STAFF, "ben")):
+        await member(settings, clock, f"{role}@example.com", role=role, resource=resource)
+        csrf = await signed_in(client, f"{role}@example.com")
+        assert (await client.get(f"{BASE}/webhooks")).status_code == 403
+        assert (await client.post(f"{BASE}/webhooks/{endpoint.id}/test", data={"csrf": csrf})).status_code == 403
     await member(settings, clock, "other@example.com", site="other-studio")
     csrf = await signed_in_to(client, "other@example.com", "other-studio")
     assert (await client.get(f"{BASE}/webhooks")).status_code == 404
@@ -259,3 +264,28 @@ async def test_calendars_staff_see_their_own_viewers_cannot_change_and_another_s
     assert (await client.post(f"{BASE}/calendars/anna/{connection.public_id}/sync",
                               data={"csrf": csrf})).status_code == 404
     assert len(await calendar_service.calendars_of(await _site(), "anna")) == 1
+
+
+async def test_sync_now_reads_the_calendar_and_a_broken_one_shows_its_error(client, settings, clock):
+    from tests.integration.test_calendars import MEETING, ics
+    from tests.support.calendar_peers import IcsServer
+
+    await member(settings, clock, "owner@example.com")
+    csrf = await signed_in(client, "owner@example.com")
+    site = await _site()
+    with IcsServer(ics(MEETING)) as good, IcsServer(b"<b>this is not a calendar</b>") as broken:
+        for url in (good.url, broken.url):
+            connected = await client.post(f"{BASE}/calendars/anna", data={"csrf": csrf, "kind": "ics", "url": url})
+            assert connected.status_code == 303, connected.text
+        by_url = {c.url: c for c in await calendar_service.calendars_of(site, "anna")}
+        for url in (good.url, broken.url):
+            synced = await client.post(f"{BASE}/calendars/anna/{by_url[url].public_id}/sync", data={"csrf": csrf})
+            assert synced.status_code == 303 and "notice=synced" in synced.headers["location"]
+        assert good.requests and broken.requests  # synced in the request, from the page
+    states = {c.url: c.state for c in await calendar_service.calendars_of(site, "anna")}
+    assert states == {good.url: "ok", broken.url: "error"}
+    page = (await client.get(f"{BASE}/calendars?resource=anna&notice=synced")).text
+    assert "In sync" in page and "Failing" in page and "Last error" in page
+    assert "The calendar has been synced." in page
+    assert "<b>this" not in page
+    assert (await client.post(f"{BASE}/calendars/anna/cal_nope/sync", data={"csrf": csrf})).status_code == 404

@@ -41,7 +41,7 @@ async def test_an_owner_subscribes_an_endpoint_and_sees_its_secret_once_not_stor
         (HOOK, ["booking.created", "booking.cancelled"], "<script>alert(1)</script> Praxis")]
     # The secret is the one that signs: the stored (sealed) secret opens to it.
     listing = await client.get(f"{BASE}/webhooks")
-    assert listing.headers["cache-control"] == "no-store"
+    assert listing.headers["cache-control"] == "no-store" and f'href="{BASE}/webhooks" aria-current="page"' in listing.text
     assert secret not in listing.text and "whsec_" not in listing.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Praxis" in listing.text and "<script>alert" not in listing.text
     detail = await client.get(f"{BASE}/webhooks/{endpoints[0].id}")
@@ -125,6 +125,7 @@ async def test_webhooks_are_for_owners_and_another_sites_are_not_found(client, s
         csrf = await signed_in(client, f"{role}@example.com")
         assert (await client.get(f"{BASE}/webhooks")).status_code == 403
         assert (await client.post(f"{BASE}/webhooks/{endpoint.id}/test", data={"csrf": csrf})).status_code == 403
+        assert f'href="{BASE}/webhooks"' not in (await client.get(BASE)).text  # the nav offers it to owners only
     await member(settings, clock, "other@example.com", site="other-studio")
     csrf = await signed_in_to(client, "other@example.com", "other-studio")
     assert (await client.get(f"{BASE}/webhooks")).status_code == 404

@@ -290,3 +290,22 @@ async def test_sync_now_reads_the_calendar_and_a_broken_one_shows_its_error(clie
     assert "The calendar has been synced." in page
     assert "<b>this" not in page
     assert (await client.post(f"{BASE}/calendars/anna/cal_nope/sync", data={"csrf": csrf})).status_code == 404
+
+
+async def test_a_form_sent_twice_subscribes_once_and_shows_the_same_secret_and_feed_url(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    csrf = await signed_in(client, "owner@example.com")
+    page = (await client.get(f"{BASE}/webhooks")).text
+    key = re.search(r'name="idem" value="([^"]+)"', page).group(1)
+    data = {"csrf": csrf, "idem": key, "url": HOOK, "events": "booking.created"}
+    first, second = [await client.post(f"{BASE}/webhooks", data=data) for _ in range(2)]
+    secrets = [re.search(r'value="(whsec_[^"]+)"', r.text).group(1) for r in (first, second)]
+    assert secrets[0] == secrets[1]
+    assert len(await webhook_service.list_endpoints(await _site(), now=clock())) == 1
+    # The confirm step's form, sent twice: the second answer is the first URL, which keeps working.
+    assert (await client.post(f"{BASE}/feeds/anna", data={"csrf": csrf})).status_code == 201
+    confirm = (await client.post(f"{BASE}/feeds/anna", data={"csrf": csrf})).text
+    key = re.search(r'name="idem" value="([^"]+)"', confirm).group(1)
+    urls = [re.search(r'value="(http[^"]+\.ics)"', (await client.post(
+        f"{BASE}/feeds/anna", data={"csrf": csrf, "idem": key, "confirm": "1"})).text).group(1) for _ in range(2)]
+    assert urls[0] == urls[1] and (await client.get(urls[0].removeprefix(settings.base_url))).status_code == 200

@@ -14,6 +14,7 @@ here. Writes answer 303 to the page they changed (post/redirect/get) with a
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +42,17 @@ from slotwise.web.back_office import pages
 from slotwise.web.back_office.session import Admin
 
 DELIVERY_PAGE = "50"
+IDEM_FIELD = "idem"  # a form's one-time key: a double submit answers the first outcome (Idempotency-Key)
+MAX_IDEM = 64
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _key_of(form: dict[str, str]) -> str | None:
+    key = form.get(IDEM_FIELD, "")
+    return key if 0 < len(key) <= MAX_IDEM else None
 WEBHOOK_NOTICES = {"saved", "enabled", "disabled", "test-queued", "retried", "retried-all"}
 CALENDAR_NOTICES = {"connected", "synced", "disconnected"}
 
@@ -77,7 +89,8 @@ async def _endpoint_list_page(request: Request, admin: Admin, site: Site, now: d
     return pages._page(request, "integrations/webhooks.html", {
         "admin": admin, "csrf": admin.csrf, "site": site, "nav": "webhooks", "endpoints": endpoints,
         "event_types": webhook_rules.EVENT_TYPES, "form": form or {"events": list(webhook_rules.EVENT_TYPES)},
-        "problems": problems or {}, "notice": notice if notice == "deleted" else None}, status=status)
+        "problems": problems or {}, "notice": notice if notice == "deleted" else None, "idem": _new_key()},
+        status=status)
 
 
 @get("/sites/{site:str}/webhooks")
@@ -116,7 +129,8 @@ async def create_webhook(request: Request, site: FromPath[str], admin: NamedDepe
     try:
         created = await webhook_service.create_endpoint(
             found, {**fields, "description": fields["description"] or None}, actor=admin.account.actor, now=now,
-            secret_key=settings.secret_key, allow_private=settings.allow_private_targets)
+            secret_key=settings.secret_key, allow_private=settings.allow_private_targets,
+            idempotency_key=_key_of(form))
     except InvalidInput as exc:
         return await _endpoint_list_page(request, admin, found, now, form=fields,
                                          problems=_problems(exc, Formatter(pages._locale(request))), status=422)
@@ -157,7 +171,7 @@ async def _endpoint_page(request: Request, admin: Admin, site: Site, endpoint_id
         "last_success": _when(endpoint.last_success_at, zone, fmt),
         "next_url": f"{_webhooks_url(site, endpoint.id)}?cursor={log.next_cursor}" if log.next_cursor else None,
         "notice": notice if notice in WEBHOOK_NOTICES else None,
-        "count": request.query_params.get("n", "")[:6]}, status=status)
+        "count": request.query_params.get("n", "")[:6], "idem": _new_key()}, status=status)
 
 
 @get("/sites/{site:str}/webhooks/{webhook:str}")
@@ -221,7 +235,8 @@ async def rotate(request: Request, site: FromPath[str], webhook: FromPath[str], 
                  clock: NamedDependency[Clock], settings: NamedDependency[Settings]) -> Template:
     found = await pages._site(admin, site, Action.WEBHOOKS_WRITE)
     rotated = await webhook_service.rotate_secret(found, webhook, actor=admin.account.actor, now=clock(),
-                                                  secret_key=settings.secret_key)
+                                                  secret_key=settings.secret_key,
+                                                  idempotency_key=_key_of(await pages._form(request)))
     return _secret_page(request, admin, found, rotated, rotated=True)
 
 
@@ -285,7 +300,8 @@ async def feeds_page(request: Request, site: FromPath[str], admin: NamedDependen
     if not targets:
         raise Forbidden(Action.FEEDS_MANAGE)
     return pages._page(request, "integrations/feeds.html", {
-        "admin": admin, "csrf": admin.csrf, "site": found, "nav": "feeds", "targets": targets, "view": "list"})
+        "admin": admin, "csrf": admin.csrf, "site": found, "nav": "feeds", "targets": targets, "view": "list",
+        "idem": _new_key()})
 
 
 @post("/sites/{site:str}/feeds/{target:str}")
@@ -300,12 +316,14 @@ async def make_feed(request: Request, site: FromPath[str], target: FromPath[str]
         await catalog_service.get_resource(found, resource)).table["name"]
     context = {"admin": admin, "csrf": admin.csrf, "site": found, "nav": "feeds",
                "target": {"key": target if resource is None else resource, "name": name}}
+    form = await pages._form(request)
+    key = _key_of(form)
     issued = await feed_service.feed_issued_at(found, resource)
-    if issued is not None and (await pages._form(request)).get("confirm") != "1":
+    if issued is not None and form.get("confirm") != "1":
         return pages._page(request, "integrations/feeds.html", {
-            **context, "view": "confirm", "issued": _when(issued, ZoneInfo(found.timezone), fmt)})
+            **context, "view": "confirm", "issued": _when(issued, ZoneInfo(found.timezone), fmt), "idem": _new_key()})
     token = await feed_service.issue_feed(found, resource, actor=admin.account.actor, now=clock(),
-                                          secret_key=settings.secret_key)
+                                          secret_key=settings.secret_key, idempotency_key=key)
     return pages._page(request, "integrations/feeds.html", {
         **context, "view": "url", "url": feed_service.feed_url(settings.base_url, token)}, status=201)
 
@@ -340,7 +358,7 @@ async def _calendar_page(request: Request, admin: Admin, site: Site, resource: s
         "resource": resource, "connections": connections, "view": view, "confirm": confirm,
         "can_write": resource is not None and _allowed(admin, Action.CATALOG_WRITE, site, [resource]),
         "form": form or {"kind": "ics"}, "problems": problems or {},
-        "notice": notice if notice in CALENDAR_NOTICES else None}, status=status)
+        "notice": notice if notice in CALENDAR_NOTICES else None, "idem": _new_key()}, status=status)
 
 
 def _calendars_url(site: Site, resource: str, notice: str | None = None) -> str:
@@ -375,7 +393,7 @@ async def connect(request: Request, site: FromPath[str], resource: FromPath[str]
             username=(form.get("username") or None) if caldav else None,
             password=(form.get("password") or None) if caldav else None,
             write_bookings=caldav and form.get("write_bookings") == "1", actor=admin.account.actor, now=clock(),
-            outbound=Outbound.from_settings(settings))
+            outbound=Outbound.from_settings(settings), idempotency_key=_key_of(form))
     except InvalidInput as exc:
         kept = {"kind": kind, "url": form.get("url", ""), "username": form.get("username", ""),
                 "write_bookings": form.get("write_bookings") == "1"}  # never the password

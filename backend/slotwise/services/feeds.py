@@ -114,6 +114,23 @@ async def issue_feed(site: Site, resource_key: str | None, *, actor: Actor, now:
     return token
 
 
+async def feed_issued_at(site: Site, resource_key: str | None) -> datetime | None:
+    """When the current URL of the resource's (or the site's) feed was made; None if there is none.
+
+    The back office uses it to say "get a feed URL" or "make a new URL" (the
+    URL itself cannot be shown again: only its hash is stored).
+    """
+    async with read_transaction(current_engine()):
+        resource_id = None
+        if resource_key is not None:
+            found = await queries.load_resources(site, [resource_key])
+            if resource_key not in found:
+                raise NotFound("resource", resource_key)
+            resource_id = found[resource_key].id
+        stored = await store.find_by_target(store.target_of(site.id, resource_id))
+    return stored.created_at if stored else None
+
+
 # --- the calendar (pure) ---------------------------------------------------------------------
 
 

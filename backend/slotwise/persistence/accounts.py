@@ -113,6 +113,15 @@ async def update_membership(membership: Membership, *, now: datetime) -> None:
     ).where((MembershipRow.account == membership.account_id) & (MembershipRow.site == membership.site_id))
 
 
+async def delete_membership(account_id: int, site_id: int) -> None:
+    await MembershipRow.delete().where((MembershipRow.account == account_id) & (MembershipRow.site == site_id))
+
+
+async def owner_count(site_id: int) -> int:
+    """How many owners the site has (read inside the transaction that would change one)."""
+    return await MembershipRow.count().where((MembershipRow.site == site_id) & (MembershipRow.role == "owner"))
+
+
 async def account_ids(site_id: int | None) -> list[int]:
     """The accounts with a membership of a site (every account when ``site_id`` is None), by email."""
     query = AccountRow.select(AccountRow.id).order_by(AccountRow.email)

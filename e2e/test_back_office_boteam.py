@@ -15,7 +15,10 @@ from playwright.sync_api import Page, expect
 
 from e2e.harness import SITE
 from e2e.pages import assert_accessible
-from e2e.test_back_office import SHOTS, Demo, assert_fits, demo, sign_in  # noqa: F401 (fixture)
+from e2e import test_back_office as base
+from e2e.test_back_office import SHOTS, Demo, assert_fits, sign_in
+
+demo = base.demo  # the same fixture: the demo served on a fresh database (one per module)
 
 NAV = re.compile("Back office|Verwaltung")
 SHEET = "key,name,kind,hours\r\ncarla-room,Carla's <b>Room</b>,room,mon-fri=09:00-17:00\r\n"

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
 from slotwise.domain.access import Role
+from slotwise.domain.actors import Actor
 from slotwise.persistence.tables import Account as AccountTable
 from slotwise.persistence.tables import ApiKey as ApiKeyTable
 from slotwise.persistence.tables import AuditEntry
 from slotwise.persistence.tables import Membership as MembershipTable
 from slotwise.persistence.tables import OutboxMessage
 from slotwise.persistence.tables import Resource as ResourceTable
+from slotwise.services.sites import apply_site
 
 from tests.integration.test_back_office import book, member, signed_in, sites  # noqa: F401 (fixture)
+from tests.support.sitefiles import TEST_SITE, parse_test_site
 
 TEAM = "/admin/sites/test-physio/team"
 KEYS = "/admin/sites/test-physio/keys"
@@ -219,7 +223,6 @@ async def test_import_previews_then_applies_the_same_sheet_once(client, settings
     assert "<b>Mia</b>" not in preview.text and "Apply the import" in preview.text
     assert await ResourceTable.count().where(ResourceTable.key == "mia") == 0
     form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', preview.text))
-    import html
     form = {name: html.unescape(value) for name, value in form.items()}
     assert form["sheet"].replace("\r\n", "\n").strip() == RESOURCES.replace("\r\n", "\n").strip()
     for _ in range(2):  # a second click replays the first
@@ -268,3 +271,18 @@ async def test_export_streams_the_range_and_bad_dates_show_the_form(client, sett
     await signed_in(client, "ben@example.com")
     theirs = await client.get(f"{EXPORT}/bookings.csv", params={"from": "2026-11-24", "to": "2026-11-24"})
     assert theirs.status_code == 200 and "Ben Kunde" in theirs.text and "Anna Kundin" not in theirs.text
+
+
+async def test_a_sandbox_sites_keys_are_test_keys(client, settings, clock):
+    sandbox = TEST_SITE.replace('slug = "test-physio"', 'slug = "sandbox-physio"\nsandbox = true')
+    await apply_site(parse_test_site(sandbox), actor=Actor.system("tests"), now=clock())
+    await member(settings, clock, "owner@example.com")
+    await member(settings, clock, "owner@example.com", site="sandbox-physio")
+    token = await signed_in(client, "owner@example.com")
+    made = {}
+    for site in ("test-physio", "sandbox-physio"):
+        answer = await client.post(f"/admin/sites/{site}/keys", data={
+            "name": "Try", "scopes": ["bookings:read"], "csrf": token})
+        assert answer.status_code == 201
+        made[site] = re.search(r'id="new-key"[^>]*value="([^"]+)"', answer.text).group(1)
+    assert made["test-physio"].startswith("sw_live_") and made["sandbox-physio"].startswith("sw_test_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import html
 import io
@@ -9,12 +10,14 @@ import re
 
 from slotwise.domain.access import Role
 from slotwise.domain.actors import Actor
+from slotwise.persistence import accounts as store
 from slotwise.persistence.tables import Account as AccountTable
 from slotwise.persistence.tables import ApiKey as ApiKeyTable
 from slotwise.persistence.tables import AuditEntry
 from slotwise.persistence.tables import Membership as MembershipTable
 from slotwise.persistence.tables import OutboxMessage
 from slotwise.persistence.tables import Resource as ResourceTable
+from slotwise.services import accounts
 from slotwise.services.sites import apply_site
 
 from tests.integration.test_back_office import book, member, signed_in, sites  # noqa: F401 (fixture)
@@ -286,3 +289,29 @@ async def test_a_sandbox_sites_keys_are_test_keys(client, settings, clock):
         assert answer.status_code == 201
         made[site] = re.search(r'id="new-key"[^>]*value="([^"]+)"', answer.text).group(1)
     assert made["test-physio"].startswith("sw_live_") and made["sandbox-physio"].startswith("sw_test_")
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(settings, clock, monkeypatch):
+    await member(settings, clock, "a@example.com")
+    await member(settings, clock, "b@example.com")
+    first, second = await account_id("a@example.com"), await account_id("b@example.com")
+    # Each demotion, once it has counted the owners, waits (up to a second) for the other to
+    # have counted too: without a lock both would count two owners and both would go through.
+    counted = asyncio.Barrier(2)
+    real_count = store.owner_count
+
+    async def count_then_wait(site_id: int) -> int:
+        found = await real_count(site_id)
+        try:
+            await asyncio.wait_for(counted.wait(), 1)
+        except TimeoutError:
+            pass
+        return found
+
+    monkeypatch.setattr(store, "owner_count", count_then_wait)
+    results = await asyncio.gather(*(
+        accounts.change_member("test-physio", target, role="viewer", resource=None, actor=Actor.system("tests"),
+                               now=clock())
+        for target in (first, second)), return_exceptions=True)
+    assert sorted(type(result).__name__ for result in results) == ["LastOwner", "Membership"]
+    assert await MembershipTable.count().where(MembershipTable.role == "owner") == 1

@@ -315,3 +315,20 @@ async def test_two_owners_demoting_each_other_at_once_leave_one_owner(settings, 
         for target in (first, second)), return_exceptions=True)
     assert sorted(type(result).__name__ for result in results) == ["LastOwner", "Membership"]
     assert await MembershipTable.count().where(MembershipTable.role == "owner") == 1
+
+
+async def test_an_owner_who_steps_down_or_leaves_lands_where_they_still_may_go(client, settings, clock):
+    await member(settings, clock, "a@example.com")
+    await member(settings, clock, "b@example.com")
+    token = await signed_in(client, "a@example.com")
+    me = await account_id("a@example.com")
+    answer = await client.post(f"{TEAM}/{me}/role", data={"role": "manager", "csrf": token})
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin/sites/test-physio"
+    assert (await client.get(TEAM)).status_code == 403
+    token = await signed_in(client, "b@example.com")
+    me = await account_id("b@example.com")
+    assert (await client.post(f"{TEAM}/{me}/remove", data={"csrf": token})).status_code == 409  # the last owner
+    await member(settings, clock, "a@example.com")
+    answer = await client.post(f"{TEAM}/{me}/remove", data={"csrf": token})
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin"
+    assert await role_of("b@example.com") is None

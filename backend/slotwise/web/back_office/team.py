@@ -133,6 +133,8 @@ async def change_role(request: Request, site: FromPath[str], member: FromPath[st
         return await _team_page(request, admin, found, status=409, refused="last-owner")
     except MembershipRefused:
         return await _team_page(request, admin, found, status=422, refused="role-needs-resource")
+    if member == admin.account.public_id and role != Role.OWNER:
+        return _go(f"/admin/sites/{found.slug}", request)  # no team page for them any more
     return _go(f"/admin/sites/{found.slug}/team?notice=changed", request)
 
 
@@ -159,6 +161,8 @@ async def remove(request: Request, site: FromPath[str], member: FromPath[str], a
         await accounts.remove_member(found.slug, member, actor=admin.account.actor, now=clock())
     except accounts.LastOwner:
         return await _team_page(request, admin, found, status=409, refused="last-owner")
+    if member == admin.account.public_id:
+        return _go("/admin", request)  # they left this site
     return _go(f"/admin/sites/{found.slug}/team?notice=removed", request)
 
 

@@ -32,19 +32,28 @@
     }
   });
 })();
-// bowidget: a copy button copies its target's text (the widget snippet) and says so in its status line.
+// Copy buttons: <button data-copy="#field" data-copied="Copied"> copies the field's value (or text)
+// and says so in the [role=status] beside it, or on itself when there is none. One handler for
+// every page that shows something to copy: the widget snippet, a new API key, a webhook secret,
+// a feed URL.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("[data-copy]");
+    var button = event.target.closest && event.target.closest("button[data-copy]");
     if (!button) return;
-    var source = document.querySelector(button.getAttribute("data-copy"));
-    if (!source) return;
-    var status = button.parentNode.querySelector(".wm-copied");
-    function done() { if (status) status.textContent = button.getAttribute("data-copied") || "✓"; }
-    var text = source.value || source.textContent;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    var status = button.parentNode.querySelector("[role=status]");
+    function done() {
+      var said = button.getAttribute("data-copied") || "✓";
+      if (status) status.textContent = said; else button.textContent = said;
+    }
+    var text = field.value !== undefined ? field.value : field.textContent;
+    if (field.select) field.select();
     if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(done, function () { source.select(); document.execCommand("copy"); done(); });
-    } else { source.select(); document.execCommand("copy"); done(); }
+      navigator.clipboard.writeText(text).then(done, function () { if (document.execCommand("copy")) done(); });
+    } else if (document.execCommand("copy")) {
+      done();
+    }
   });
 })();

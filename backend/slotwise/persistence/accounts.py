@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from slotwise.domain.access import Role
 from slotwise.domain.accounts import Account, LinkPurpose, Membership, Session
+from slotwise.persistence.engine import current_engine, postgres_fetch
 from slotwise.persistence.tables import Account as AccountRow
 from slotwise.persistence.tables import AccountSession, AccountToken, SignInFailure, Site
 from slotwise.persistence.tables import Membership as MembershipRow
@@ -111,6 +114,25 @@ async def update_membership(membership: Membership, *, now: datetime) -> None:
         {MembershipRow.role: str(membership.role), MembershipRow.resource_key: membership.resource,
          MembershipRow.updated_at: now}
     ).where((MembershipRow.account == membership.account_id) & (MembershipRow.site == membership.site_id))
+
+
+async def delete_membership(account_id: int, site_id: int) -> None:
+    await MembershipRow.delete().where((MembershipRow.account == account_id) & (MembershipRow.site == site_id))
+
+
+async def owner_count(site_id: int) -> int:
+    """How many owners the site has, read inside the transaction that would change one.
+
+    On PostgreSQL the owners' rows are locked (``FOR UPDATE``): two owners
+    demoting each other at once then run one after the other, and the second
+    sees one owner left. SQLite's write transactions are serial already.
+    """
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        rows = await postgres_fetch(engine, "SELECT id FROM membership WHERE site = $1 AND role = 'owner' FOR UPDATE",
+                                    site_id)
+        return len(rows)
+    return await MembershipRow.count().where((MembershipRow.site == site_id) & (MembershipRow.role == "owner"))
 
 
 async def account_ids(site_id: int | None) -> list[int]:

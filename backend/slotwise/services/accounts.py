@@ -246,6 +246,72 @@ async def list_members(site_slug: str | None = None) -> list[Member]:
             for account in accounts]
 
 
+class LastOwner(MembershipRefused):
+    """The change would leave the site without an owner: nobody could manage its team and keys."""
+
+
+async def _site_and_membership(site_slug: str, account_public_id: str) -> tuple[int, Account, Membership]:
+    site_id = await store.site_id_of(site_slug)
+    if site_id is None:
+        raise NotFound("site", site_slug)
+    account = await store.find_account_by_public_id(account_public_id)
+    membership = await store.find_membership(account.id, site_id) if account else None
+    if account is None or membership is None:
+        raise NotFound("member", account_public_id)
+    return site_id, account, membership
+
+
+async def change_member(site_slug: str, account_public_id: str, *, role: Role | str, resource: str | None,
+                        actor: Actor, now: datetime) -> Membership:
+    """Change a member's role (and resource, for staff) without a new invitation.
+
+    Refuses (:class:`LastOwner`) to turn the site's last owner into anything else.
+    """
+    try:
+        role = Role(role)
+    except ValueError:
+        raise MembershipRefused(f"unknown role {role!r}; use one of {', '.join(Role)}") from None
+    resource = resource if role is Role.STAFF else None
+    problem = membership_problem(role, resource)
+    if problem:
+        raise MembershipRefused(problem)
+    if resource is not None:
+        site = await queries.find_site(site_slug)
+        if site is None:
+            raise NotFound("site", site_slug)
+        found = (await queries.load_resources(site, [resource])).get(resource)
+        if found is None:
+            raise NotFound("resource", resource)
+        if found.kind is not ResourceKind.PERSON:
+            raise MembershipRefused(f"staff are bound to a person resource; {resource!r} is a {found.kind}")
+    async with write_transaction(current_engine()):
+        site_id, account, existing = await _site_and_membership(site_slug, account_public_id)
+        changed = Membership(account.id, site_id, existing.site_slug, role, resource)
+        if changed == existing:
+            return existing
+        if existing.role is Role.OWNER and role is not Role.OWNER and await store.owner_count(site_id) <= 1:
+            raise LastOwner("the site's last owner stays an owner")
+        await store.update_membership(changed, now=now)
+        await audit.record(site_id, actor=actor, now=now, via=_via(actor), kind="membership",
+                           ref=account.public_id, before=_audited(account, existing),
+                           after=_audited(account, changed))
+    return changed
+
+
+async def remove_member(site_slug: str, account_public_id: str, *, actor: Actor, now: datetime) -> None:
+    """End a membership (the account stays: it may belong to other sites). Never the site's last owner.
+
+    Its sessions need no revoking: every request reads the memberships anew.
+    """
+    async with write_transaction(current_engine()):
+        site_id, account, existing = await _site_and_membership(site_slug, account_public_id)
+        if existing.role is Role.OWNER and await store.owner_count(site_id) <= 1:
+            raise LastOwner("the site's last owner cannot be removed")
+        await store.delete_membership(account.id, site_id)
+        await audit.record(site_id, actor=actor, now=now, via=_via(actor), kind="membership",
+                           ref=account.public_id, before=_audited(account, existing), after=None)
+
+
 # --- one-time links ------------------------------------------------------------------------
 
 

@@ -122,6 +122,9 @@ async def check_csrf(connection: ASGIConnection, settings: Settings) -> None:
     expected = expected_csrf(connection, settings)
     sent = connection.headers.get(CSRF_HEADER)
     if not sent and isinstance(connection, Request):
+        # Read (and keep) the body first: parsing a multipart form straight from the
+        # stream would consume it, and the body check after the guards reads it again.
+        await connection.body()
         form = await connection.form()
         sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not any(hmac.compare_digest(sent, token) for token in expected):

@@ -39,6 +39,7 @@ from slotwise.services import bookings as booking_service
 from slotwise.services.availability import AvailabilityQuery
 from slotwise.services.config import ServiceConfig
 from slotwise.services.day_sheet import day_sheet
+from slotwise.services.override_times import override_times
 from slotwise.services.errors import (
     ActionRefused,
     Forbidden,
@@ -342,7 +343,7 @@ async def booking_panel(request: Request, site: FromPath[str], booking_id: FromP
     found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_READ)
     notice = request.query_params.get("notice")
     return await _panel(request, admin, found, booking, clock(),
-                        extra={"notice": notice if notice in {"moved", "cancelled"} else None})
+                        extra={"notice": notice if notice in {"moved", "cancelled", "booked"} else None})
 
 
 async def _free_times(site: Site, booking: Booking, day: date, now: datetime, fmt: Formatter) -> list[dict[str, str]]:
@@ -354,6 +355,13 @@ async def _free_times(site: Site, booking: Booking, day: date, now: datetime, fm
             if slot.start != booking.start]
 
 
+async def override_choices(booking: Booking, day: date, now: datetime, fmt: Formatter) -> list[dict[str, Any]]:
+    """The move step's times under an override: the whole day, those outside the rules marked."""
+    zone = ZoneInfo(booking.site.timezone)
+    return [{"start": t.start.astimezone(zone).isoformat(), "label": fmt.time(t.start.astimezone(zone)),
+             "outside": t.outside_rules} for t in await override_times(booking, day, now=now)]
+
+
 @get("/sites/{site:str}/bookings/{booking_id:str}/move")
 async def move_page(request: Request, site: FromPath[str], booking_id: FromPath[str],
                     admin: NamedDependency[Admin], clock: NamedDependency[Clock]) -> Template:
@@ -362,9 +370,11 @@ async def move_page(request: Request, site: FromPath[str], booking_id: FromPath[
     zone = ZoneInfo(found.timezone)
     day = _parse_day(request.query_params.get("day"), booking.start.astimezone(zone).date())
     fmt = Formatter(_locale(request))
+    override = request.query_params.get("override") == "1"
+    times = (await override_choices(booking, day, now, fmt) if override
+             else await _free_times(found, booking, day, now, fmt))
     return await _panel(request, admin, found, booking, now, view="move", extra={
-        "move_day": day, "move_day_label": fmt.full_day(day),
-        "times": await _free_times(found, booking, day, now, fmt)})
+        "move_day": day, "move_day_label": fmt.full_day(day), "override": override, "times": times})
 
 
 @post("/sites/{site:str}/bookings/{booking_id:str}/move")
@@ -384,17 +394,20 @@ async def move(request: Request, site: FromPath[str], booking_id: FromPath[str],
             "move_day_label": fmt.full_day(booking.start.astimezone(zone)),
             "times": await _free_times(found, booking, booking.start.astimezone(zone).date(), now, fmt),
             "error": "pick-time"})
+    override = form.get("override") == "1"
     if form.get("confirm") != "1":
         return await _panel(request, admin, found, booking, now, view="confirm-move", extra={
-            "new_start": start.isoformat(), "new_when": fmt.moment(start.astimezone(zone))})
+            "new_start": start.isoformat(), "new_when": fmt.moment(start.astimezone(zone)), "override": override})
     try:
-        await booking_service.move_booking(booking.id, start=start, actor=admin.account.actor, rules=Rules.STAFF,
+        await booking_service.move_booking(booking.id, start=start, actor=admin.account.actor,
+                                           rules=Rules.OVERRIDE if override else Rules.STAFF,
                                            now=now, config=config, notify=form.get("notify") == "1")
     except (SlotUnavailable, ActionRefused, InvalidInput) as exc:
         day = start.astimezone(zone).date()
         return await _panel(request, admin, found, booking, now, view="move", status=409, extra={
             "move_day": day, "move_day_label": fmt.full_day(day),
-            "times": await _free_times(found, booking, day, now, fmt),
+            "times": (await override_choices(booking, day, now, fmt) if override
+                      else await _free_times(found, booking, day, now, fmt)), "override": override,
             "error": "taken" if isinstance(exc, SlotUnavailable) else "refused"})
     return _go(f"/admin/sites/{found.slug}/bookings/{booking.public_id}?notice=moved", request)
 
@@ -570,12 +583,13 @@ def _forbidden(request: Request, _: Exception) -> Response:
 
 def back_office_router(settings: Settings) -> Router:
     """Everything under /admin, behind the CSRF guard, with HTML error pages."""
+    from slotwise.web.back_office import desk  # its pages use this module's helpers
     handlers: dict[Any, Any] = {cls: _service_error for cls in (
         ServiceError, NotFound, Forbidden, InvalidInput, SlotUnavailable, ActionRefused)}
     return Router(
         path="/admin",
         route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
-                        set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, resend, cancel_page,
+                        set_password, home, switch, *desk.ROUTES, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, resend, cancel_page,
                         cancel],
         guards=[csrf_guard(settings)],
         dependencies={"admin": Provide(provide_admin)},

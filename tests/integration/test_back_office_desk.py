@@ -59,6 +59,10 @@ async def test_bad_customer_details_come_back_inline_per_field_and_nothing_is_bo
     no_time = await client.post(f"{SITE}/book", data={**CALLER, "start": "soon", "csrf": token})
     assert no_time.status_code == 422 and 'id="e-start"' in no_time.text
     assert await confirmed_count() == 0
+    far = await client.get(f"{SITE}/book", params={"service": "quick", "day": "9999-12-31"})
+    assert far.status_code == 200
+    unknown = await client.post(f"{SITE}/book", data={**CALLER, "service": "nope", "resource": "x", "csrf": token})
+    assert unknown.status_code == 422 and 'id="e-service"' in unknown.text
 
 
 async def test_a_time_outside_the_rules_is_refused_as_taken_with_fresh_times(client, settings, clock):
@@ -187,6 +191,9 @@ async def test_bad_spans_come_back_inline_and_nothing_is_blocked(client, setting
     assert backwards.status_code == 422 and 'id="e-end"' in backwards.text
     garbled = await client.post(f"{SITE}/blocks", data={**AFTERNOON, "start_day": "someday", "csrf": token})
     assert garbled.status_code == 422 and 'id="e-start"' in garbled.text
+    far = await client.post(f"{SITE}/blocks", data={**AFTERNOON, "start_day": "0001-01-01", "end_day": "9999-12-31",
+                                                    "csrf": token})
+    assert far.status_code == 422 and 'id="e-start"' in far.text and 'id="e-end"' in far.text
     too_long = await client.post(f"{SITE}/blocks", data={**AFTERNOON, "reason": "x" * 501, "csrf": token})
     assert too_long.status_code == 422 and 'id="e-reason"' in too_long.text
     assert await TimeOffTable.count() == 0

@@ -21,6 +21,7 @@ from litestar.response import Template
 
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
+from slotwise.domain.limits import within_calendar
 from slotwise.domain.model import Site
 from slotwise.i18n import Formatter
 from slotwise.services import access, customers, time_off
@@ -68,6 +69,8 @@ async def _book_context(request: Request, admin: Admin, site: Site, params: dict
         choices = [(k, names.get(k, k)) for k in keys if own is None or k == own]
     resource = own or (params.get("resource") if params.get("resource") in dict(choices) else "")
     day = _parse_day(params.get("day"), now.astimezone(zone).date())
+    if not within_calendar(day):
+        day = now.astimezone(zone).date()
     times: list[dict[str, str]] = []
     if service:
         found = await availability_service.get_availability(site.slug, AvailabilityQuery(
@@ -97,11 +100,10 @@ async def book(request: Request, site: FromPath[str], admin: NamedDependency[Adm
                config: NamedDependency[ServiceConfig]) -> Response:
     found = await _site(admin, site, Action.BOOKINGS_READ)
     form, now = await _form(request), clock()
-    own = _own_resource(admin, found)
-    resource = own or form.get("resource") or None
-    # Staff book their own resource; anyone else on any resource the service uses.
-    access.authorize(admin.caller, Action.BOOKINGS_WRITE, found, [resource] if resource else None)
     context = await _book_context(request, admin, found, form, now)
+    # Staff book their own resource; anyone else on any resource the service uses (or "anyone").
+    resource = context["resource"] or None
+    access.authorize(admin.caller, Action.BOOKINGS_WRITE, found, [resource] if resource else None)
     fmt = Formatter(_locale(request))
     problems: dict[str, str] = {}
     start: datetime | None = None
@@ -162,9 +164,10 @@ async def customer_suggestions(request: Request, site: FromPath[str], admin: Nam
 
 def _local(day: str, clock_time: str, zone: ZoneInfo) -> datetime | None:
     try:
-        return datetime.combine(date.fromisoformat(day), time.fromisoformat(clock_time), zone)
+        found = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock_time), zone)
     except ValueError:
         return None
+    return found if within_calendar(found) else None
 
 
 async def _blocks_context(request: Request, admin: Admin, site: Site, resource: str, now: datetime,

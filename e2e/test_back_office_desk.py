@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.harness import SITE
 from e2e.pages import assert_accessible
-from e2e.test_back_office import SHOTS, Demo, assert_fits, demo, first_free, sign_in
+from e2e.test_back_office import SHOTS, Demo, assert_fits, demo, first_free, sign_in, to_a_day_with_bookings
 
 DEMO_FIXTURE = demo  # the module-scoped demo server of test_back_office, started again for this module
 
@@ -139,7 +139,14 @@ def test_screenshots_of_the_desk_pages(new_context, demo: Demo, axe_source: str,
     assert_accessible(page, axe_source, f"blocks {lang} {width}")
     page.screenshot(path=SHOTS / f"desk-blocks-{lang}-{width}.png", full_page=True)
     assert_fits(page, width)
-    page.goto(f"{demo.base}/admin/sites/{SITE}?day={day}")
+    page.goto(f"{demo.base}/admin/sites/{SITE}")
+    to_a_day_with_bookings(page)
     assert_accessible(page, axe_source, f"day with desk buttons {lang} {width}")
     page.screenshot(path=SHOTS / f"desk-day-{lang}-{width}.png", full_page=True)
+    assert_fits(page, width)
+    booking = page.locator("a.b-link").first.get_attribute("href")
+    page.goto(f"{demo.base}{booking}/move?override=1")
+    expect(page.locator("#override-warning")).to_be_visible()
+    assert_accessible(page, axe_source, f"move with override {lang} {width}")
+    page.screenshot(path=SHOTS / f"desk-override-{lang}-{width}.png", full_page=True)
     assert_fits(page, width)

@@ -211,6 +211,8 @@ async def test_staff_block_only_their_own_time_and_viewers_none(client, settings
     token = await signed_in(client, "viewer@example.com")
     page = await client.get(f"{SITE}/blocks", params={"resource": "ben"})
     assert page.status_code == 200
+    day = await client.get(SITE, params={"day": "2026-11-24"})
+    assert "Dentist" in day.text and "/remove" not in day.text and 'id="book-button"' not in day.text
     row = await TimeOffTable.select().first()
     forbidden = await client.post(f"{SITE}/blocks/{row['public_id']}/remove", data={"resource": "ben", "csrf": token})
     assert forbidden.status_code == 403
@@ -251,7 +253,10 @@ async def test_an_override_never_goes_past_capacity(client, settings, clock):
     await book(client, start="2026-11-24T11:00:00+01:00", name="Second Person")
     token = await signed_in(client, "owner@example.com")
     offered = await client.get(f"{SITE}/bookings/{first}/move", params={"day": "2026-11-24", "override": "1"})
-    assert "2026-11-24T11:00:00+01:00" not in offered.text
+    assert "2026-11-24T11:00:00+01:00" not in offered.text and "2026-11-24T10:30:00+01:00" in offered.text
+    # The clock stands at Monday 08:00 in Berlin: earlier times that day are not offered.
+    today = await client.get(f"{SITE}/bookings/{first}/move", params={"day": "2026-11-23", "override": "1"})
+    assert "2026-11-23T07:30:00+01:00" not in today.text and "2026-11-23T08:00:00+01:00" in today.text
     refused = await client.post(f"{SITE}/bookings/{first}/move", data={
         "start": "2026-11-24T11:00:00+01:00", "override": "1", "confirm": "1", "csrf": token})
     assert refused.status_code == 409

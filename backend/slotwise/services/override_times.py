@@ -3,7 +3,7 @@
 The engine lists only times inside opening hours, notice and advance. Under
 ``Rules.OVERRIDE`` those are set aside but capacity is not, so the candidates
 here are every step of the local day (00:00, 00:15, … for a 15-minute step)
-that :func:`check_slot_under` accepts on busy time and seats alone; each is
+not yet past that :func:`check_slot_under` accepts on busy time and seats alone; each is
 marked when it needed the override, so the page can warn about exactly those.
 """
 
@@ -38,7 +38,8 @@ async def override_times(booking: Booking, day: date, *, now: datetime) -> list[
     found: list[OverrideTime] = []
     at = begin
     while at < end:
-        if at != booking.start:
+        # Times already past are not offered: an override sets the notice aside, not the clock.
+        if at != booking.start and at >= now:
             slot, overridden = check_slot_under(Rules.OVERRIDE, offer.service.rules, offer.calendars, busy,
                                                 start=at, now=now, site_closed=offer.site.closed,
                                                 only_resource=keep)

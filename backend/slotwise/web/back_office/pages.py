@@ -255,7 +255,14 @@ async def _day_context(request: Request, admin: Admin, site: Site, day: date, no
                                             "held": fmt.gettext("Being booked")})
     before, after = present.neighbours(day)
     today = now.astimezone(ZoneInfo(site.timezone)).date()
+    visible = access.visible_to(admin.caller, site)
+    try:  # whether the day's time off offers "Remove" (and the head "Book"/"Block time"): not for viewers
+        access.authorize(admin.caller, Action.TIME_OFF_WRITE, site, visible)
+        can_block = True
+    except Forbidden:
+        can_block = False
     return {"admin": admin, "csrf": admin.csrf, "site": site, "grid": grid, "day": day, "before": before,
+            "can_block": can_block,
             "after": after, "today": today, "day_label": fmt.full_day(day), "poll_seconds": POLL_SECONDS, "nav": "day",
             "memberships": admin.memberships}
 

@@ -260,3 +260,28 @@ async def test_an_override_never_goes_past_capacity(client, settings, clock):
     refused = await client.post(f"{SITE}/bookings/{first}/move", data={
         "start": "2026-11-24T11:00:00+01:00", "override": "1", "confirm": "1", "csrf": token})
     assert refused.status_code == 409
+
+
+async def test_a_service_that_asks_for_an_address_gets_an_address_field_checked_inline(client, settings, clock):
+    from slotwise.services.availability import forget_offers
+    from slotwise.services.sites import apply_site
+
+    from tests.integration.test_back_office import APPLIER
+    from tests.support.sitefiles import TEST_SITE, parse_test_site
+
+    house_calls = TEST_SITE.replace('price = "25.00 EUR"\nresources = ["anna"]',
+                                    'price = "25.00 EUR"\nresources = ["anna"]\nask_address = true')
+    assert house_calls != TEST_SITE
+    await apply_site(parse_test_site(house_calls), actor=APPLIER, now=clock())
+    forget_offers()
+    await member(settings, clock, "owner@example.com")
+    token = await signed_in(client, "owner@example.com")
+    page = await client.get(f"{SITE}/book", params={"service": "quick", "day": "2026-11-24"})
+    assert 'name="customer.address"' in page.text
+    missing = await client.post(f"{SITE}/book", data={**CALLER, "csrf": token})
+    assert missing.status_code == 422 and 'id="e-customer-address"' in missing.text
+    made = await client.post(f"{SITE}/book", data={**CALLER, "customer.address": "Hafenstraße 1, 20459 Hamburg",
+                                                   "csrf": token})
+    assert made.status_code == 303, made.text
+    row = await BookingTable.select(BookingTable.customer_address).first()
+    assert row["customer_address"].startswith("Hafenstraße 1")

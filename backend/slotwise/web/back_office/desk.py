@@ -126,7 +126,8 @@ async def book(request: Request, site: FromPath[str], admin: NamedDependency[Adm
         request_body = booking_service.BookingRequest(
             service=context["service"].slug, start=start, resource=resource,
             customer={"name": form.get("customer.name", ""), "email": form.get("customer.email", ""),
-                      "phone": form.get("customer.phone") or None},
+                      "phone": form.get("customer.phone") or None,
+                      **({"address": form.get("customer.address", "")} if context["service"].ask_address else {})},
             answers=answers, locale=form.get("locale") or None)
         try:
             made = await booking_service.create_booking(found.slug, request_body, actor=admin.account.actor,

@@ -184,7 +184,8 @@ async def _blocks_context(request: Request, admin: Admin, site: Site, resource: 
     entries = await time_off.time_off_of(site, resource, now=now) if resource else []
     today = now.astimezone(zone).date()
     return {"admin": admin, "csrf": admin.csrf, "site": site, "nav": "blocks", "resources": resources,
-            "resource": resource, "problems": {}, "notice": None, "overlapping": [],
+            "resource": resource, "resource_name": dict(resources).get(resource, resource),
+            "problems": {}, "notice": None, "overlapping": [],
             "values": {"start_day": today.isoformat(), "start_time": "13:00", "end_day": today.isoformat(),
                        "end_time": "17:00", "reason": "", **values},
             "entries": [{"id": e.public_id, "reason": e.reason,

@@ -150,3 +150,25 @@ def test_screenshots_of_the_desk_pages(new_context, demo: Demo, axe_source: str,
     assert_accessible(page, axe_source, f"move with override {lang} {width}")
     page.screenshot(path=SHOTS / f"desk-override-{lang}-{width}.png", full_page=True)
     assert_fits(page, width)
+
+
+def test_a_click_on_a_free_spot_of_a_column_opens_the_form_for_that_resource_and_time(page: Page, demo: Demo):
+    when = date.today() + timedelta(days=40)  # a Tuesday clear of the holidays' closed dates
+    when += timedelta(days=(1 - when.weekday()) % 7)
+    day = when.isoformat()
+    sign_in(page, demo)
+    page.goto(f"{demo.base}/admin/sites/{SITE}?day={day}")
+    column = page.locator(".rows[data-book*='resource=ben']")
+    box = column.bounding_box()
+    first_hour = int(column.get_attribute("data-first-hour"))
+    rows = int(page.locator(".grid").get_attribute("data-rows"))
+    # The spot a little below 10:00 (each row is 5 minutes).
+    y = ((10 - first_hour) * 12 + 1.5) / rows * box["height"]
+    column.click(position={"x": box["width"] / 2, "y": y})
+    expect(page).to_have_url(re.compile(rf"/book\?resource=ben&day={day}&at=10:00$"))
+    page.get_by_label("Service").select_option("follow-up")
+    page.get_by_role("button", name="Show free times").click()
+    expect(page.get_by_label("With")).to_have_value("ben")
+    checked = page.locator(".time-choice input[type=radio]:checked")
+    expect(checked).to_have_count(1)
+    assert checked.get_attribute("value").startswith(f"{day}T10:00")

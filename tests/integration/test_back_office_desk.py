@@ -285,3 +285,16 @@ async def test_a_service_that_asks_for_an_address_gets_an_address_field_checked_
     assert made.status_code == 303, made.text
     row = await BookingTable.select(BookingTable.customer_address).first()
     assert row["customer_address"].startswith("Hafenstraße 1")
+
+
+async def test_a_click_on_the_grid_carries_resource_and_time_through_the_choice_of_service(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    await signed_in(client, "owner@example.com")
+    day = await client.get(SITE, params={"day": "2026-11-24"})
+    assert 'data-book="/admin/sites/test-physio/book?resource=anna&amp;day=2026-11-24"' in day.text
+    first = await client.get(f"{SITE}/book", params={"resource": "anna", "day": "2026-11-24", "at": "10:00"})
+    assert 'name="resource" value="anna"' in first.text and 'name="at" value="10:00"' in first.text
+    chosen = await client.get(f"{SITE}/book", params={"service": "quick", "resource": "anna", "day": "2026-11-24",
+                                                      "at": "10:00"})
+    assert 'value="2026-11-24T10:00:00+01:00" checked' in chosen.text
+    assert '<option value="anna" selected>' in chosen.text

@@ -77,12 +77,17 @@ async def _book_context(request: Request, admin: Admin, site: Site, params: dict
             service=service.slug, start=day, end=day, zone=None, resource=resource or None), now=now)
         times = [{"start": s.start.isoformat(), "label": fmt.time(s.start),
                   "with": ", ".join(r.name_in(locale) for r in s.resources)} for s in found.slots]
+        # From a click on the day grid: the time clicked ("at", HH:MM) is chosen if it is free.
+        wanted = next((t["start"] for t, s in zip(times, found.slots, strict=True)
+                       if s.start.strftime("%H:%M") == params.get("at")), None)
+        if wanted and not params.get("start"):
+            params = {**params, "start": wanted}
     return {"admin": admin, "csrf": admin.csrf, "site": site, "nav": "book",
             "services": [(s.slug, s.name_in(locale)) for s in services], "service": service,
             "questions": [{"key": q.key, "label": q.label_in(locale), "type": str(q.type), "required": q.required,
                            "options": [(o, q.option_in(o, locale)) for o in q.options]}
                           for q in (service.questions if service else ())],
-            "choices": choices, "resource": resource, "own": own, "day": day, "day_label": fmt.full_day(day),
+            "choices": choices, "resource": resource, "wanted_resource": own or params.get("resource", ""), "own": own, "day": day, "day_label": fmt.full_day(day),
             "times": times, "values": params, "problems": {}, "error": None}
 
 
@@ -91,7 +96,7 @@ async def book_page(request: Request, site: FromPath[str], admin: NamedDependenc
                     clock: NamedDependency[Clock]) -> Template:
     """Service → resource → day's free times → customer → answers → notify, on one page that grows."""
     found = await _site(admin, site, Action.BOOKINGS_READ)
-    params = {k: (request.query_params.get(k) or "").strip() for k in ("service", "resource", "day", "start")}
+    params = {k: (request.query_params.get(k) or "").strip() for k in ("service", "resource", "day", "start", "at")}
     return _page(request, "desk/book.html", await _book_context(request, admin, found, params, clock()))
 
 

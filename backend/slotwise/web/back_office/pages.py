@@ -39,6 +39,7 @@ from slotwise.services import bookings as booking_service
 from slotwise.services.availability import AvailabilityQuery
 from slotwise.services.config import ServiceConfig
 from slotwise.services.day_sheet import day_sheet
+from slotwise.services.override_times import override_times
 from slotwise.services.errors import (
     ActionRefused,
     Forbidden,
@@ -254,7 +255,14 @@ async def _day_context(request: Request, admin: Admin, site: Site, day: date, no
                                             "held": fmt.gettext("Being booked")})
     before, after = present.neighbours(day)
     today = now.astimezone(ZoneInfo(site.timezone)).date()
+    visible = access.visible_to(admin.caller, site)
+    try:  # whether the day's time off offers "Remove" (and the head "Book"/"Block time"): not for viewers
+        access.authorize(admin.caller, Action.TIME_OFF_WRITE, site, visible)
+        can_block = True
+    except Forbidden:
+        can_block = False
     return {"admin": admin, "csrf": admin.csrf, "site": site, "grid": grid, "day": day, "before": before,
+            "can_block": can_block,
             "after": after, "today": today, "day_label": fmt.full_day(day), "poll_seconds": POLL_SECONDS, "nav": "day",
             "memberships": admin.memberships}
 
@@ -342,7 +350,7 @@ async def booking_panel(request: Request, site: FromPath[str], booking_id: FromP
     found, booking = await _booking(admin, site, booking_id, Action.BOOKINGS_READ)
     notice = request.query_params.get("notice")
     return await _panel(request, admin, found, booking, clock(),
-                        extra={"notice": notice if notice in {"moved", "cancelled"} else None})
+                        extra={"notice": notice if notice in {"moved", "cancelled", "booked"} else None})
 
 
 async def _free_times(site: Site, booking: Booking, day: date, now: datetime, fmt: Formatter) -> list[dict[str, str]]:
@@ -354,6 +362,13 @@ async def _free_times(site: Site, booking: Booking, day: date, now: datetime, fm
             if slot.start != booking.start]
 
 
+async def override_choices(booking: Booking, day: date, now: datetime, fmt: Formatter) -> list[dict[str, Any]]:
+    """The move step's times under an override: the whole day, those outside the rules marked."""
+    zone = ZoneInfo(booking.site.timezone)
+    return [{"start": t.start.astimezone(zone).isoformat(), "label": fmt.time(t.start.astimezone(zone)),
+             "outside": t.outside_rules} for t in await override_times(booking, day, now=now)]
+
+
 @get("/sites/{site:str}/bookings/{booking_id:str}/move")
 async def move_page(request: Request, site: FromPath[str], booking_id: FromPath[str],
                     admin: NamedDependency[Admin], clock: NamedDependency[Clock]) -> Template:
@@ -362,9 +377,11 @@ async def move_page(request: Request, site: FromPath[str], booking_id: FromPath[
     zone = ZoneInfo(found.timezone)
     day = _parse_day(request.query_params.get("day"), booking.start.astimezone(zone).date())
     fmt = Formatter(_locale(request))
+    override = request.query_params.get("override") == "1"
+    times = (await override_choices(booking, day, now, fmt) if override
+             else await _free_times(found, booking, day, now, fmt))
     return await _panel(request, admin, found, booking, now, view="move", extra={
-        "move_day": day, "move_day_label": fmt.full_day(day),
-        "times": await _free_times(found, booking, day, now, fmt)})
+        "move_day": day, "move_day_label": fmt.full_day(day), "override": override, "times": times})
 
 
 @post("/sites/{site:str}/bookings/{booking_id:str}/move")
@@ -384,17 +401,20 @@ async def move(request: Request, site: FromPath[str], booking_id: FromPath[str],
             "move_day_label": fmt.full_day(booking.start.astimezone(zone)),
             "times": await _free_times(found, booking, booking.start.astimezone(zone).date(), now, fmt),
             "error": "pick-time"})
+    override = form.get("override") == "1"
     if form.get("confirm") != "1":
         return await _panel(request, admin, found, booking, now, view="confirm-move", extra={
-            "new_start": start.isoformat(), "new_when": fmt.moment(start.astimezone(zone))})
+            "new_start": start.isoformat(), "new_when": fmt.moment(start.astimezone(zone)), "override": override})
     try:
-        await booking_service.move_booking(booking.id, start=start, actor=admin.account.actor, rules=Rules.STAFF,
+        await booking_service.move_booking(booking.id, start=start, actor=admin.account.actor,
+                                           rules=Rules.OVERRIDE if override else Rules.STAFF,
                                            now=now, config=config, notify=form.get("notify") == "1")
     except (SlotUnavailable, ActionRefused, InvalidInput) as exc:
         day = start.astimezone(zone).date()
         return await _panel(request, admin, found, booking, now, view="move", status=409, extra={
             "move_day": day, "move_day_label": fmt.full_day(day),
-            "times": await _free_times(found, booking, day, now, fmt),
+            "times": (await override_choices(booking, day, now, fmt) if override
+                      else await _free_times(found, booking, day, now, fmt)), "override": override,
             "error": "taken" if isinstance(exc, SlotUnavailable) else "refused"})
     return _go(f"/admin/sites/{found.slug}/bookings/{booking.public_id}?notice=moved", request)
 
@@ -570,13 +590,14 @@ def _forbidden(request: Request, _: Exception) -> Response:
 
 def back_office_router(settings: Settings) -> Router:
     """Everything under /admin, behind the CSRF guard, with HTML error pages."""
-    from slotwise.web.back_office import team  # noqa: PLC0415 (team imports this module's helpers)
+    # These modules use this one's helpers, so they are imported once it exists.
+    from slotwise.web.back_office import desk, team  # noqa: PLC0415
     handlers: dict[Any, Any] = {cls: _service_error for cls in (
         ServiceError, NotFound, Forbidden, InvalidInput, SlotUnavailable, ActionRefused)}
     return Router(
         path="/admin",
         route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
-                        set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, resend, cancel_page,
+                        set_password, home, switch, *desk.ROUTES, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, resend, cancel_page,
                         cancel,
                         *widget_messages.ROUTES, *integrations.ROUTES, *team.ROUTES],
         guards=[csrf_guard(settings)],

@@ -42,6 +42,7 @@ class Block:
     time: str = ""
     entries: tuple[Entry, ...] = ()
     seats: str = ""  # "3/8" for a group session
+    ref: str = ""  # time off: its off_… id (the day view links to freeing it)
 
 
 @dataclass(slots=True)
@@ -110,7 +111,8 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
             continue
         spot = place(_minute(entry.start, day, zone), _minute(entry.end, day, zone))
         if spot:
-            columns[entry.resource].blocks.append(Block(*spot, kind="off", label=entry.reason or texts["off"]))
+            columns[entry.resource].blocks.append(Block(*spot, kind="off", label=entry.reason or texts["off"],
+                                                            ref=entry.public_id))
     for held in sheet.holds:
         spot = place(_minute(held.start, day, zone), _minute(held.end, day, zone)) if held.resource in columns else None
         if spot:
@@ -163,7 +165,7 @@ def history_line(entry: HistoryEntry, fmt: Formatter, zone: ZoneInfo) -> dict[st
     label = entry.actor.label if kind in {"account", "api_key"} and entry.actor.label else kinds.get(kind, kind)
     return {"kind": entry.kind, "at": fmt.moment(entry.at.astimezone(zone)),
             "actor": label, "actor_kind": str(entry.actor.kind),
-            "detail": detail}
+            "detail": detail, "override": bool(data.get("override"))}
 
 
 def neighbours(day: date) -> tuple[date, date]:

@@ -51,6 +51,7 @@ from slotwise.services.errors import (
     SlotUnavailable,
 )
 from slotwise.settings import Settings
+from slotwise.web.back_office import catalog as catalog_pages  # noqa: E402  (its routes use this module's helpers)
 from slotwise.web.back_office import present
 from slotwise.web.back_office.session import (
     CSRF_FIELD,
@@ -576,7 +577,7 @@ def back_office_router(settings: Settings) -> Router:
         path="/admin",
         route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
                         set_password, home, switch, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, resend, cancel_page,
-                        cancel],
+                        cancel, *catalog_pages.ROUTES],
         guards=[csrf_guard(settings)],
         dependencies={"admin": Provide(provide_admin)},
         exception_handlers={**handlers, NotSignedIn: _not_signed_in, PermissionDeniedException: _forbidden},

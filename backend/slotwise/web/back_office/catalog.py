@@ -72,6 +72,17 @@ def _language_value(form: dict[str, str], field: str, locale: str) -> str | dict
     return given
 
 
+def readable_minutes(minutes: Any) -> str:
+    """Minutes as a person would type them and the site file takes them: 2880 → "2d", 120 → "2h", 45 → "45"."""
+    if not isinstance(minutes, int) or isinstance(minutes, bool):
+        return "" if minutes is None else str(minutes)
+    if minutes and minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes and minutes % 60 == 0 and minutes >= 120:
+        return f"{minutes // 60}h"
+    return str(minutes)
+
+
 def _number(raw: str) -> int | str | None:
     """A whole number as a number, anything else as typed (the site file's parser says what is wrong)."""
     raw = raw.strip()
@@ -91,7 +102,8 @@ def service_form(table: dict[str, Any], locale: str) -> dict[str, Any]:
         "name": _per_language(table, "name", locale),
         "description": _per_language(table, "description", locale),
         "category": _per_language(table, "category", locale),
-        **{field: "" if table.get(field) is None else str(table[field]) for field in SERVICE_NUMBERS + SERVICE_TIMES},
+        **{field: "" if table.get(field) is None else str(table[field]) for field in SERVICE_NUMBERS},
+        **{field: readable_minutes(table.get(field)) for field in SERVICE_TIMES},
         "price": table.get("price") or "",
         "enabled": table.get("enabled", True),
         "ask_address": table.get("ask_address", False),
@@ -127,14 +139,16 @@ def service_body(form: dict[str, str], chosen: dict[int, list[str]], locale: str
     return body
 
 
-def resource_form(table: dict[str, Any], locale: str) -> dict[str, Any]:
+def resource_form(table: dict[str, Any], locale: str, site_hours: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """A resource's table as the form shows it; without hours of its own, the site's are shown to start from."""
     hours = table.get("hours")
+    shown = hours if hours is not None else (site_hours or {})
     return {
         "key": table.get("key", ""),
         "name": _per_language(table, "name", locale),
         "kind": table.get("kind", "person"),
         "own_hours": hours is not None,
-        "hours": {day: ", ".join((hours or {}).get(day, [])) for day in WEEKDAYS},
+        "hours": {day: ", ".join(shown.get(day, [])) for day in WEEKDAYS},
         "closed": "\n".join(table.get("closed") or []),
     }
 
@@ -399,10 +413,15 @@ def _posted_resource(form: dict[str, str], locale: str) -> dict[str, Any]:
     }
 
 
+async def _site_hours(site: Site) -> dict[str, list[str]]:
+    return (await site_service.site_document(site)).document.get("site", {}).get("hours") or {}
+
+
 @get("/sites/{site:str}/catalog/resources/new")
 async def new_resource_page(request: Request, site: FromPath[str], admin: NamedDependency[Admin]) -> Template:
     found = await pages._site(admin, site, Action.CATALOG_WRITE)
-    return await _resource_page(request, admin, found, form=resource_form({}, found.locale), ref=None, etag=None)
+    return await _resource_page(request, admin, found, form=resource_form({}, found.locale, await _site_hours(found)),
+                                ref=None, etag=None)
 
 
 @post("/sites/{site:str}/catalog/resources/new")
@@ -425,7 +444,8 @@ async def resource_page(request: Request, site: FromPath[str], ref: FromPath[str
                         admin: NamedDependency[Admin]) -> Template:
     found = await pages._site(admin, site, Action.CATALOG_WRITE)
     resource = await catalog_service.get_resource(found, ref)
-    return await _resource_page(request, admin, found, form=resource_form(resource.table, found.locale),
+    return await _resource_page(request, admin, found,
+                                form=resource_form(resource.table, found.locale, await _site_hours(found)),
                                 ref=resource.id, etag=resource.etag)
 
 
@@ -511,8 +531,15 @@ async def audit_page(request: Request, site: FromPath[str], admin: NamedDependen
     except InvalidInput:
         problems = True
     zone = ZoneInfo(found.timezone)
+    actions = {"created": fmt.gettext("created"), "changed": fmt.gettext("changed"), "retired": fmt.gettext("retired"),
+               "restored": fmt.gettext("brought back"), "removed": fmt.gettext("removed"),
+               "revoked": fmt.gettext("revoked")}
+    objects = {"site": fmt.gettext("Site"), "resource": fmt.gettext("Resource"), "service": fmt.gettext("Service"),
+               "time_off": fmt.gettext("Time off"), "key": fmt.gettext("API key"),
+               "membership": fmt.gettext("Team member")}
     rows = [{"at": fmt.moment(entry.at.astimezone(zone)), "actor": entry.actor.label or entry.actor.ref,
-             "via": entry.via, "action": str(entry.action), "object": entry.object_kind, "ref": entry.object_ref,
+             "via": entry.via, "action": actions.get(str(entry.action), str(entry.action)),
+             "object": objects.get(entry.object_kind, entry.object_kind), "ref": entry.object_ref,
              "changes": [str(change) for change in entry.changes]} for entry in entries]
     return pages._page(request, "catalog/audit.html", _context(
         admin, found, nav="audit", rows=rows, problems=problems,

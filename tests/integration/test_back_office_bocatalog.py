@@ -227,3 +227,48 @@ async def test_unknown_objects_and_missing_csrf(client, settings, clock):
     assert (await client.post(f"{BASE}/resources/nope", data={"csrf": csrf})).status_code == 404
     assert (await client.post(f"{BASE}/services/quick", data={"price": "1.00 EUR"})).status_code == 403
     assert (await client.get("/admin/sites/test-physio/audit?cursor=garbage")).status_code == 200
+
+
+async def test_questions_are_added_reordered_removed_and_their_problems_pinned_to_their_row(
+        client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    csrf = await signed_in(client, "owner@example.com")
+    site = await _site()
+
+    async def send(**questions: str):
+        form = await client.get(f"{BASE}/services/quick")
+        body = service_form(csrf, form.text)
+        body = {k: v for k, v in body.items() if not k.startswith("questions.")}
+        return await client.post(f"{BASE}/services/quick", data={**body, "questions_shown": "1", **questions})
+
+    added = await send(**{
+        "questions.0.key": "reason", "questions.0.label.en": "Why?", "questions.0.label.de": "Warum?",
+        "questions.0.type": "text", "questions.0.required": "1", "questions.0.position": "2",
+        "questions.1.key": "source", "questions.1.label.en": "How did you hear of us?", "questions.1.type": "select",
+        "questions.1.options.en": "Friend\nInternet", "questions.1.position": "1"})
+    assert added.status_code == 303, added.text
+    questions = (await catalog_service.get_service(site, "quick")).table["questions"]
+    assert [q["key"] for q in questions] == ["source", "reason"]
+    assert questions[0]["options"] == ["Friend", "Internet"] and questions[0]["required"] is False
+    assert questions[1]["label"] == {"en": "Why?", "de": "Warum?"} and questions[1]["required"] is True
+
+    form = await client.get(f"{BASE}/services/quick")
+    assert 'value="source"' in form.text and "Friend\nInternet</textarea>" in form.text
+
+    # A choice without options: the message sits at that row (row 1 in the form, the body's first).
+    bad = await send(**{
+        "questions.0.key": "reason", "questions.0.label.en": "Why?", "questions.0.type": "text",
+        "questions.0.position": "2",
+        "questions.1.key": "source", "questions.1.label.en": "How?", "questions.1.type": "select",
+        "questions.1.position": "1"})
+    assert bad.status_code == 422
+    assert re.search(r'id="f-questions-1-[a-z-]+-error">[^<]+<', bad.text) or \
+        re.search(r'id="f-questions-1-options-error">[^<]+<', bad.text), bad.text
+    assert not re.search(r'id="f-questions-0-[a-z.-]+-error"', bad.text)
+
+    removed = await send(**{
+        "questions.0.key": "source", "questions.0.label.en": "How?", "questions.0.type": "select",
+        "questions.0.options.en": "Friend", "questions.0.remove": "1",
+        "questions.1.key": "reason", "questions.1.label.en": "Why?", "questions.1.type": "text"})
+    assert removed.status_code == 303
+    assert [q["key"] for q in (await catalog_service.get_service(site, "quick")).table["questions"]] == ["reason"]

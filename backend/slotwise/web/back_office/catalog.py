@@ -34,7 +34,7 @@ from slotwise.services import audit as audit_service
 from slotwise.services import catalog as catalog_service
 from slotwise.services import sites as site_service
 from slotwise.services.errors import FieldProblem, Forbidden, InUse, InvalidInput, PreconditionFailed
-from slotwise.sitefile.schema import PHONE_MODES, WEEKDAYS
+from slotwise.sitefile.schema import PHONE_MODES, QUESTION_TYPES, WEEKDAYS
 from slotwise.web.back_office import pages
 from slotwise.web.back_office.session import Admin
 
@@ -43,6 +43,7 @@ SERVICE_NUMBERS = ("duration", "seats")
 SERVICE_TIMES = ("step", "buffer_before", "buffer_after", "min_notice", "max_advance", "cancel_until",
                  "reschedule_until", "listed_duration")
 VIA = "back-office"  # how the audit log names this way in
+MAX_QUESTIONS = 30
 NOTICES = frozenset({"service-saved", "service-created", "service-disabled", "service-enabled",
                      "resource-saved", "resource-created", "resource-retired", "resource-restored"})
 
@@ -110,7 +111,92 @@ def service_form(table: dict[str, Any], locale: str) -> dict[str, Any]:
         "phone": table.get("phone", "optional"),
         "reminders": ", ".join(str(m) for m in table.get("reminders") or []),
         "groups": table.get("resources") or [[]],
+        "questions": [{**question_form(q, locale), "n": n, "position": n + 1}
+                      for n, q in enumerate(table.get("questions") or [])],
     }
+
+
+QUESTION_BOUNDS = ("min", "max", "max_length")
+
+
+def question_form(question: dict[str, Any], locale: str) -> dict[str, Any]:
+    """One question as its row of the form: options one per line, per language."""
+    options = question.get("options") or []
+    return {
+        "key": question.get("key", ""), "label": _per_language(question, "label", locale),
+        "type": question.get("type", "text"), "required": bool(question.get("required")),
+        "options": {lang: "\n".join(_per_language({"o": option}, "o", locale)[lang] for option in options)
+                    for lang in SUPPORTED_LOCALES},
+        **{bound: "" if question.get(bound) is None else str(question[bound]) for bound in QUESTION_BOUNDS},
+    }
+
+
+def question_rows(form: dict[str, str], locale: str) -> list[tuple[int, dict[str, Any]]]:
+    """The form's question rows as (row number, site-file question), in the order their positions say;
+    removed rows and empty new rows left out."""
+    rows = []
+    for index in range(MAX_QUESTIONS + 1):
+        prefix = f"questions.{index}."
+        if f"{prefix}key" not in form:
+            continue
+        key = form[f"{prefix}key"].strip()
+        label = _language_value(form, f"{prefix}label", locale)
+        if form.get(f"{prefix}remove") == "1" or (not key and label is None):
+            continue
+        question: dict[str, Any] = {"key": key, "label": label if label is not None else "",
+                                    "type": form.get(f"{prefix}type", "text"),
+                                    "required": form.get(f"{prefix}required") == "1"}
+        per_language = {lang: _lines_only(form.get(f"{prefix}options.{lang}", "")) for lang in SUPPORTED_LOCALES}
+        filled = {lang: lines for lang, lines in per_language.items() if lines}
+        if filled:
+            longest = max(len(lines) for lines in filled.values())
+            plain = list(filled) == [locale]
+            question["options"] = [
+                filled[locale][n] if plain else {lang: lines[n] for lang, lines in filled.items() if n < len(lines)}
+                for n in range(longest)]
+        for bound in QUESTION_BOUNDS:
+            value = _number(form.get(f"{prefix}{bound}", ""))
+            if value is not None:
+                question[bound] = value
+        raw_position = form.get(f"{prefix}position", "").strip()
+        position = int(raw_position) if raw_position.isdigit() else 1000 + index
+        rows.append((position, index, question))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return [(index, question) for _, index, question in rows]
+
+
+def posted_questions(form: dict[str, str]) -> list[dict[str, Any]]:
+    """The question rows as typed (to show them again next to their problems), by their row numbers."""
+    rows = []
+    for n in range(MAX_QUESTIONS + 1):
+        prefix = f"questions.{n}."
+        if f"{prefix}key" not in form:
+            continue
+        row = {"n": n, "key": form[f"{prefix}key"], "type": form.get(f"{prefix}type", "text"),
+               "required": form.get(f"{prefix}required") == "1", "remove": form.get(f"{prefix}remove") == "1",
+               "position": form.get(f"{prefix}position", ""),
+               "label": {lang: form.get(f"{prefix}label.{lang}", "") for lang in SUPPORTED_LOCALES},
+               "options": {lang: form.get(f"{prefix}options.{lang}", "") for lang in SUPPORTED_LOCALES},
+               **{bound: form.get(f"{prefix}{bound}", "") for bound in QUESTION_BOUNDS}}
+        if row["key"].strip() or any(row["label"].values()):
+            rows.append(row)
+    return rows
+
+
+def _lines_only(raw: str) -> list[str]:
+    return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
+def renumber_questions(problems: list[FieldProblem], order: list[int]) -> list[FieldProblem]:
+    """``questions[2].label`` names the body's third question; the form knows it by its row number."""
+    out = []
+    for problem in problems:
+        found = re.match(r"questions\[(\d+)\](.*)", problem.field)
+        if found and int(found.group(1)) < len(order):
+            problem = FieldProblem(f"questions[{order[int(found.group(1))]}]{found.group(2)}", problem.code,
+                                   problem.params)
+        out.append(problem)
+    return out
 
 
 def service_body(form: dict[str, str], chosen: dict[int, list[str]], locale: str, *,
@@ -133,6 +219,8 @@ def service_body(form: dict[str, str], chosen: dict[int, list[str]], locale: str
     groups = [chosen.get(index, []) for index in range(min(count, 20))]
     if groups:
         body["resources"] = groups if len(groups) > 1 else groups[0]
+    if form.get("questions_shown") == "1":
+        body["questions"] = [question for _, question in question_rows(form, locale)]
     if creating:
         body["slug"] = form.get("slug", "").strip()
         body = {key: value for key, value in body.items() if value is not None and value != []}
@@ -186,7 +274,10 @@ def field_errors(problems: list[FieldProblem], fields: set[str]) -> tuple[dict[s
     return pinned, loose
 
 
-SERVICE_FIELDS = ({"slug", "price", "enabled", "phone", "reminders", "resources", "ask_address"}
+QUESTION_FIELDS = {f"questions.{i}.{name}" for i in range(MAX_QUESTIONS + 1)
+                   for name in ("key", "type", "required", "min", "max", "max_length", "label", "options",
+                                *(f"{f}.{lang}" for f in ("label", "options") for lang in SUPPORTED_LOCALES))}
+SERVICE_FIELDS = QUESTION_FIELDS | ({"slug", "questions", "price", "enabled", "phone", "reminders", "resources", "ask_address"}
                   | set(SERVICE_NUMBERS) | set(SERVICE_TIMES)
                   | {f"{f}.{lang}" for f in ("name", "description", "category") for lang in SUPPORTED_LOCALES})
 RESOURCE_FIELDS = ({"key", "kind", "closed", "hours"} | {f"hours.{day}" for day in WEEKDAYS}
@@ -201,6 +292,11 @@ def _pin_plain(problems: list[FieldProblem], locale: str) -> list[FieldProblem]:
             problem = FieldProblem(f"{problem.field}.{locale}", problem.code, problem.params)
         out.append(problem)
     return out
+
+
+def _service_problems(problems: list[FieldProblem], form: dict[str, str], locale: str) -> list[FieldProblem]:
+    order = [n for n, _ in question_rows(form, locale)]
+    return renumber_questions(_pin_plain(problems, locale), order)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -275,6 +371,7 @@ async def _service_page(request: Request, admin: Admin, site: Site, *, form: dic
     return pages._page(request, "catalog/service.html", _context(
         admin, site, form=form, ref=ref, etag=etag, errors=errors or {}, loose=loose or [], stale=stale,
         resources=resources, languages=SUPPORTED_LOCALES, phone_modes=PHONE_MODES, times=SERVICE_TIMES,
+        question_types=QUESTION_TYPES, new_question=max((q["n"] for q in form["questions"]), default=-1) + 1,
         fmt=fmt, base=_base(site)), status=status)
 
 
@@ -304,6 +401,7 @@ def _posted_service(form: dict[str, str], chosen: dict[int, list[str]], locale: 
         "enabled": form.get("enabled") == "1", "ask_address": form.get("ask_address") == "1",
         "phone": form.get("phone", "optional"),
         "groups": [chosen.get(index, []) for index in range(max(groups, 1))],
+        "questions": posted_questions(form),
     })
     return shown
 
@@ -326,7 +424,7 @@ async def create_service(request: Request, site: FromPath[str], admin: NamedDepe
         await catalog_service.create_service(found, service_body(form, chosen, found.locale, creating=True),
                                              actor=admin.account.actor, via=VIA, now=clock())
     except InvalidInput as exc:
-        errors, loose = field_errors(_pin_plain(exc.problems, found.locale), SERVICE_FIELDS)
+        errors, loose = field_errors(_service_problems(exc.problems, form, found.locale), SERVICE_FIELDS)
         return await _service_page(request, admin, found, form=_posted_service(form, chosen, found.locale, 1),
                                    ref=None, etag=None, errors=errors, loose=loose, status=422)
     return pages._go(f"{_base(found)}?notice=service-created", request)
@@ -359,7 +457,7 @@ async def save_service(request: Request, site: FromPath[str], ref: FromPath[str]
         return await _service_page(request, admin, found, form=shown, ref=current.id, etag=form.get("etag"),
                                    stale=True, status=409)
     except InvalidInput as exc:
-        errors, loose = field_errors(_pin_plain(exc.problems, found.locale), SERVICE_FIELDS)
+        errors, loose = field_errors(_service_problems(exc.problems, form, found.locale), SERVICE_FIELDS)
         return await _service_page(request, admin, found, form=shown, ref=current.id, etag=form.get("etag"),
                                    errors=errors, loose=loose, status=422)
     return pages._go(f"{_base(found)}?notice=service-saved", request)

@@ -272,3 +272,22 @@ async def test_questions_are_added_reordered_removed_and_their_problems_pinned_t
         "questions.1.key": "reason", "questions.1.label.en": "Why?", "questions.1.type": "text"})
     assert removed.status_code == 303
     assert [q["key"] for q in (await catalog_service.get_service(site, "quick")).table["questions"]] == ["reason"]
+
+
+async def test_a_resources_time_zone_extra_opening_and_metadata(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    csrf = await signed_in(client, "owner@example.com")
+    page = await client.get(f"{BASE}/resources/studio")
+    etag = re.search(r'name="etag" value="([^"]+)"', page.text).group(1).replace("&#34;", '"')
+    body = {"csrf": csrf, "etag": etag, "name.en": "Studio", "kind": "room", "own_hours": "1",
+            "hours.wed": "18:00-19:00", "timezone": "Mars/Olympus", "extra_open": "2026-12-19: 10:00-14:00",
+            "metadata": "floor = 2\ncode = \"007\""}
+    bad = await client.post(f"{BASE}/resources/studio", data=body)
+    assert bad.status_code == 422 and re.search(r'id="f-timezone-error">[^<]+<', bad.text), bad.text
+    good = await client.post(f"{BASE}/resources/studio", data={**body, "timezone": "Europe/Berlin"})
+    assert good.status_code == 303, good.text
+    stored = (await catalog_service.get_resource(await _site(), "studio")).table
+    assert stored["timezone"] == "Europe/Berlin" and stored["extra_open"] == {"2026-12-19": ["10:00-14:00"]}
+    assert stored["metadata"] == {"floor": 2, "code": "007"}
+    again = await client.get(f"{BASE}/resources/studio")
+    assert "code = &#34;007&#34;" in again.text and "2026-12-19: 10:00-14:00" in again.text

@@ -61,9 +61,9 @@ def test_hours_only_when_the_resource_has_its_own_and_closures_one_per_line():
 
 def test_messages_are_pinned_to_the_field_their_path_names():
     pinned, loose = field_errors([rule("hours.mon[1]", "overlaps"), rule("closed[0]"), rule("name.de"),
-                                  rule("timezone"), rule("body", "whole")], RESOURCE_FIELDS)
+                                  rule("colour"), rule("body", "whole")], RESOURCE_FIELDS)
     assert pinned == {"hours.mon": ["overlaps"], "closed": ["wrong"], "name.de": ["wrong"]}
-    assert loose == ["timezone: wrong", "whole"]
+    assert loose == ["colour: wrong", "whole"]
     pinned, _ = field_errors([rule("resources[0][1]"), rule("questions[3].options[0]"), rule("price")],
                              SERVICE_FIELDS)
     assert set(pinned) == {"resources", "questions.3.options", "price"}
@@ -83,3 +83,12 @@ def test_question_rows_follow_their_positions_and_problems_follow_the_rows():
     assert rows[1][1] == {"key": "a", "label": "A?", "type": "text", "required": False}
     moved = renumber_questions([rule("questions[0].options"), rule("questions[1].key"), rule("price")], [1, 0])
     assert [p.field for p in moved] == ["questions[1].options", "questions[0].key", "price"]
+
+
+def test_metadata_lines_round_trip_with_their_types():
+    from slotwise.web.back_office.catalog import metadata_body, metadata_text
+    table = {"room_code": "B12", "floor": 2, "ratio": 1.5, "accessible": True, "zip": "20095", "word": "true"}
+    text = metadata_text(table)
+    assert 'zip = "20095"' in text and 'word = "true"' in text and "room_code = B12" in text
+    assert metadata_body(text) == table
+    assert metadata_body("no equals sign\n\n") == {"no equals sign": ""}

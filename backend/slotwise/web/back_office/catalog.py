@@ -14,6 +14,7 @@ Reading needs ``catalog:read`` (staff and viewers too), writing ``catalog:write`
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -84,6 +85,48 @@ def readable_minutes(minutes: Any) -> str:
     return str(minutes)
 
 
+def metadata_text(metadata: dict[str, Any] | None) -> str:
+    """The owner's own keys as ``key = value`` lines; text that would read as a number or true/false is quoted."""
+    lines = []
+    for key, value in (metadata or {}).items():
+        if isinstance(value, bool):
+            shown = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            shown = str(value)
+        else:
+            shown = json.dumps(value, ensure_ascii=False) if _metadata_value(value) != value else value
+        lines.append(f"{key} = {shown}")
+    return "\n".join(lines)
+
+
+def _metadata_value(raw: str) -> str | int | float | bool:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        try:
+            return str(json.loads(raw))
+        except ValueError:
+            return raw[1:-1]
+    if raw in ("true", "false"):
+        return raw == "true"
+    if re.fullmatch(r"-?\d{1,15}", raw):
+        return int(raw)
+    if re.fullmatch(r"-?\d{1,15}\.\d{1,15}", raw):
+        return float(raw)
+    return raw
+
+
+def metadata_body(raw: str) -> dict[str, Any]:
+    """``key = value`` lines as the site file's ``metadata`` table (a line without ``=`` is a key without
+    a value: the parser names it)."""
+    table: dict[str, Any] = {}
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        key, _, value = line.partition("=")
+        table[key.strip()] = _metadata_value(value)
+    return table
+
+
 def _number(raw: str) -> int | str | None:
     """A whole number as a number, anything else as typed (the site file's parser says what is wrong)."""
     raw = raw.strip()
@@ -111,6 +154,7 @@ def service_form(table: dict[str, Any], locale: str) -> dict[str, Any]:
         "phone": table.get("phone", "optional"),
         "reminders": ", ".join(str(m) for m in table.get("reminders") or []),
         "groups": table.get("resources") or [[]],
+        "metadata": metadata_text(table.get("metadata")),
         "questions": [{**question_form(q, locale), "n": n, "position": n + 1}
                       for n, q in enumerate(table.get("questions") or [])],
     }
@@ -210,6 +254,7 @@ def service_body(form: dict[str, str], chosen: dict[int, list[str]], locale: str
         "enabled": form.get("enabled") == "1",
         "ask_address": form.get("ask_address") == "1",
         "reminders": [_number(part) for part in _lines(form.get("reminders", ""))],
+        "metadata": metadata_body(form.get("metadata", "")) or None,
     }
     for field in SERVICE_NUMBERS + SERVICE_TIMES:
         body[field] = _number(form.get(field, ""))
@@ -223,7 +268,7 @@ def service_body(form: dict[str, str], chosen: dict[int, list[str]], locale: str
         body["questions"] = [question for _, question in question_rows(form, locale)]
     if creating:
         body["slug"] = form.get("slug", "").strip()
-        body = {key: value for key, value in body.items() if value is not None and value != []}
+        body = {key: value for key, value in body.items() if value is not None and value != [] and value != {}}
     return body
 
 
@@ -238,6 +283,10 @@ def resource_form(table: dict[str, Any], locale: str, site_hours: dict[str, list
         "own_hours": hours is not None,
         "hours": {day: ", ".join(shown.get(day, [])) for day in WEEKDAYS},
         "closed": "\n".join(table.get("closed") or []),
+        "timezone": table.get("timezone") or "",
+        "extra_open": "\n".join(f"{day}: {', '.join(ranges)}"
+                                 for day, ranges in (table.get("extra_open") or {}).items()),
+        "metadata": metadata_text(table.get("metadata")),
     }
 
 
@@ -248,11 +297,24 @@ def resource_body(form: dict[str, str], locale: str, *, creating: bool) -> dict[
         "hours": ({day: _lines(form.get(f"hours.{day}", "")) for day in WEEKDAYS
                    if _lines(form.get(f"hours.{day}", ""))} if form.get("own_hours") == "1" else None),
         "closed": _lines(form.get("closed", "")),
+        "timezone": form.get("timezone", "").strip() or None,
+        "extra_open": extra_open_body(form.get("extra_open", "")),
+        "metadata": metadata_body(form.get("metadata", "")) or None,
     }
     if creating:
         body["key"] = form.get("key", "").strip()
-        body = {key: value for key, value in body.items() if value is not None and value != []}
+        body = {key: value for key, value in body.items() if value is not None and value != [] and value != {}}
     return body
+
+
+def extra_open_body(raw: str) -> dict[str, list[str]]:
+    """``2026-12-19: 10:00-14:00, 15:00-16:00`` lines as the site file's ``extra_open`` table."""
+    table: dict[str, list[str]] = {}
+    for line in raw.splitlines():
+        if line.strip():
+            day, _, ranges = line.partition(": ")
+            table[day.strip()] = _lines(ranges)
+    return table
 
 
 def field_errors(problems: list[FieldProblem], fields: set[str]) -> tuple[dict[str, list[str]], list[str]]:
@@ -277,10 +339,12 @@ def field_errors(problems: list[FieldProblem], fields: set[str]) -> tuple[dict[s
 QUESTION_FIELDS = {f"questions.{i}.{name}" for i in range(MAX_QUESTIONS + 1)
                    for name in ("key", "type", "required", "min", "max", "max_length", "label", "options",
                                 *(f"{f}.{lang}" for f in ("label", "options") for lang in SUPPORTED_LOCALES))}
-SERVICE_FIELDS = QUESTION_FIELDS | ({"slug", "questions", "price", "enabled", "phone", "reminders", "resources", "ask_address"}
+SERVICE_FIELDS = QUESTION_FIELDS | ({"slug", "questions", "metadata", "price", "enabled", "phone", "reminders",
+                                     "resources", "ask_address"}
                   | set(SERVICE_NUMBERS) | set(SERVICE_TIMES)
                   | {f"{f}.{lang}" for f in ("name", "description", "category") for lang in SUPPORTED_LOCALES})
-RESOURCE_FIELDS = ({"key", "kind", "closed", "hours"} | {f"hours.{day}" for day in WEEKDAYS}
+RESOURCE_FIELDS = ({"key", "kind", "closed", "hours", "timezone", "extra_open", "metadata"}
+                   | {f"hours.{day}" for day in WEEKDAYS}
                    | {f"name.{lang}" for lang in SUPPORTED_LOCALES})
 
 
@@ -401,7 +465,7 @@ def _posted_service(form: dict[str, str], chosen: dict[int, list[str]], locale: 
         "enabled": form.get("enabled") == "1", "ask_address": form.get("ask_address") == "1",
         "phone": form.get("phone", "optional"),
         "groups": [chosen.get(index, []) for index in range(max(groups, 1))],
-        "questions": posted_questions(form),
+        "questions": posted_questions(form), "metadata": form.get("metadata", ""),
     })
     return shown
 
@@ -508,6 +572,8 @@ def _posted_resource(form: dict[str, str], locale: str) -> dict[str, Any]:
         "key": form.get("key", ""), "name": {lang: form.get(f"name.{lang}", "") for lang in SUPPORTED_LOCALES},
         "kind": form.get("kind", ""), "own_hours": form.get("own_hours") == "1",
         "hours": {day: form.get(f"hours.{day}", "") for day in WEEKDAYS}, "closed": form.get("closed", ""),
+        "timezone": form.get("timezone", ""), "extra_open": form.get("extra_open", ""),
+        "metadata": form.get("metadata", ""),
     }
 
 

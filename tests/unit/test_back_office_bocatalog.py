@@ -92,3 +92,12 @@ def test_metadata_lines_round_trip_with_their_types():
     assert 'zip = "20095"' in text and 'word = "true"' in text and "room_code = B12" in text
     assert metadata_body(text) == table
     assert metadata_body("no equals sign\n\n") == {"no equals sign": ""}
+
+
+def test_prices_in_the_list_are_written_as_the_pages_language_writes_them():
+    from slotwise.i18n import Formatter
+    from slotwise.web.back_office.catalog import shown_price
+    assert shown_price("60.00 EUR", Formatter("en")) == "€60.00"
+    assert shown_price("60.00 EUR", Formatter("de")).replace("\xa0", " ") == "60,00 €"
+    assert shown_price("0 EUR", Formatter("en")) == "Free"
+    assert shown_price(None, Formatter("en")) is None

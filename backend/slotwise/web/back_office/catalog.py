@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from babel.numbers import get_currency_precision
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -399,7 +401,8 @@ async def _catalog(request: Request, admin: Admin, site: Site, *, error: str | N
     locale = pages._locale(request)
     fmt = Formatter(locale)
     services = [{"id": s.id, "slug": s.table["slug"], "name": _text_in(s.table["name"], locale),
-                 "duration": s.table["duration"], "price": s.table.get("price"), "enabled": s.table["enabled"],
+                 "duration": fmt.duration(s.table["duration"]), "price": shown_price(s.table.get("price"), fmt),
+                 "enabled": s.table["enabled"],
                  "etag": s.etag} for s in await catalog_service.list_services(site)]
     resources = [{"id": r.id, "key": r.table["key"], "name": _text_in(r.table["name"], locale),
                   "kind": r.table["kind"], "active": r.active, "etag": r.etag}
@@ -408,6 +411,18 @@ async def _catalog(request: Request, admin: Admin, site: Site, *, error: str | N
     return pages._page(request, "catalog/index.html", _context(
         admin, site, services=services, resources=resources, fmt=fmt, error=error,
         notice=notice if notice in NOTICES else None, kinds=_kind_labels(fmt)), status=status)
+
+
+def shown_price(price: str | None, fmt: Formatter) -> str | None:
+    """The site file's "60.00 EUR" as the page's language writes it ("€60.00", "60,00 €")."""
+    if not price:
+        return None
+    amount, _, currency = price.partition(" ")
+    try:
+        minor = int(Decimal(amount).scaleb(get_currency_precision(currency)))
+        return fmt.price(minor, currency)
+    except (InvalidOperation, ValueError, KeyError):
+        return price
 
 
 def _text_in(value: Any, locale: str) -> str:

@@ -183,9 +183,11 @@ async def test_the_audit_log_shows_the_back_offices_change_to_owners_and_manager
     await signed_in(client, "manager@example.com")
     log = await client.get("/admin/sites/test-physio/audit")
     assert log.status_code == 200 and "27.00 EUR" in log.text and "owner@example.com" in log.text
+    assert 'href="/admin/sites/test-physio/audit"' in log.text  # the nav links it for them
     assert "(back-office)" in log.text
     await signed_in(client, "viewer@example.com")
     assert (await client.get("/admin/sites/test-physio/audit")).status_code == 403
+    assert 'href="/admin/sites/test-physio/audit"' not in (await client.get(BASE)).text  # nor links it
 
 
 async def test_roles_viewer_and_staff_read_the_list_but_cannot_edit_another_site_is_404(client, settings, clock):

@@ -45,7 +45,7 @@ from slotwise.sitefile.writing import resource_table, service_table
 
 RESOURCE_PREFIX = "res_"
 SERVICE_PREFIX = "svc_"
-VIA = "admin-api"  # how the audit log names this way in
+VIA = "admin-api"  # how the audit log names this way in (the back office passes its own ``via``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ async def get_resource(site: Site, ref: str) -> CatalogResource:
 
 
 async def create_resource(site: Site, body: dict[str, Any], *, actor: Actor, now: datetime,
-                          idempotency_key: str | None = None) -> CatalogResource:
+                          idempotency_key: str | None = None, via: str = VIA) -> CatalogResource:
     """A new resource after the others. ``actor``: who (the audit log records it)."""
     try:
         spec = parse_resource(_without_nulls(body), locale=site.locale)
@@ -165,7 +165,7 @@ async def create_resource(site: Site, body: dict[str, Any], *, actor: Actor, now
                 raise _rule("key", f"duplicate resource key {json.dumps(spec.key)} (already used{hint})")
         row_id = await store.add_resource(site.id, spec, now=now)
         await store.bump_config_version(site.id)
-        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="resource", ref=spec.key, before=None,
+        await audit.record(site.id, actor=actor, now=now, via=via, kind="resource", ref=spec.key, before=None,
                            after=audit.resource_state(spec, True))
         await write.remember({"resource": row_id}, now)
     forget_offers()
@@ -173,7 +173,7 @@ async def create_resource(site: Site, body: dict[str, Any], *, actor: Actor, now
 
 
 async def update_resource(site: Site, ref: str, body: dict[str, Any], *, if_match: str | None, actor: Actor,
-                          now: datetime) -> CatalogResource:
+                          now: datetime, via: str = VIA) -> CatalogResource:
     """Change the fields sent; ``"active": true`` brings a retired resource back, ``false`` retires it."""
     body = dict(body)
     active = body.pop("active", None)
@@ -194,14 +194,15 @@ async def update_resource(site: Site, ref: str, body: dict[str, Any], *, if_matc
             await _refuse_if_named(site, current.spec.key)
         if await store.change_resource(current.id, spec, active=active, now=now):
             await store.bump_config_version(site.id)
-            await audit.record(site.id, actor=actor, now=now, via=VIA, kind="resource", ref=spec.key,
+            await audit.record(site.id, actor=actor, now=now, via=via, kind="resource", ref=spec.key,
                                before=audit.resource_state(current.spec, current.active),
                                after=audit.resource_state(spec, active), flag="active")
     forget_offers()
     return _resource(store.StoredResource(current.id, spec, active))
 
 
-async def retire_resource(site: Site, ref: str, *, if_match: str | None, actor: Actor, now: datetime) -> None:
+async def retire_resource(site: Site, ref: str, *, if_match: str | None, actor: Actor, now: datetime,
+                          via: str = VIA) -> None:
     """No longer offered; kept for the bookings that name it. Refused while an enabled service names it."""
     async with write_transaction(current_engine()):
         current = _find_resource(await store.resources_of(site.id), ref)
@@ -211,7 +212,7 @@ async def retire_resource(site: Site, ref: str, *, if_match: str | None, actor: 
         await _refuse_if_named(site, current.spec.key)
         await store.change_resource(current.id, current.spec, active=False, now=now)
         await store.bump_config_version(site.id)
-        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="resource", ref=current.spec.key,
+        await audit.record(site.id, actor=actor, now=now, via=via, kind="resource", ref=current.spec.key,
                            before=audit.resource_state(current.spec, True),
                            after=audit.resource_state(current.spec, False), flag="active")
     forget_offers()
@@ -254,7 +255,7 @@ async def get_service(site: Site, ref: str) -> CatalogService:
 
 
 async def create_service(site: Site, body: dict[str, Any], *, actor: Actor, now: datetime,
-                         idempotency_key: str | None = None) -> CatalogService:
+                         idempotency_key: str | None = None, via: str = VIA) -> CatalogService:
     """A new service after the others; its ``resources`` must be active resources of the site."""
     write = IdempotentWrite(scope(f"site:{site.id}", "service", actor), idempotency_key, fingerprint(body=body))
     async with write_transaction(current_engine()):
@@ -272,7 +273,7 @@ async def create_service(site: Site, body: dict[str, Any], *, actor: Actor, now:
                 raise _rule("slug", f"duplicate service slug {json.dumps(spec.slug)} (already used{hint})")
         row_id = await store.add_service(site.id, spec, now=now)
         await store.bump_config_version(site.id)
-        await audit.record(site.id, actor=actor, now=now, via=VIA, kind="service", ref=spec.slug, before=None,
+        await audit.record(site.id, actor=actor, now=now, via=via, kind="service", ref=spec.slug, before=None,
                            after=audit.service_state(spec))
         await write.remember({"service": row_id}, now)
     forget_offers()
@@ -280,7 +281,7 @@ async def create_service(site: Site, body: dict[str, Any], *, actor: Actor, now:
 
 
 async def update_service(site: Site, ref: str, body: dict[str, Any], *, if_match: str | None, actor: Actor,
-                         now: datetime) -> CatalogService:
+                         now: datetime, via: str = VIA) -> CatalogService:
     """Change the fields sent; the merged service is checked whole (its resources must still be active)."""
     async with write_transaction(current_engine()):
         current = _find_service(await store.services_of(site.id), ref)
@@ -293,14 +294,15 @@ async def update_service(site: Site, ref: str, body: dict[str, Any], *, if_match
             raise _invalid(error) from None
         if await store.change_service(current.id, spec, now=now):
             await store.bump_config_version(site.id)
-            await audit.record(site.id, actor=actor, now=now, via=VIA, kind="service", ref=spec.slug,
+            await audit.record(site.id, actor=actor, now=now, via=via, kind="service", ref=spec.slug,
                                before=audit.service_state(current.spec), after=audit.service_state(spec),
                                flag="enabled")
     forget_offers()
     return _service(store.StoredService(current.id, spec))
 
 
-async def disable_service(site: Site, ref: str, *, if_match: str | None, actor: Actor, now: datetime) -> None:
+async def disable_service(site: Site, ref: str, *, if_match: str | None, actor: Actor, now: datetime,
+                          via: str = VIA) -> None:
     """No longer bookable; kept for the bookings that name it."""
     async with write_transaction(current_engine()):
         current = _find_service(await store.services_of(site.id), ref)
@@ -308,7 +310,7 @@ async def disable_service(site: Site, ref: str, *, if_match: str | None, actor: 
         disabled = dataclasses.replace(current.spec, enabled=False)
         if await store.change_service(current.id, disabled, now=now):
             await store.bump_config_version(site.id)
-            await audit.record(site.id, actor=actor, now=now, via=VIA, kind="service", ref=current.spec.slug,
+            await audit.record(site.id, actor=actor, now=now, via=via, kind="service", ref=current.spec.slug,
                                before=audit.service_state(current.spec), after=audit.service_state(disabled),
                                flag="enabled")
     forget_offers()

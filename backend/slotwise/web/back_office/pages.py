@@ -591,6 +591,7 @@ def _forbidden(request: Request, _: Exception) -> Response:
 def back_office_router(settings: Settings) -> Router:
     """Everything under /admin, behind the CSRF guard, with HTML error pages."""
     # These modules use this one's helpers, so they are imported once it exists.
+    from slotwise.web.back_office import catalog as catalog_pages  # noqa: PLC0415
     from slotwise.web.back_office import desk, team  # noqa: PLC0415
     handlers: dict[Any, Any] = {cls: _service_error for cls in (
         ServiceError, NotFound, Forbidden, InvalidInput, SlotUnavailable, ActionRefused)}
@@ -599,7 +600,7 @@ def back_office_router(settings: Settings) -> Router:
         route_handlers=[login_page, login, logout, logout_everywhere, reset_page, reset, set_password_page,
                         set_password, home, switch, *desk.ROUTES, day_view, week_view, booking_list, booking_panel, move_page, move, save_note, resend, cancel_page,
                         cancel,
-                        *widget_messages.ROUTES, *integrations.ROUTES, *team.ROUTES],
+                        *widget_messages.ROUTES, *integrations.ROUTES, *team.ROUTES, *catalog_pages.ROUTES],
         guards=[csrf_guard(settings)],
         dependencies={"admin": Provide(provide_admin)},
         exception_handlers={**handlers, NotSignedIn: _not_signed_in, PermissionDeniedException: _forbidden},

@@ -79,7 +79,8 @@ def create_app(
         before_request=check_body,
         before_send=[security_headers_hook(schema_path="/schema")],
         # Pages, fragments and JSON shrink 4-6x; the widget's byte budget counts gzipped.
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        # Level 6, not Litestar's 9: a fifth of the CPU for 4 % more bytes (docs/decisions.md).
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         middleware=[rate_limit_config(budget, settings.trusted_proxies, page_answer=page_answer(settings)).middleware
                     for budget in budgets(settings.rate_limit_per_minute, settings.read_rate_limit_per_minute)],
         stores={STORE_NAME: rate_limit_store(settings.redis_url, settings.database_url)},

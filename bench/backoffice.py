@@ -173,20 +173,33 @@ def _sign_in(client) -> None:
         raise RuntimeError(f"sign-in failed: {response.status_code} {response.text[:300]}")
 
 
-def _time_pairs(client, url: str) -> tuple[list[float], list[float]]:
-    """Ping and ``url`` taken in turns, so both meet the same load on a shared machine (ms)."""
+def _time_pairs(clients: list, url: str) -> list[tuple[list[float], list[float]]]:
+    """Ping and ``url`` taken in turns, on each server in turn, so all meet the same load (ms)."""
     for _ in range(20):
-        client.get("/api/v1/ping").raise_for_status()
-        client.get(url).raise_for_status()
-    plain, timed = [], []
+        for client in clients:
+            client.get("/api/v1/ping").raise_for_status()
+            client.get(url).raise_for_status()
+    timings: list[tuple[list[float], list[float]]] = [([], []) for _ in clients]
     for _ in range(REQUESTS):
-        began = time.perf_counter()
-        client.get("/api/v1/ping").raise_for_status()
-        between = time.perf_counter()
-        client.get(url).raise_for_status()
-        plain.append((between - began) * 1000)
-        timed.append((time.perf_counter() - between) * 1000)
-    return plain, timed
+        for client, (plain, timed) in zip(clients, timings, strict=True):
+            began = time.perf_counter()
+            client.get("/api/v1/ping").raise_for_status()
+            between = time.perf_counter()
+            client.get(url).raise_for_status()
+            plain.append((between - began) * 1000)
+            timed.append((time.perf_counter() - between) * 1000)
+    return timings
+
+
+def _checkout(ref: str, into: Path) -> Path:
+    """The code of ``ref`` (another commit of this repository) to serve from: its backend, templates, static files."""
+    import subprocess
+
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "backend", "templates", "static", "widget",
+                              "examples"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    (into / "static" / "vendor").symlink_to(REPO / "static" / "vendor")  # from npm, not in git
+    return into / "backend"
 
 
 def _weight(client, url: str) -> tuple[list[tuple[str, int, int]], int]:
@@ -211,30 +224,47 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", type=Path, help="run the server under cProfile, stats into this file")
+    parser.add_argument("--against", metavar="REF",
+                        help="also serve the code of this commit on the same database and time both in turns")
     args = parser.parse_args()
     url = create_postgres_database(prefix="slotwise_bench")
     env = {"SLOTWISE_DATABASE_URL": url, "SLOTWISE_SECRET_KEY": "bench-" + "k" * 32}
     now = datetime.now(UTC)
     from zoneinfo import ZoneInfo
     day = now.astimezone(ZoneInfo(ZONE)).date()
+    import tempfile
+    from contextlib import ExitStack
     try:
         began = time.perf_counter()
         total = asyncio.run(_seed(env, now, day))
         seeded = time.perf_counter() - began
-        server = ServerProcess(env)
-        if args.profile:
-            server.profile = args.profile.resolve()
-        with _served(server) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-            _sign_in(client)
+        with ExitStack() as stack:
+            servers = [ServerProcess(env)]
+            if args.profile:
+                servers[0].profile = args.profile.resolve()
+            if args.against:
+                code = _checkout(args.against, Path(stack.enter_context(tempfile.TemporaryDirectory())))
+                servers.append(ServerProcess({**env, "PYTHONPATH": str(code)}))
+            clients = []
+            for server in servers:
+                stack.enter_context(_served(server))
+                clients.append(stack.enter_context(httpx.Client(base_url=server.url, timeout=30)))
+                _sign_in(clients[-1])
             view = f"/admin/sites/{SITE}?day={day}"
-            page = client.get(view)
+            page = clients[0].get(view)
             page.raise_for_status()
             found = re.search(r'class="count"[^>]*>([^<]+)<', page.text)
             shown = found.group(1).strip() if found else "?"
-            plain, viewed = _time_pairs(client, view)
-            weights, requests = _weight(client, view)
+            timings = _time_pairs(clients, view)
+            weights, requests = _weight(clients[0], view)
     finally:
         drop_postgres_database(url)
+    (plain, viewed) = timings[0]
+    if args.against:
+        before_plain, before_viewed = (statistics.median(t) for t in timings[1])
+        print(f"back office: {args.against} (before), served from the same database in the same run")
+        print(f"  plain p50       {before_plain:.2f} ms   day view p50 {before_viewed:.2f} ms   "
+              f"ratio {before_viewed / before_plain:.2f}x")
     plain_p50, view_p50 = statistics.median(plain), statistics.median(viewed)
     ratio = view_p50 / plain_p50
     gzipped = sum(z for _, _, z in weights) / 1024

@@ -67,8 +67,9 @@ class Grid:
 def _minute(value: datetime, day: date, zone: ZoneInfo) -> int:
     """Minutes since the day's local midnight (negative before, past 1440 after)."""
     local = value.astimezone(zone)
-    midnight = datetime.combine(day, time(), zone)
-    return int((local - midnight).total_seconds() // 60) if local.date() != day else local.hour * 60 + local.minute
+    if local.date() == day:
+        return local.hour * 60 + local.minute
+    return int((local - datetime.combine(day, time(), zone)).total_seconds() // 60)
 
 
 def hours_shown(sheet: DaySheet) -> tuple[int, int]:
@@ -115,6 +116,13 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
         spot = place(_minute(held.start, day, zone), _minute(held.end, day, zone)) if held.resource in columns else None
         if spot:
             columns[held.resource].blocks.append(Block(*spot, kind="held", label=texts["held"]))
+    said: dict[datetime, str] = {}  # a day's bookings share a few times; Babel formats each once
+
+    def clock(value: datetime) -> str:
+        if value not in said:
+            said[value] = fmt.time(value.astimezone(zone))
+        return said[value]
+
     groups: dict[tuple[str, str, datetime], list[Booking]] = defaultdict(list)
     for booking in sheet.bookings:
         for resource in booking.resources:
@@ -129,7 +137,7 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
         seats = service.rules.seats if service else 1
         columns[key].blocks.append(Block(
             *spot, kind="booking", label=first_booking.service.name_in(fmt.locale),
-            time=f"{fmt.time(first_booking.start.astimezone(zone))}–{fmt.time(first_booking.end.astimezone(zone))}",
+            time=f"{clock(first_booking.start)}–{clock(first_booking.end)}",
             entries=tuple(Entry(b.public_id, b.customer.name) for b in members),
             seats=f"{len(members)}/{seats}" if seats > 1 else ""))
     now_row = None

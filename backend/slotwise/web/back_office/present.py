@@ -31,6 +31,7 @@ class Entry:
 
     id: str  # bkg_…
     customer: str
+    href: str = ""  # its panel's address
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ class Block:
     time: str = ""
     entries: tuple[Entry, ...] = ()
     seats: str = ""  # "3/8" for a group session
+    said: str = ""  # what a screen reader hears after each name: ", 09:00–09:45, Massage[, 3/8 seats]"
+    meta: str = ""  # the line shown under the names: "09:00–09:45 · Massage[ · 3/8 seats]"
 
 
 @dataclass(slots=True)
@@ -116,13 +119,14 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
         spot = place(_minute(held.start, day, zone), _minute(held.end, day, zone)) if held.resource in columns else None
         if spot:
             columns[held.resource].blocks.append(Block(*spot, kind="held", label=texts["held"]))
-    said: dict[datetime, str] = {}  # a day's bookings share a few times; Babel formats each once
+    formatted: dict[datetime, str] = {}  # a day's bookings share a few times; Babel formats each once
 
     def clock(value: datetime) -> str:
-        if value not in said:
-            said[value] = fmt.time(value.astimezone(zone))
-        return said[value]
+        if value not in formatted:
+            formatted[value] = fmt.time(value.astimezone(zone))
+        return formatted[value]
 
+    panel = f"/admin/sites/{sheet.site.slug}/bookings/"
     groups: dict[tuple[str, str, datetime], list[Booking]] = defaultdict(list)
     for booking in sheet.bookings:
         for resource in booking.resources:
@@ -135,11 +139,17 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
             continue
         service: Service | None = sheet.services.get(slug)
         seats = service.rules.seats if service else 1
+        label = first_booking.service.name_in(fmt.locale)
+        when = f"{clock(first_booking.start)}–{clock(first_booking.end)}"
+        taken = f"{len(members)}/{seats}" if seats > 1 else ""
+        spoken, shown = [when, label], [when, label]
+        if taken:
+            spoken.append(fmt.gettext("%(seats)s seats", seats=taken))
+            shown.append(spoken[-1])
         columns[key].blocks.append(Block(
-            *spot, kind="booking", label=first_booking.service.name_in(fmt.locale),
-            time=f"{clock(first_booking.start)}–{clock(first_booking.end)}",
-            entries=tuple(Entry(b.public_id, b.customer.name) for b in members),
-            seats=f"{len(members)}/{seats}" if seats > 1 else ""))
+            *spot, kind="booking", label=label, time=when,
+            entries=tuple(Entry(b.public_id, b.customer.name, f"{panel}{b.public_id}") for b in members),
+            seats=taken, said="".join(", " + part for part in spoken), meta=" · ".join(shown)))
     now_row = None
     if now.astimezone(zone).date() == day:
         minute = _minute(now, day, zone)

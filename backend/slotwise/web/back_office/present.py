@@ -78,7 +78,9 @@ def _minute(value: datetime, day: date, zone: ZoneInfo) -> int:
 def hours_shown(sheet: DaySheet) -> tuple[int, int]:
     """The first and the last (exclusive) hour the grid shows: at least 08-18, and every opening and booking."""
     day, zone = sheet.day, sheet.zone
-    spans = [(max(0, _minute(b.start, day, zone)), min(1440, _minute(b.end, day, zone))) for b in sheet.bookings]
+    # Bookings share a few times: each distinct (start, end) converted once.
+    spans = [(max(0, _minute(start, day, zone)), min(1440, _minute(end, day, zone)))
+             for start, end in {(b.start, b.end) for b in sheet.bookings}]
     spans += [r for opening in sheet.openings.values() for r in opening.ranges]
     first = min((s for s, _ in spans), default=DEFAULT_HOURS[0] * 60) // 60
     last = -(-max((e for _, e in spans), default=DEFAULT_HOURS[1] * 60) // 60)
@@ -132,9 +134,16 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
         for resource in booking.resources:
             if resource.key in columns:
                 groups[(resource.key, booking.service.slug, booking.start)].append(booking)
+    minutes: dict[datetime, int] = {}
+
+    def minute(value: datetime) -> int:
+        if value not in minutes:
+            minutes[value] = _minute(value, day, zone)
+        return minutes[value]
+
     for (key, slug, start), members in sorted(groups.items(), key=lambda item: item[0][2]):
         first_booking = members[0]
-        spot = place(_minute(first_booking.start, day, zone), _minute(first_booking.end, day, zone))
+        spot = place(minute(first_booking.start), minute(first_booking.end))
         if not spot:
             continue
         service: Service | None = sheet.services.get(slug)

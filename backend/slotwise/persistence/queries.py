@@ -151,20 +151,22 @@ async def load_resources(site: model.Site, keys: Sequence[str]) -> dict[str, mod
         )
         .output(load_json=True)
     )
-    resources = {}
-    for row in rows:
-        calendar = ResourceCalendar(
-            key=row["key"],
-            zone=ZoneInfo(row["timezone"] or site.timezone),
-            weekly=site.hours if row["hours"] is None else codec.decode_weekly(row["hours"]),
-            closed=codec.decode_dates(row["closed"]),
-            extra_open=codec.decode_dated_ranges(row["extra_open"]),
-        )
-        resources[row["key"]] = model.Resource(
-            id=row["id"], key=row["key"], name=row["name"], kind=ResourceKind(row["kind"]),
-            calendar=calendar, texts=row.get("texts") or {}, metadata=row.get("metadata") or {},
-        )
-    return resources
+    return {row["key"]: resource_from_row(row, site) for row in rows}
+
+
+def resource_from_row(row: Mapping[str, Any], site: model.Site) -> model.Resource:
+    """A resource row (JSON columns decoded) with its calendar resolved against its site's."""
+    calendar = ResourceCalendar(
+        key=row["key"],
+        zone=ZoneInfo(row["timezone"] or site.timezone),
+        weekly=site.hours if row["hours"] is None else codec.decode_weekly(row["hours"]),
+        closed=codec.decode_dates(row["closed"]),
+        extra_open=codec.decode_dated_ranges(row["extra_open"]),
+    )
+    return model.Resource(
+        id=row["id"], key=row["key"], name=row["name"], kind=ResourceKind(row["kind"]),
+        calendar=calendar, texts=row.get("texts") or {}, metadata=row.get("metadata") or {},
+    )
 
 
 # No booking blocks a resource longer than this (the site file caps duration

@@ -21,6 +21,9 @@ def _time_off(row: dict[str, Any]) -> TimeOff:
     )
 
 
+time_off_from_row = _time_off  # the day sheet's PostgreSQL statement builds them as well
+
+
 async def insert(*, public_id: str, site_id: int, resource_id: int, start: datetime, end: datetime,
                  reason: str, actor: Actor, now: datetime) -> TimeOff:
     await TimeOffRow.insert(TimeOffRow(

@@ -483,17 +483,17 @@ async def current_session(token: str, *, now: datetime) -> CurrentSession | None
     Over: unknown, revoked, idle for 14 days, 30 days old, or its account
     disabled. A live session's ``last_seen_at`` is written at most once a minute.
     """
-    session = await store.find_session(tokens.hash_token(token))
-    if session is None or not session.is_valid(now):
+    found = await store.find_current(tokens.hash_token(token))  # read fresh on every page: no cache
+    if found is None:
         return None
-    account = await store.load_account(session.account_id)
-    if account.disabled:
+    session, account, memberships = found
+    if not session.is_valid(now) or account.disabled:
         return None
     if session.needs_touch(now):
         async with write_transaction(current_engine()):
             await store.touch_session(session.id, now)
         session = Session(session.id, session.account_id, session.created_at, now, session.revoked_at)
-    return CurrentSession(account, session, tuple(await store.memberships_of([account.id])))
+    return CurrentSession(account, session, tuple(memberships))
 
 
 async def sign_out(token: str, *, now: datetime) -> None:

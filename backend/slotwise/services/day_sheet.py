@@ -1,6 +1,6 @@
 """One day of a site for the back office: its resources side by side, their bookings, time off and hours.
 
-A read, in one read transaction: the active resources (narrowed to those the
+A read (one transaction on SQLite, two plain statements on PostgreSQL): the active resources (narrowed to those the
 caller may see: staff see their own), the confirmed bookings starting that
 day (in the site's zone) on them, the time off overlapping the day, and each
 resource's opening hours that day (or that it is closed). The page turns it
@@ -15,12 +15,8 @@ from zoneinfo import ZoneInfo
 
 from slotwise.domain.model import Booking, Resource, Service, Site, TimeOff
 from slotwise.persistence import bookings as booking_store
-from slotwise.persistence import catalog as catalog_store
 from slotwise.persistence import day_sheet as day_store
-from slotwise.persistence import queries
-from slotwise.persistence import time_off as time_off_store
 from slotwise.persistence.bookings import BookingFilter
-from slotwise.persistence.engine import current_engine, read_transaction
 
 PAGE = 500  # bookings read per query; a day of a busy site fits in one or two
 
@@ -67,14 +63,11 @@ async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None, no
     zone = ZoneInfo(site.timezone)
     start = datetime.combine(day, time(), zone)
     end = datetime.combine(day + timedelta(days=1), time(), zone)
-    async with read_transaction(current_engine()):
-        stored = await catalog_store.resources_of(site.id)  # in the site file's order
-        keys = [r.spec.key for r in stored if r.active and (visible is None or r.spec.key in visible)]
-        loaded = await queries.load_resources(site, keys)
-        resources = [loaded[key] for key in keys if key in loaded]
-        services = {s.slug: s for s in await queries.list_services(site.id, include_disabled=True)}
-        bookings: list[Booking] = []
-        if resources:
+    async with day_store.reading():
+        parts = await day_store.sheet_parts(site, visible, start, end, now=now)
+        resources = parts.resources
+        bookings: list[Booking] = parts.bookings if parts.bookings is not None else []
+        if resources and parts.bookings is None:
             after = None
             while True:
                 page = await booking_store.list_bookings(
@@ -86,10 +79,10 @@ async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None, no
                 if len(page) < PAGE:
                     break
                 after = (page[-1].start, page[-1].id)
-        time_off: list[TimeOff] = await time_off_store.overlapping([r.id for r in resources], start, end)
-        keys_by_id = {r.id: r.key for r in resources}
-        holds = [Held(keys_by_id[h.resource_id], h.start, h.end)
-                 for h in await day_store.live_holds(list(keys_by_id), start, end, now=now)]
+    services = {s.slug: s for s in parts.services}
+    time_off: list[TimeOff] = parts.time_off
+    keys_by_id = {r.id: r.key for r in resources}
+    holds = [Held(keys_by_id[h.resource_id], h.start, h.end) for h in parts.holds]
     site_closed = day in site.closed
     return DaySheet(site=site, day=day, zone=zone, resources=resources, services=services,
                     bookings=bookings, time_off=time_off,

@@ -78,7 +78,7 @@ def create_app(
         exception_handlers={Exception: internal_error_handler, RateLimited: rate_limited_handler},
         before_request=check_body,
         before_send=[security_headers_hook(schema_path="/schema")],
-        # gzip over 500 bytes; the admin API at a faster level than the widget's answers.
+        # gzip over 500 bytes; the admin API and the back office at a faster level than the widget's answers.
         compression_config=compression_config(),
         middleware=[rate_limit_config(budget, settings.trusted_proxies, page_answer=page_answer(settings)).middleware
                     for budget in budgets(settings.rate_limit_per_minute, settings.read_rate_limit_per_minute)],

@@ -31,6 +31,7 @@ class Entry:
 
     id: str  # bkg_…
     customer: str
+    href: str = ""  # its panel's address
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,8 @@ class Block:
     entries: tuple[Entry, ...] = ()
     seats: str = ""  # "3/8" for a group session
     ref: str = ""  # time off: its off_… id (the day view links to freeing it)
+    said: str = ""  # what a screen reader hears after each name: ", 09:00–09:45, Massage[, 3/8 seats]"
+    meta: str = ""  # the line shown under the names: "09:00–09:45 · Massage[ · 3/8 seats]"
 
 
 @dataclass(slots=True)
@@ -68,14 +71,17 @@ class Grid:
 def _minute(value: datetime, day: date, zone: ZoneInfo) -> int:
     """Minutes since the day's local midnight (negative before, past 1440 after)."""
     local = value.astimezone(zone)
-    midnight = datetime.combine(day, time(), zone)
-    return int((local - midnight).total_seconds() // 60) if local.date() != day else local.hour * 60 + local.minute
+    if local.date() == day:
+        return local.hour * 60 + local.minute
+    return int((local - datetime.combine(day, time(), zone)).total_seconds() // 60)
 
 
 def hours_shown(sheet: DaySheet) -> tuple[int, int]:
     """The first and the last (exclusive) hour the grid shows: at least 08-18, and every opening and booking."""
     day, zone = sheet.day, sheet.zone
-    spans = [(max(0, _minute(b.start, day, zone)), min(1440, _minute(b.end, day, zone))) for b in sheet.bookings]
+    # Bookings share a few times: each distinct (start, end) converted once.
+    spans = [(max(0, _minute(start, day, zone)), min(1440, _minute(end, day, zone)))
+             for start, end in {(b.start, b.end) for b in sheet.bookings}]
     spans += [r for opening in sheet.openings.values() for r in opening.ranges]
     first = min((s for s, _ in spans), default=DEFAULT_HOURS[0] * 60) // 60
     last = -(-max((e for _, e in spans), default=DEFAULT_HOURS[1] * 60) // 60)
@@ -117,23 +123,44 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
         spot = place(_minute(held.start, day, zone), _minute(held.end, day, zone)) if held.resource in columns else None
         if spot:
             columns[held.resource].blocks.append(Block(*spot, kind="held", label=texts["held"]))
+    formatted: dict[datetime, str] = {}  # a day's bookings share a few times; Babel formats each once
+
+    def clock(value: datetime) -> str:
+        if value not in formatted:
+            formatted[value] = fmt.time(value.astimezone(zone))
+        return formatted[value]
+
+    panel = f"/admin/sites/{sheet.site.slug}/bookings/"
     groups: dict[tuple[str, str, datetime], list[Booking]] = defaultdict(list)
     for booking in sheet.bookings:
         for resource in booking.resources:
             if resource.key in columns:
                 groups[(resource.key, booking.service.slug, booking.start)].append(booking)
+    minutes: dict[datetime, int] = {}
+
+    def minute(value: datetime) -> int:
+        if value not in minutes:
+            minutes[value] = _minute(value, day, zone)
+        return minutes[value]
+
     for (key, slug, start), members in sorted(groups.items(), key=lambda item: item[0][2]):
         first_booking = members[0]
-        spot = place(_minute(first_booking.start, day, zone), _minute(first_booking.end, day, zone))
+        spot = place(minute(first_booking.start), minute(first_booking.end))
         if not spot:
             continue
         service: Service | None = sheet.services.get(slug)
         seats = service.rules.seats if service else 1
+        label = first_booking.service.name_in(fmt.locale)
+        when = f"{clock(first_booking.start)}–{clock(first_booking.end)}"
+        taken = f"{len(members)}/{seats}" if seats > 1 else ""
+        spoken, shown = [when, label], [when, label]
+        if taken:
+            spoken.append(fmt.gettext("%(seats)s seats", seats=taken))
+            shown.append(spoken[-1])
         columns[key].blocks.append(Block(
-            *spot, kind="booking", label=first_booking.service.name_in(fmt.locale),
-            time=f"{fmt.time(first_booking.start.astimezone(zone))}–{fmt.time(first_booking.end.astimezone(zone))}",
-            entries=tuple(Entry(b.public_id, b.customer.name) for b in members),
-            seats=f"{len(members)}/{seats}" if seats > 1 else ""))
+            *spot, kind="booking", label=label, time=when,
+            entries=tuple(Entry(b.public_id, b.customer.name, f"{panel}{b.public_id}") for b in members),
+            seats=taken, said="".join(", " + part for part in spoken), meta=" · ".join(shown)))
     now_row = None
     if now.astimezone(zone).date() == day:
         minute = _minute(now, day, zone)

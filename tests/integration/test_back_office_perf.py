@@ -1,0 +1,179 @@
+"""The day view's fast reads (docs/decisions.md, "Back office: the day view's speed").
+
+On PostgreSQL the day sheet is one plain statement and the session one more;
+these tests hold them to what the Piccolo queries answer (on SQLite the same
+tests run the Piccolo path itself), keep the session read fresh on every page,
+and count the day view's statements so a query that creeps back in is seen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import asyncpg
+import pytest
+from slotwise.domain.access import Role
+from slotwise.domain.actors import Actor
+from slotwise.persistence import accounts as account_store
+from slotwise.persistence import bookings as booking_store
+from slotwise.persistence import catalog as catalog_store
+from slotwise.persistence import day_sheet as day_store
+from slotwise.persistence import queries
+from slotwise.persistence import time_off as time_off_store
+from slotwise.persistence.bookings import BookingFilter
+from slotwise.persistence.tables import Booking as BookingTable
+from slotwise.services import accounts, tokens
+from slotwise.services import time_off as time_off_service
+from slotwise.services.availability import get_site
+from slotwise.services.config import ServiceConfig
+from slotwise.services.day_sheet import day_sheet
+from slotwise.services.sites import apply_site
+
+from tests.support.sitefiles import TEST_SITE, parse_test_site
+
+APPLIER = Actor.system("tests")
+OTHER_SITE = TEST_SITE.replace('slug = "test-physio"', 'slug = "other-studio"').replace(
+    'name = "Test Physio"', 'name = "Other Studio"')
+PASSWORD = "correct horse battery"
+DAY = date(2026, 11, 24)
+
+
+@pytest.fixture(autouse=True)
+async def sites(clock) -> None:
+    await apply_site(parse_test_site(TEST_SITE), actor=APPLIER, now=clock())
+    await apply_site(parse_test_site(OTHER_SITE), actor=APPLIER, now=clock())
+
+
+async def member(settings, clock, email: str, role: Role = Role.OWNER, site: str = "test-physio",
+                 resource: str | None = None) -> None:
+    added = await accounts.add_member(email, site_slug=site, role=role, resource=resource, actor=APPLIER,
+                                      now=clock(), config=ServiceConfig.from_settings(settings),
+                                      send_invitation=False)
+    await accounts.set_password(added.link_url.rsplit("/", 1)[1], PASSWORD, now=clock())
+
+
+async def signed_in(client, email: str) -> str:
+    """Signs in on the shared client; answers the session token (the cookie's value)."""
+    import re
+
+    client.cookies.clear()
+    page = await client.get("/admin/login")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    response = await client.post("/admin/login", data={"email": email, "password": PASSWORD, "next": "/admin",
+                                                       "csrf": csrf})
+    assert response.status_code == 303, response.text
+    return client.cookies["slotwise_session"]
+
+
+async def book(client, start: str, service: str = "quick", name: str = "Erika Muster") -> None:
+    response = await client.post("/api/v1/sites/test-physio/bookings", json={
+        "service": service, "start": start,
+        "customer": {"name": name, "email": name.split()[0].lower() + "@example.com"}})
+    assert response.status_code == 201, response.text
+
+
+async def _piccolo_sheet(site, visible, start, end, now):
+    """The day's parts read through the Piccolo queries (and the bookings list) one by one."""
+    stored = await catalog_store.resources_of(site.id)
+    keys = [r.spec.key for r in stored if r.active and (visible is None or r.spec.key in visible)]
+    loaded = await queries.load_resources(site, keys)
+    resources = [loaded[key] for key in keys if key in loaded]
+    ids = [r.id for r in resources]
+    bookings = await booking_store.list_bookings(
+        BookingFilter(site_id=site.id, start_from=start, start_before=end, resource_ids=ids, service_id=None,
+                      status="confirmed", text=None, updated_since=None), after=None, limit=500) if ids else []
+    return (resources, await queries.list_services(site.id, include_disabled=True), bookings,
+            await time_off_store.overlapping(ids, start, end), await day_store.live_holds(ids, start, end, now=now))
+
+
+async def test_the_day_sheet_answers_what_the_piccolo_queries_answer(client, clock):
+    await book(client, "2026-11-24T09:00:00+01:00", name="Erika Muster")
+    await book(client, "2026-11-24T10:00:00+01:00", service="assessment", name="Jonas <b>Weber</b>")
+    await book(client, "2026-11-25T09:00:00+01:00", name="Next Day")  # another day: not shown
+    cancelled = await client.post("/api/v1/sites/test-physio/bookings", json={
+        "service": "quick", "start": "2026-11-24T15:00:00+01:00",
+        "customer": {"name": "Gone Again", "email": "gone@example.com"}})
+    assert cancelled.status_code == 201
+    row = await BookingTable.select(BookingTable.id).order_by(BookingTable.id, ascending=False).first()
+    await booking_store.cancel(row["id"], reason="test", now=clock())  # cancelled: not shown
+    held = await client.post("/api/v1/sites/test-physio/holds", json={"service": "quick",
+                                                                      "start": "2026-11-24T11:00:00+01:00"})
+    assert held.status_code == 201, held.text
+    site = await get_site("test-physio")
+    await time_off_service.add_time_off(site, "anna", start=datetime.fromisoformat("2026-11-24T14:00:00+01:00"),
+                                        end=datetime.fromisoformat("2026-11-24T16:00:00+01:00"), reason="Dentist",
+                                        actor=APPLIER, now=clock())
+    start = datetime.fromisoformat("2026-11-24T00:00:00+01:00")
+    end = start + timedelta(days=1)
+    for visible in (None, frozenset({"anna"}), frozenset({"room-1"}), frozenset()):
+        for now in (clock(), clock() + timedelta(hours=3)):  # the hold alive, then expired
+            sheet = await day_sheet(site, DAY, visible=visible, now=now)
+            resources, services, bookings, time_off, holds = await _piccolo_sheet(site, visible, start, end, now)
+            assert sheet.resources == resources
+            assert list(sheet.services.values()) == services
+            assert sheet.bookings == bookings
+            assert sheet.time_off == time_off
+            keys = {r.id: r.key for r in resources}
+            assert [(h.resource, h.start, h.end) for h in sheet.holds] == [
+                (keys[h.resource_id], h.start, h.end) for h in holds]
+    everything = await day_sheet(site, DAY, visible=None, now=clock())
+    assert [b.customer.name for b in everything.bookings] == ["Erika Muster", "Jonas <b>Weber</b>"]
+    assert {r.key for b in everything.bookings for r in b.resources} >= {"anna", "room-1"}
+    assert len(everything.time_off) == 1 and len(everything.holds) == 1
+
+
+async def test_the_session_read_answers_what_the_three_queries_answer(client, settings, clock):
+    await member(settings, clock, "both@example.com", Role.STAFF, resource="anna")
+    await member(settings, clock, "both@example.com", Role.MANAGER, site="other-studio")
+    token = await signed_in(client, "both@example.com")
+    found = await account_store.find_current(tokens.hash_token(token))
+    assert found is not None
+    session, account, memberships = found
+    assert session == await account_store.find_session(tokens.hash_token(token))
+    assert account == await account_store.load_account(session.account_id)
+    assert memberships == await account_store.memberships_of([account.id])
+    assert [m.site_slug for m in memberships] == ["other-studio", "test-physio"]
+    assert await account_store.find_current(tokens.hash_token("not-a-session")) is None
+
+
+async def test_a_changed_role_and_a_revoke_count_on_the_very_next_page(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    await signed_in(client, "owner@example.com")
+    page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    assert 'id="col-ben"' in page.text
+    # Made staff bound to anna: the next page already shows anna's column only.
+    await accounts.add_member("owner@example.com", site_slug="test-physio", role=Role.STAFF, resource="anna",
+                              actor=APPLIER, now=clock(), config=ServiceConfig.from_settings(settings),
+                              send_invitation=False)
+    page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    assert page.status_code == 200 and 'id="col-anna"' in page.text and 'id="col-ben"' not in page.text
+    account = await account_store.find_account("owner@example.com")
+    await accounts.sign_out_everywhere(account.public_id, actor=APPLIER, now=clock())
+    page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    assert page.status_code in (302, 303) and "/admin/login" in page.headers["location"]
+
+
+@pytest.mark.postgres_only
+async def test_the_day_view_costs_three_statements_on_postgresql(client, settings, clock, monkeypatch):
+    await member(settings, clock, "owner@example.com")
+    await book(client, "2026-11-24T09:00:00+01:00")
+    await signed_in(client, "owner@example.com")
+    await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})  # last_seen_at written now
+    sent: list[str] = []
+    fetch, execute = asyncpg.Connection.fetch, asyncpg.Connection.execute
+
+    async def counted_fetch(self, query, *args, **kwargs):
+        sent.append(query)
+        return await fetch(self, query, *args, **kwargs)
+
+    async def counted_execute(self, query, *args, **kwargs):
+        sent.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", counted_fetch)
+    monkeypatch.setattr(asyncpg.Connection, "execute", counted_execute)
+    page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    monkeypatch.undo()
+    assert page.status_code == 200 and "Erika Muster" in page.text
+    # The session (with account and memberships), the site, the day: nothing else.
+    assert len(sent) == 3, sent

@@ -1,6 +1,7 @@
 """Bookings with and without a subscribed webhook endpoint, and how soon the events arrive (issue 12).
 
-Run: ``python bench/webhooks.py [--bookings N]``. A fresh SQLite database and one
+Run: ``python bench/webhooks.py [--bookings N] [--database sqlite|postgres]``. A
+fresh database (SQLite by default; ``postgres``: a throwaway one on 127.0.0.1) and one
 process, as ``slotwise serve`` runs: 2N bookings through the booking service, in
 blocks of 50 alternately with one endpoint subscribed to ``booking.created`` and
 without, while the webhook worker runs in the same event loop, delivering to a receiver on
@@ -213,6 +214,7 @@ async def bench(count: int, settings, receiver: Receiver) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=1_000)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--receiver", nargs=2, metavar=("PORT", "SECRET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
@@ -221,14 +223,20 @@ def main() -> int:
 
     from slotwise.settings import Settings
 
+    from tests.support.postgres import create_postgres_database, drop_postgres_database
+
     workdir = Path(tempfile.mkdtemp(prefix="slotwise-webhooks-"))
+    url = (create_postgres_database(prefix="slotwise_bench") if args.database == "postgres"
+           else f"sqlite:///{workdir / 'bench.sqlite'}")
     settings = Settings.from_env({"SLOTWISE_DATA_DIR": str(workdir), "SLOTWISE_SECRET_KEY": "bench-" + "k" * 40,
-                                  "SLOTWISE_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}"})
+                                  "SLOTWISE_DATABASE_URL": url})
     receiver = Receiver()
     try:
         result = asyncio.run(bench(args.bookings, settings, receiver))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if args.database == "postgres":
+            drop_postgres_database(url)
         if receiver.process is not None and receiver.process.poll() is None:
             receiver.process.kill()
     p50_without, p50_with = statistics.median(result["without"]), statistics.median(result["with"])
@@ -236,7 +244,8 @@ def main() -> int:
     latency = statistics.median(result["latencies"]) if result["latencies"] else float("inf")
     duplicates = sum(n - 1 for n in receiver.ids.values() if n > 1)
     ms = 1000
-    print(f"{args.bookings:,} bookings each way, one endpoint on loopback, SQLite, worker in the same process")
+    engine = "PostgreSQL" if args.database == "postgres" else "SQLite"
+    print(f"{args.bookings:,} bookings each way, one endpoint on loopback, {engine}, worker in the same process")
     print(f"  booking p50 without endpoint  {p50_without * ms:7.2f} ms  (p95 {percentile(result['without'], .95) * ms:.2f})")
     print(f"  booking p50 with endpoint     {p50_with * ms:7.2f} ms  (p95 {percentile(result['with'], .95) * ms:.2f})")
     print(f"  ratio                         {ratio:7.2f}     (bar <= 1.1)")

@@ -242,9 +242,7 @@ def _parse_day(raw: str | None, today: date) -> date:
 
 
 async def _site(admin: Admin, slug: str, action: Action) -> Site:
-    site = await access.site_for(admin.caller, slug)
-    access.authorize(admin.caller, action, site)
-    return site
+    return await access.site_allowing(admin.caller, slug, action)
 
 
 async def _day_context(request: Request, admin: Admin, site: Site, day: date, now: datetime) -> dict[str, Any]:

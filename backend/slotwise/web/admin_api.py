@@ -30,8 +30,7 @@ from slotwise.services import sites as site_service
 from slotwise.services import time_off as time_off_service
 from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
-from slotwise.services.booking_documents import (ActorOut, AdminBookingOut, actor_out, booking_document,
-                                                 booking_documents)
+from slotwise.services.booking_documents import ActorOut, AdminBookingOut, actor_out, booking_document
 from slotwise.services.errors import Unauthenticated
 from slotwise.web.bodies import Body, Instant, OptionalBody, SiteFileBody, answered_as
 from slotwise.web.booking_api import BookingIn, idempotency_key
@@ -216,11 +215,11 @@ class AdminBookingsApi(Controller):
     ) -> BookingPageOut:
         found = await access.site_for(caller, site)
         access.authorize(caller, Action.BOOKINGS_READ, found)
-        page = await booking_lists.list_bookings(found, {
+        documents, next_cursor = await booking_lists.list_documents(found, {
             "from": from_, "to": to, "resource": resource, "service": service, "status": status,
             "q": q, "updated_since": updated_since, "limit": limit, "cursor": cursor,
         }, visible=access.visible_to(caller, found))
-        return BookingPageOut(data=booking_documents(page.bookings, found), next_cursor=page.next_cursor)
+        return BookingPageOut(data=documents, next_cursor=next_cursor)
 
     @get("/bookings/{booking_id:str}", summary="One booking with its history and messages")
     async def booking(self, site: FromPath[str], booking_id: FromPath[str],

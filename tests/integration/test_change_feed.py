@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from slotwise.domain.access import Scope
 from slotwise.domain.actors import Actor
 from slotwise.persistence import change_feed
 from slotwise.persistence.change_feed import TableCache
 from slotwise.persistence.engine import Database, write_transaction
+from slotwise.services import keys
 from slotwise.services.sites import apply_site
 
 from tests.support.sitefiles import parse_test_site
@@ -137,3 +139,56 @@ async def test_without_the_feed_nothing_is_kept(database, other_process) -> None
     # Notices sent while nobody listened are gone: nothing from before is served.
     assert await cache.get("k", load) == 3
     assert await cache.get("k", load) == 3
+
+
+async def test_a_key_revoked_by_another_process_stops_working(client, database, clock, other_process):
+    await apply_site(parse_test_site(), actor=Actor.system("tests"), now=clock())
+    assert await change_feed.start(database.engine)
+    created = await keys.create_key("test-physio", name="Poller", scopes=[Scope.BOOKINGS_READ],
+                                    expires_at=None, actor=Actor.system("tests"), now=clock())
+    headers = {"Authorization": f"Bearer {created.secret}"}
+    listing = "/api/v1/admin/sites/test-physio/bookings"
+    assert (await client.get(listing, headers=headers)).status_code == 200
+    assert (await client.get(listing, headers=headers)).status_code == 200  # the key kept in memory
+
+    await other_process.execute("UPDATE api_key SET revoked_at = now() WHERE public_id = $1", created.key.public_id)
+
+    async def refused() -> bool:
+        return (await client.get(listing, headers=headers)).status_code == 401
+    assert await eventually(refused)
+
+
+async def test_the_bookings_list_shows_a_change_made_by_another_process(client, database, clock, other_process):
+    await apply_site(parse_test_site(), actor=Actor.system("tests"), now=clock())
+    assert await change_feed.start(database.engine)
+    booked = await client.post("/api/v1/sites/test-physio/bookings", json={
+        "service": "quick", "start": "2026-11-24T09:00:00+01:00",
+        "customer": {"name": "Test Customer", "email": "test@example.com"}})
+    assert booked.status_code == 201, booked.text
+    created = await keys.create_key("test-physio", name="Poller", scopes=[Scope.BOOKINGS_READ],
+                                    expires_at=None, actor=Actor.system("tests"), now=clock())
+    headers = {"Authorization": f"Bearer {created.secret}"}
+    listing = "/api/v1/admin/sites/test-physio/bookings?from=2026-11-24&to=2026-11-24"
+
+    async def names() -> list[str]:
+        response = await client.get(listing, headers=headers)
+        assert response.status_code == 200, response.text
+        return [booking["customer"]["name"] for booking in response.json()["data"]]
+
+    assert await names() == ["Test Customer"]
+    assert await names() == ["Test Customer"]  # the page kept in memory
+    await other_process.execute("UPDATE booking SET customer_name = 'Renamed Elsewhere'")
+
+    async def renamed() -> bool:
+        return await names() == ["Renamed Elsewhere"]
+    assert await eventually(renamed)
+
+    # The names of resources come from the site's catalog, kept as well.
+    response = await client.get(listing, headers=headers)
+    resource = response.json()["data"][0]["resources"][0]["key"]
+    await other_process.execute("UPDATE resource SET name = 'Renamed Resource' WHERE key = $1", resource)
+
+    async def resource_renamed() -> bool:
+        response = await client.get(listing, headers=headers)
+        return response.json()["data"][0]["resources"][0]["name"] == "Renamed Resource"
+    assert await eventually(resource_renamed)

@@ -312,6 +312,12 @@ async def _catalog(engine: PostgresEngine, site_id: int) -> _Catalog | None:
     return await _catalogs.get(site_id, load)
 
 
+def _names_all(catalog: _Catalog, records: Sequence[Any]) -> bool:
+    return all(record["service"] in catalog.services for record in records) and all(
+        rid in catalog.resources
+        for resource_ids in {record["resource_ids"] for record in records} for rid in json.loads(resource_ids))
+
+
 def _json_list(value: Any) -> list[Any]:
     return json.loads(value) if isinstance(value, str) else (value or [])
 
@@ -350,9 +356,9 @@ async def _postgres_list(engine: PostgresEngine, where: BookingFilter, *,
     if not records:
         return []
     catalog = await _catalog(engine, where.site_id)
-    if catalog is None or any(record["service"] not in catalog.services for record in records):
-        # Only a service created after the catalog was kept, and before its
-        # notice arrived, can be missing: read the catalog once more, live.
+    if catalog is None or not _names_all(catalog, records):
+        # Only a service or resource created after the catalog was kept, and
+        # before its notice arrived, can be missing: read it once more, live.
         _catalogs.clear()
         catalog = await _catalog(engine, where.site_id)
         assert catalog is not None

@@ -12,9 +12,10 @@ tables changes:
 - **This process's writes**: ``write_transaction`` calls ``note_local_write``
   after it ends, which clears every cache at once, so a process always reads
   its own writes without waiting for the notice.
-- **No feed, no cache**: until the listening connection is up, and as soon as
-  it is lost, caches keep nothing and every read goes to the database (a lost
-  connection may have missed notices). SQLite has no notifications: there the
+- **No feed, no cache**: until the listening connection is up and has heard
+  a probe notice sent through the pool (behind a pooler in transaction mode
+  nothing would ever arrive), and as soon as it is lost, caches keep nothing
+  and every read goes to the database (a lost connection may have missed notices). SQLite has no notifications: there the
   caches never keep anything (its reads are local anyway).
 - **Transactions read live**: inside a transaction a cache always loads, so a
   booking re-checks busy time against the database under its locks; a cached
@@ -31,13 +32,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 from piccolo.engine.postgres import PostgresEngine
 
-from slotwise.persistence.engine import current_engine
+from slotwise.persistence.engine import current_engine, postgres_fetch
 from slotwise.persistence.migrations.m0017_change_notices import TABLES as WATCHABLE_TABLES
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "slotwise_changed"
 # After a failed attempt to listen, caches stay off this long before the next try.
 RETRY_SECONDS = 5.0
+# How long the listener waits to hear its own probe before it gives up (see _Feed._prove).
+PROOF_SECONDS = 2.0
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -115,18 +119,43 @@ class _Feed:
     async def _listen(self, engine: PostgresEngine) -> None:
         import asyncpg
 
+        connection = None
         try:
             connection = await asyncpg.connect(**engine.config)
             await connection.add_listener(CHANNEL, self._heard)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("change feed: cannot listen, in-process caches stay off for now: %s", exc)
+            await self._prove(engine, connection)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            log.warning("change feed: cannot listen, in-process caches stay off for now: %r", exc)
             self.failed_at = time.monotonic()
+            if connection is not None and not connection.is_closed():
+                await connection.close()
             return
         finally:
             self.connecting = None
         connection.add_termination_listener(self._lost)
         forget_all()  # nothing kept from before the LISTEN (caches were off; belt and braces)
         self.connection = connection
+
+    async def _prove(self, engine: PostgresEngine, connection) -> None:
+        """Hear a notice sent from another connection, or raise TimeoutError.
+
+        Behind a pooler in transaction mode (PgBouncer's default) ``LISTEN``
+        is accepted but nothing is ever delivered: caches would then keep
+        stale values forever. Only a feed that is heard turns them on.
+        """
+        probe = f"probe {uuid.uuid4().hex}"
+        heard = asyncio.get_running_loop().create_future()
+
+        def listen_for_probe(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+            if payload == probe and not heard.done():
+                heard.set_result(True)
+
+        await connection.add_listener(CHANNEL, listen_for_probe)
+        try:
+            await postgres_fetch(engine, "SELECT pg_notify($1, $2)", CHANNEL, probe)
+            await asyncio.wait_for(heard, PROOF_SECONDS)
+        finally:
+            await connection.remove_listener(CHANNEL, listen_for_probe)
 
     def _heard(self, _connection: object, _pid: int, _channel: str, table: str) -> None:
         for cache in self.caches:

@@ -54,14 +54,14 @@ async def eventually(condition, seconds: float = 2.0) -> bool:
 
 
 async def test_a_read_is_kept_until_another_process_changes_its_table(database, other_process) -> None:
-    assert await change_feed.start(database.engine)
+    await change_feed.catch_up(database.engine)  # the notices of the previous test's clean-up are in
     cache: TableCache[str, int] = TableCache("time_off")
     load = Counted()
     assert await cache.get("k", load) == 1
     assert await cache.get("k", load) == 1  # kept: no second read
 
     await other_process.execute("DELETE FROM api_key WHERE false")  # another table: still kept
-    await asyncio.sleep(0.1)
+    await change_feed.catch_up(database.engine)
     assert await cache.get("k", load) == 1
 
     # A statement trigger fires even when no row matches: a notice on commit.
@@ -74,7 +74,7 @@ async def test_a_read_is_kept_until_another_process_changes_its_table(database, 
 
 async def test_availability_sees_time_off_written_by_another_process(client, database, clock, other_process):
     await apply_site(parse_test_site(), actor=Actor.system("tests"), now=clock())
-    assert await change_feed.start(database.engine)
+    await change_feed.catch_up(database.engine)
 
     async def slots() -> list:
         response = await client.get("/api/v1/sites/test-physio/availability",
@@ -99,7 +99,7 @@ async def test_availability_sees_time_off_written_by_another_process(client, dat
 
 
 async def test_a_value_read_while_a_change_arrives_is_not_kept(database) -> None:
-    assert await change_feed.start(database.engine)
+    await change_feed.catch_up(database.engine)
     cache: TableCache[str, int] = TableCache("allocation")
     load = Counted()
 
@@ -113,7 +113,7 @@ async def test_a_value_read_while_a_change_arrives_is_not_kept(database) -> None
 
 
 async def test_inside_a_transaction_and_after_a_local_write_the_database_is_read(database) -> None:
-    assert await change_feed.start(database.engine)
+    await change_feed.catch_up(database.engine)
     cache: TableCache[str, int] = TableCache("allocation")
     load = Counted()
     await cache.get("k", load)
@@ -124,7 +124,7 @@ async def test_inside_a_transaction_and_after_a_local_write_the_database_is_read
 
 
 async def test_without_the_feed_nothing_is_kept(database, other_process) -> None:
-    assert await change_feed.start(database.engine)
+    await change_feed.catch_up(database.engine)
     cache: TableCache[str, int] = TableCache("allocation")
     load = Counted()
     await cache.get("k", load)
@@ -143,7 +143,7 @@ async def test_without_the_feed_nothing_is_kept(database, other_process) -> None
 
 async def test_a_key_revoked_by_another_process_stops_working(client, database, clock, other_process):
     await apply_site(parse_test_site(), actor=Actor.system("tests"), now=clock())
-    assert await change_feed.start(database.engine)
+    await change_feed.catch_up(database.engine)
     created = await keys.create_key("test-physio", name="Poller", scopes=[Scope.BOOKINGS_READ],
                                     expires_at=None, actor=Actor.system("tests"), now=clock())
     headers = {"Authorization": f"Bearer {created.secret}"}
@@ -160,7 +160,7 @@ async def test_a_key_revoked_by_another_process_stops_working(client, database, 
 
 async def test_the_bookings_list_shows_a_change_made_by_another_process(client, database, clock, other_process):
     await apply_site(parse_test_site(), actor=Actor.system("tests"), now=clock())
-    assert await change_feed.start(database.engine)
+    await change_feed.catch_up(database.engine)
     booked = await client.post("/api/v1/sites/test-physio/bookings", json={
         "service": "quick", "start": "2026-11-24T09:00:00+01:00",
         "customer": {"name": "Test Customer", "email": "test@example.com"}})

@@ -205,6 +205,17 @@ async def start(engine: PostgresEngine) -> bool:
     return _feed.live(engine)
 
 
+async def catch_up(engine: PostgresEngine) -> None:
+    """Return once every notice committed before the call has been heard (tests, mostly).
+
+    PostgreSQL delivers notices to a listener in commit order, so hearing a
+    probe sent now means everything earlier has arrived too.
+    """
+    if not await start(engine):
+        raise RuntimeError("the change feed is not listening")
+    await _feed._prove(engine, _feed.connection)
+
+
 async def stop() -> None:
     """Close the listening connection (``Database.close``); caches are off until it listens again."""
     await _feed.close()

@@ -229,17 +229,12 @@ _SQLITE_CLAIMED = ("SELECT " + _CLAIMED.format(d="d.") + " FROM webhook_delivery
                    " WHERE d.id IN (SELECT value FROM json_each(?))")
 
 
-async def any_due(*, now: datetime, busy_endpoints: Sequence[int] = ()) -> bool:
+def _sqlite_any_due(engine: SQLiteEngine, now: datetime, busy_endpoints: Sequence[int]) -> bool:
     """Whether a claim now would take anything: a plain read, without the write lock.
 
     An idle worker polls often, and must not queue for the write lock (SQLite's
     is the bookings' too) only to find nothing due.
     """
-    engine = current_engine()
-    if isinstance(engine, PostgresEngine):
-        return bool(await postgres_fetch(engine, f"SELECT 1 FROM webhook_delivery WHERE {_POSTGRES_DUE} LIMIT 1",
-                                         now, list(busy_endpoints)))
-    assert isinstance(engine, SQLiteEngine)
     found = _sqlite_reader(engine.path).execute(
         f"SELECT 1 FROM webhook_delivery WHERE {_SQLITE_DUE} LIMIT 1",
         {"now": now, "busy": json.dumps(list(busy_endpoints))})
@@ -256,18 +251,22 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int, per_endpoint
     out (its worker died) is due again. Each comes with its endpoint's URL,
     state and secrets.
     """
-    if not await any_due(now=now, busy_endpoints=busy_endpoints):
-        return []
-    async with write_transaction(current_engine()):
-        if isinstance(current_engine(), PostgresEngine):
-            rows = await _fetch(_POSTGRES_CLAIM, "", now, list(busy_endpoints), limit * per_endpoint, per_endpoint,
-                                limit, now + lease)
-        else:
+    engine = current_engine()
+    busy = list(busy_endpoints)
+    if isinstance(engine, PostgresEngine):
+        # One statement is atomic without a transaction around it, and when
+        # nothing is due it costs what a poll would: one round trip either way.
+        rows = await _fetch(_POSTGRES_CLAIM, "", now, busy, limit * per_endpoint, per_endpoint, limit, now + lease)
+    else:
+        assert isinstance(engine, SQLiteEngine)
+        if not _sqlite_any_due(engine, now, busy):
+            return []
+        async with write_transaction(engine):
             connection = _in_transaction()
             connection.row_factory = dict_factory
             taken = [row["id"] for row in await connection.execute_fetchall(_SQLITE_CLAIM, {
-                "now": now, "busy": json.dumps(list(busy_endpoints)), "scan": limit * per_endpoint,
-                "per": per_endpoint, "limit": limit, "until": now + lease})]
+                "now": now, "busy": json.dumps(busy), "scan": limit * per_endpoint, "per": per_endpoint,
+                "limit": limit, "until": now + lease})]
             rows = await _fetch("", _SQLITE_CLAIMED, json.dumps(taken)) if taken else []
     return sorted(rows, key=lambda row: (row["next_attempt_at"], row["id"]))
 

@@ -86,14 +86,17 @@ async def _execute_many(postgres_sql: str, sqlite_sql: str, rows: Sequence[Seque
 
 @lru_cache(maxsize=4)
 def _sqlite_reader(path: str) -> sqlite3.Connection:
-    """A kept, read-only connection for the idle worker's poll (as ``queries`` keeps one for busy time).
+    """A kept, read-only connection for the worker's reads (as ``queries`` keeps one for busy time).
 
     Through Piccolo a read outside a transaction opens a connection on a new
     aiosqlite thread, several times a second while nothing is due; this one
     answers on the event loop in microseconds. In WAL mode it never waits for
     a writer, and each statement sees everything committed before it.
     """
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False,
+                                 detect_types=sqlite3.PARSE_DECLTYPES)  # Piccolo's converters: rows as it reads them
+    connection.row_factory = dict_factory
+    return connection
 
 
 # --- endpoints ---------------------------------------------------------------------------
@@ -267,7 +270,9 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int, per_endpoint
             taken = [row["id"] for row in await connection.execute_fetchall(_SQLITE_CLAIM, {
                 "now": now, "busy": json.dumps(busy), "scan": limit * per_endpoint, "per": per_endpoint,
                 "limit": limit, "until": now + lease})]
-            rows = await _fetch("", _SQLITE_CLAIMED, json.dumps(taken)) if taken else []
+        # Read after commit, off the write lock: the rows are this worker's now
+        # (status "sending" under its lease), so no one else changes them.
+        rows = _sqlite_reader(engine.path).execute(_SQLITE_CLAIMED, [json.dumps(taken)]).fetchall() if taken else []
     return sorted(rows, key=lambda row: (row["next_attempt_at"], row["id"]))
 
 

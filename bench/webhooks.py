@@ -231,6 +231,7 @@ def main() -> int:
     settings = Settings.from_env({"SLOTWISE_DATA_DIR": str(workdir), "SLOTWISE_SECRET_KEY": "bench-" + "k" * 40,
                                   "SLOTWISE_DATABASE_URL": url})
     receiver = Receiver()
+    load_before = os.getloadavg()[0]
     try:
         result = asyncio.run(bench(args.bookings, settings, receiver))
     finally:
@@ -246,6 +247,8 @@ def main() -> int:
     ms = 1000
     engine = "PostgreSQL" if args.database == "postgres" else "SQLite"
     print(f"{args.bookings:,} bookings each way, one endpoint on loopback, {engine}, worker in the same process")
+    # Other processes on this small machine move both figures; the load says how quiet the run was.
+    print(f"  load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     print(f"  booking p50 without endpoint  {p50_without * ms:7.2f} ms  (p95 {percentile(result['without'], .95) * ms:.2f})")
     print(f"  booking p50 with endpoint     {p50_with * ms:7.2f} ms  (p95 {percentile(result['with'], .95) * ms:.2f})")
     print(f"  ratio                         {ratio:7.2f}     (bar <= 1.1)")

@@ -161,6 +161,31 @@ async def test_the_data_is_the_booking_exactly_as_the_admin_api_answers_it(clien
     assert data["version"] == 1 and data["site"] == "test-physio"
 
 
+async def test_a_sandbox_sites_event_lists_its_messages_as_the_admin_api_does(client, clock, receiver,
+                                                                              worker) -> None:
+    # A new booking's messages in the event are the ones its transaction queued, shaped as the
+    # outbox reads them back; a sandbox site's are marked so, as GET …/bookings/{id} shows them.
+    await apply_site(parse_test_site(SITE.replace('slug = "test-physio"', 'slug = "sandbox-physio"\nsandbox = true')),
+                     actor=APPLIER, now=clock())
+    created = await keys.create_key("sandbox-physio", name="Integration", scopes=list(Scope), expires_at=None,
+                                    actor=APPLIER, now=clock())
+    admin = "/api/v1/admin/sites/sandbox-physio"
+    subscribed = await client.post(f"{admin}/webhooks", headers=bearer(created.secret),
+                                   json={"url": receiver.url, "events": ["booking.created"]})
+    assert subscribed.status_code == 201, subscribed.text
+    receiver.secrets.append(subscribed.json()["secret"])
+    booked = await client.post("/api/v1/sites/sandbox-physio/bookings", json={
+        "service": "quick", "start": NINE, "customer": {"name": "Erika Muster", "email": "erika@example.com"}})
+    assert booked.status_code == 201, booked.text
+    listed = (await client.get(f"{admin}/bookings", headers=bearer(created.secret))).json()["data"]
+    detail = (await client.get(f"{admin}/bookings/{listed[0]['id']}", headers=bearer(created.secret))).json()
+    real_time(clock)
+    await worker.deliver_due()
+    messages = receiver.events()[0]["data"]["messages"]
+    assert messages == detail["messages"]
+    assert len(messages) == 4 and all(m["sandbox"] for m in messages)  # confirmation, team note, 2 reminders
+
+
 async def test_an_endpoint_gets_only_the_events_it_subscribed_to(client, clock, key, receiver, worker) -> None:
     await subscribe(client, key, receiver, events=["booking.cancelled"])
     await book(client)

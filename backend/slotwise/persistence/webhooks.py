@@ -7,14 +7,18 @@ transaction; the worker's own writes (claim, outcome) open short ones.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
-from slotwise.persistence.engine import current_engine, write_transaction
+from slotwise.persistence.engine import current_engine, postgres_fetch, write_transaction
 from slotwise.persistence.tables import (
     WEBHOOK_EXCERPT_LENGTH,
     Booking,
@@ -32,6 +36,67 @@ _ENDPOINT_COLUMNS = (
     WebhookEndpoint.previous_secret_until, WebhookEndpoint.last_success_at, WebhookEndpoint.created_at,
     WebhookEndpoint.updated_at,
 )
+
+
+# --- plain SQL for the booking path and the worker's rounds --------------------------------
+#
+# Queueing an event runs inside every booking transaction with a subscribed
+# endpoint, and the worker claims and records a few times a second (on SQLite
+# holding the write lock the bookings need). Through Piccolo each statement
+# costs building the query and, on SQLite, four hops to aiosqlite's thread
+# (a PRAGMA, execute, fetch, close); these statements are fixed text run
+# directly on the transaction's connection: one hop on SQLite, a prepared
+# statement on PostgreSQL (docs/decisions.md, "Webhooks off the booking path").
+# Each must write and read what the Piccolo tables declare; the integration
+# tests run both engines.
+
+def _placeholders(sql: str, count: int) -> tuple[str, str]:
+    """``sql`` with PostgreSQL's and with SQLite's positional parameters."""
+    return sql.format(*(f"${n}" for n in range(1, count + 1))), sql.format(*"?" * count)
+
+
+def _in_transaction() -> Any:
+    transaction = current_engine().current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("run inside a transaction")
+    return transaction.connection
+
+
+async def _fetch(postgres_sql: str, sqlite_sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Rows of one statement, inside the current transaction (PostgreSQL: outside one too)."""
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        return [dict(row) for row in await postgres_fetch(engine, postgres_sql, *args)]
+    connection = _in_transaction()
+    connection.row_factory = dict_factory
+    return list(await connection.execute_fetchall(sqlite_sql, args))
+
+
+async def _execute_many(postgres_sql: str, sqlite_sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """One statement run for each of ``rows`` in one call, inside the current transaction."""
+    if not rows:
+        return
+    connection = _in_transaction()
+    if isinstance(current_engine(), PostgresEngine):
+        await connection.executemany(postgres_sql, rows)
+    else:
+        async with connection.executemany(sqlite_sql, rows):
+            pass
+
+
+@lru_cache(maxsize=4)
+def _sqlite_reader(path: str) -> sqlite3.Connection:
+    """A kept, read-only connection for the worker's reads (as ``queries`` keeps one for busy time).
+
+    Through Piccolo a read outside a transaction opens a connection on a new
+    aiosqlite thread, several times a second while nothing is due; this one
+    answers on the event loop in microseconds. In WAL mode it never waits for
+    a writer, and each statement sees everything committed before it.
+    """
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False,
+                                 detect_types=sqlite3.PARSE_DECLTYPES)  # Piccolo's converters: rows as it reads them
+    connection.row_factory = dict_factory
+    return connection
 
 
 # --- endpoints ---------------------------------------------------------------------------
@@ -79,11 +144,17 @@ async def delete_endpoint(endpoint_id: int) -> None:
     await WebhookEndpoint.delete().where(WebhookEndpoint.id == endpoint_id)
 
 
+_SUBSCRIBERS = 'SELECT id, events, enabled FROM webhook_endpoint WHERE site = {} ORDER BY id'
+
+
 async def subscribers(site_id: int) -> list[dict[str, Any]]:
-    """The site's endpoints with what they listen to and whether they are enabled."""
-    return await (WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.enabled)
-                  .where(WebhookEndpoint.site == site_id)
-                  .order_by(WebhookEndpoint.id).output(load_json=True))
+    """The site's endpoints with what they listen to and whether they are enabled; inside a transaction.
+
+    One indexed statement (``webhook_endpoint_site``) on every booking path.
+    """
+    rows = await _fetch(*_placeholders(_SUBSCRIBERS, 1), site_id)
+    return [{"id": row["id"], "events": json.loads(row["events"]), "enabled": bool(row["enabled"])}
+            for row in rows]
 
 
 async def owner_emails(site_id: int) -> list[str]:
@@ -109,17 +180,68 @@ class NewDelivery:
     paused: bool = False  # its endpoint is disabled: it waits until enabled again
 
 
+_QUEUE = ("INSERT INTO webhook_delivery (public_id, endpoint, message_id, event_type, payload, status, attempts,"
+          " next_attempt_at, created_at) VALUES ({}, {}, {}, {}, {}, {}, 0, {}, {})")
+
+
 async def queue(deliveries: Sequence[NewDelivery], *, now: datetime) -> None:
-    """Insert deliveries due at once; callers run this inside the transaction of the change."""
-    if not deliveries:
-        return
-    await WebhookDelivery.insert(*(
-        WebhookDelivery(public_id=d.public_id, endpoint=d.endpoint_id, message_id=d.message_id,
-                        event_type=d.event_type, payload=d.payload, status="paused" if d.paused else "queued",
-                        attempts=0,
-                        next_attempt_at=now, created_at=now)
-        for d in deliveries
-    ))
+    """Insert deliveries due at once, in one call; callers run this inside the transaction of the change."""
+    await _execute_many(
+        *_placeholders(_QUEUE, 8),
+        [(d.public_id, d.endpoint_id, d.message_id, d.event_type, d.payload, "paused" if d.paused else "queued",
+          now, now) for d in deliveries])
+
+
+_DUE = ("((status = 'queued' AND next_attempt_at <= {now}) OR (status = 'sending' AND claimed_until < {now}))"
+        " AND {not_busy}")
+_POSTGRES_DUE = _DUE.format(now="$1", not_busy="endpoint <> ALL($2::integer[])")
+_SQLITE_DUE = _DUE.format(now=":now", not_busy="endpoint NOT IN (SELECT value FROM json_each(:busy))")
+
+# The columns a claimed delivery is sent with: the delivery's own, its endpoint's.
+_CLAIMED = ("{d}id, {d}public_id, {d}endpoint, {d}message_id, {d}event_type, {d}payload, {d}status, {d}attempts,"
+            " {d}next_attempt_at, {d}claimed_until, {d}last_status, {d}last_error, {d}created_at, {d}finished_at,"
+            " e.url, e.enabled AS endpoint_enabled, e.secret_sealed, e.previous_secret_sealed,"
+            " e.previous_secret_until, e.last_success_at, e.site")
+
+# Which due deliveries a claim takes: the oldest ``scan`` due ones, of those at
+# most ``per`` per endpoint, and ``limit`` in all, oldest first.
+_TAKE = ("SELECT id FROM (SELECT id, next_attempt_at,"
+         " row_number() OVER (PARTITION BY endpoint ORDER BY next_attempt_at, id) AS place FROM {due}) AS ranked"
+         " WHERE place <= {per} ORDER BY next_attempt_at, id LIMIT {limit}")
+
+# PostgreSQL: one statement locks the due rows (skipping those another worker
+# is claiming), marks those taken and returns them with their endpoints.
+_POSTGRES_CLAIM = (
+    "WITH due AS (SELECT id, endpoint, next_attempt_at FROM webhook_delivery WHERE " + _POSTGRES_DUE
+    + " ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),"
+    " taken AS (" + _TAKE.format(due="due", per="$4", limit="$5") + ")"
+    " UPDATE webhook_delivery AS d SET status = 'sending', claimed_until = $6, attempts = d.attempts + 1"
+    " FROM webhook_endpoint AS e WHERE d.id IN (SELECT id FROM taken) AND e.id = d.endpoint"
+    " RETURNING " + _CLAIMED.format(d="d.")
+)
+# SQLite, under the write lock: mark those taken, then read them with their endpoints.
+_SQLITE_CLAIM = (
+    "UPDATE webhook_delivery SET status = 'sending', claimed_until = :until, attempts = attempts + 1"
+    " WHERE id IN (" + _TAKE.format(
+        due="(SELECT id, endpoint, next_attempt_at FROM webhook_delivery WHERE " + _SQLITE_DUE
+        + " ORDER BY next_attempt_at, id LIMIT :scan)", per=":per", limit=":limit") + ")"
+    " RETURNING id"
+)
+_SQLITE_CLAIMED = ("SELECT " + _CLAIMED.format(d="d.") + " FROM webhook_delivery AS d"
+                   " JOIN webhook_endpoint AS e ON e.id = d.endpoint"
+                   " WHERE d.id IN (SELECT value FROM json_each(?))")
+
+
+def _sqlite_any_due(engine: SQLiteEngine, now: datetime, busy_endpoints: Sequence[int]) -> bool:
+    """Whether a claim now would take anything: a plain read, without the write lock.
+
+    An idle worker polls often, and must not queue for the write lock (SQLite's
+    is the bookings' too) only to find nothing due.
+    """
+    found = _sqlite_reader(engine.path).execute(
+        f"SELECT 1 FROM webhook_delivery WHERE {_SQLITE_DUE} LIMIT 1",
+        {"now": now, "busy": json.dumps(list(busy_endpoints))})
+    return found.fetchone() is not None
 
 
 async def claim_due(*, now: datetime, lease: timedelta, limit: int, per_endpoint: int,
@@ -129,52 +251,29 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int, per_endpoint
     Oldest first, at most ``per_endpoint`` of one endpoint, none of
     ``busy_endpoints`` (those this worker is still sending to), so one slow
     receiver never fills a worker's hands. A "sending" row whose lease ran
-    out (its worker died) is due again.
+    out (its worker died) is due again. Each comes with its endpoint's URL,
+    state and secrets.
     """
-    due = (
-        (WebhookDelivery.status == "queued") & (WebhookDelivery.next_attempt_at <= now)
-    ) | ((WebhookDelivery.status == "sending") & (WebhookDelivery.claimed_until < now))
-    if busy_endpoints:
-        due = due & WebhookDelivery.endpoint.not_in(list(busy_endpoints))
-    # A plain read first: an idle worker polls often, and must not queue for the
-    # write lock (SQLite's is the bookings' too) only to find nothing due.
-    if not await WebhookDelivery.exists().where(due):
-        return []
-    async with write_transaction(current_engine()):
-        query = (
-            WebhookDelivery.select(WebhookDelivery.id, WebhookDelivery.endpoint)
-            .where(due)
-            .order_by(WebhookDelivery.next_attempt_at).order_by(WebhookDelivery.id)
-            .limit(limit * per_endpoint)
-        )
-        if isinstance(current_engine(), PostgresEngine):
-            query = query.lock_rows(skip_locked=True)
-        taken: list[int] = []
-        per: dict[int, int] = {}
-        for row in await query:
-            if per.get(row["endpoint"], 0) < per_endpoint and len(taken) < limit:
-                per[row["endpoint"]] = per.get(row["endpoint"], 0) + 1
-                taken.append(row["id"])
-        if not taken:
+    engine = current_engine()
+    busy = list(busy_endpoints)
+    if isinstance(engine, PostgresEngine):
+        # One statement is atomic without a transaction around it, and when
+        # nothing is due it costs what a poll would: one round trip either way.
+        rows = await _fetch(_POSTGRES_CLAIM, "", now, busy, limit * per_endpoint, per_endpoint, limit, now + lease)
+    else:
+        assert isinstance(engine, SQLiteEngine)
+        if not _sqlite_any_due(engine, now, busy):
             return []
-        await WebhookDelivery.update({
-            WebhookDelivery.status: "sending", WebhookDelivery.claimed_until: now + lease,
-            WebhookDelivery.attempts: WebhookDelivery.attempts + 1,
-        }).where(WebhookDelivery.id.is_in(taken))
-        return await (
-            WebhookDelivery.select(
-                WebhookDelivery.all_columns(),
-                WebhookDelivery.endpoint.url.as_alias("url"),
-                WebhookDelivery.endpoint.enabled.as_alias("endpoint_enabled"),
-                WebhookDelivery.endpoint.secret_sealed.as_alias("secret_sealed"),
-                WebhookDelivery.endpoint.previous_secret_sealed.as_alias("previous_secret_sealed"),
-                WebhookDelivery.endpoint.previous_secret_until.as_alias("previous_secret_until"),
-                WebhookDelivery.endpoint.last_success_at.as_alias("last_success_at"),
-                WebhookDelivery.endpoint.site.as_alias("site"),
-            )
-            .where(WebhookDelivery.id.is_in(taken))
-            .order_by(WebhookDelivery.next_attempt_at).order_by(WebhookDelivery.id)
-        )
+        async with write_transaction(engine):
+            connection = _in_transaction()
+            connection.row_factory = dict_factory
+            taken = [row["id"] for row in await connection.execute_fetchall(_SQLITE_CLAIM, {
+                "now": now, "busy": json.dumps(busy), "scan": limit * per_endpoint, "per": per_endpoint,
+                "limit": limit, "until": now + lease})]
+        # Read after commit, off the write lock: the rows are this worker's now
+        # (status "sending" under its lease), so no one else changes them.
+        rows = _sqlite_reader(engine.path).execute(_SQLITE_CLAIMED, [json.dumps(taken)]).fetchall() if taken else []
+    return sorted(rows, key=lambda row: (row["next_attempt_at"], row["id"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +288,7 @@ class Attempt:
 
 
 async def _log(delivery_id: int, attempt: Attempt, now: datetime) -> None:
-    await WebhookAttempt.insert(WebhookAttempt(
-        delivery=delivery_id, attempted_at=now, outcome=attempt.outcome, status_code=attempt.status_code,
-        duration_ms=attempt.duration_ms, response_excerpt=attempt.response_excerpt[:WEBHOOK_EXCERPT_LENGTH],
-        error=None if attempt.error is None else attempt.error[:2000]))
+    await _execute_many(*_placeholders(_ATTEMPT, 7), [_attempt_row(delivery_id, attempt, now)])
 
 
 def recording():
@@ -205,14 +301,28 @@ def recording():
     return write_transaction(current_engine())
 
 
-async def record_succeeded(delivery_id: int, endpoint_id: int, attempt: Attempt, *, now: datetime) -> None:
-    await WebhookDelivery.update({
-        WebhookDelivery.status: "succeeded", WebhookDelivery.claimed_until: None,
-        WebhookDelivery.last_status: attempt.status_code, WebhookDelivery.last_error: None,
-        WebhookDelivery.finished_at: now,
-    }).where(WebhookDelivery.id == delivery_id)
-    await WebhookEndpoint.update({WebhookEndpoint.last_success_at: now}).where(WebhookEndpoint.id == endpoint_id)
-    await _log(delivery_id, attempt, now)
+_SUCCEEDED = ("UPDATE webhook_delivery SET status = 'succeeded', claimed_until = NULL, last_status = {},"
+              " last_error = NULL, finished_at = {} WHERE id = {}")
+_LAST_SUCCESS = "UPDATE webhook_endpoint SET last_success_at = {} WHERE id = {}"
+_ATTEMPT = ("INSERT INTO webhook_attempt (delivery, attempted_at, outcome, status_code, duration_ms,"
+            " response_excerpt, error) VALUES ({}, {}, {}, {}, {}, {}, {})")
+
+
+async def record_succeeded(endpoint_id: int, succeeded: Sequence[tuple[int, Attempt]], *, now: datetime) -> None:
+    """Deliveries to one endpoint that succeeded (id, attempt): three statements for the whole round."""
+    if not succeeded:
+        return
+    await _execute_many(*_placeholders(_SUCCEEDED, 3),
+                        [(attempt.status_code, now, delivery_id) for delivery_id, attempt in succeeded])
+    await _fetch(*_placeholders(_LAST_SUCCESS, 2), now, endpoint_id)
+    await _execute_many(*_placeholders(_ATTEMPT, 7), [_attempt_row(delivery_id, attempt, now)
+                                                      for delivery_id, attempt in succeeded])
+
+
+def _attempt_row(delivery_id: int, attempt: Attempt, now: datetime) -> tuple[Any, ...]:
+    return (delivery_id, now, attempt.outcome, attempt.status_code, attempt.duration_ms,
+            attempt.response_excerpt[:WEBHOOK_EXCERPT_LENGTH],
+            None if attempt.error is None else attempt.error[:2000])
 
 
 async def record_retry(delivery_id: int, attempt: Attempt, *, next_attempt_at: datetime, now: datetime) -> None:

@@ -81,18 +81,22 @@ async def after_change(
         await outbox.drop_queued(booking.id, events=("reminder",))
     # Staff calendars with write-back get the change too, whoever made it.
     await queue_writes(booking, now=now)
+    queued: list[outbox.QueuedMessage] = []
     if change.notify:
-        await queue_booking_messages(
+        queued += await queue_booking_messages(
             booking, event=MESSAGE_EVENT[change.kind], site=SiteMessaging.of(site, service),
             messaging=config.messaging, now=now,
         )
     # The team hears of what customers do; a staff member, of what others do to their bookings.
-    await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
-                           messaging=config.messaging, now=now, by=change.actor,
-                           previous_start=change.previous_start, previous_resources=change.previous_resources,
-                           reason=change.reason)
+    queued += await queue_team_notes(booking, event=MESSAGE_EVENT[change.kind], site=site, service=service,
+                                     messaging=config.messaging, now=now, by=change.actor,
+                                     previous_start=change.previous_start,
+                                     previous_resources=change.previous_resources, reason=change.reason)
     # Last, so the event carries the history and messages just written, as GET …/bookings/{id} shows them.
-    new = [HistoryEntry(str(change.kind), change.history_data(), now, change.actor)] \
-        if change.kind is ChangeKind.BOOKED else None
+    # A new booking's history and messages are exactly what this call wrote: the event
+    # is built from them instead of reading them back.
+    booked = change.kind is ChangeKind.BOOKED
+    written = [HistoryEntry(str(change.kind), change.history_data(), now, change.actor)]
     await queue_booking_event(str(change.kind), booking, site=site, actor=change.actor, now=now,
-                              previous=change.previous, history_entries=new)
+                              previous=change.previous, history_entries=written if booked else None,
+                              messages=queued if booked else None)

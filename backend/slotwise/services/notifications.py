@@ -86,8 +86,8 @@ class SiteMessaging:
 
 async def queue_booking_messages(
     record: Booking, *, event: str, site: SiteMessaging, messaging: Messaging, now: datetime,
-) -> None:
-    """Queue the messages ``event`` causes; their manage links hold a placeholder.
+) -> list[QueuedMessage]:
+    """Queue the messages ``event`` causes, and return them; their manage links hold a placeholder.
 
     The worker derives the booking's manage token and fills it in when it
     sends (services.delivery), so no working link is ever stored.
@@ -128,6 +128,7 @@ async def queue_booking_messages(
             if texts:
                 messages.append(sms_to("reminder", send_at))
     await outbox.queue(messages, now=now)
+    return messages
 
 
 
@@ -135,7 +136,7 @@ async def queue_team_notes(
     record: Booking, *, event: str, site: Site, service: Service, messaging: Messaging, now: datetime,
     by: Actor, previous_start: datetime | None = None, previous_resources: Sequence[str] = (),
     reason: str | None = None,
-) -> None:
+) -> list[QueuedMessage]:
     """Tell the people running the site about a change ``by`` someone, each in an email of their own.
 
     A customer's change goes to the site's notification address and to the
@@ -147,10 +148,10 @@ async def queue_team_notes(
     A move from one person to another notes both (``previous_resources``).
 
     Their note links to the booking in the back office, never to the customer's
-    manage link, and is in the site's language and zone.
+    manage link, and is in the site's language and zone. Returns the notes queued.
     """
     if event not in STAFF_EVENTS or by.kind is ActorKind.SYSTEM:
-        return
+        return []
     recipients = [site.notify_email] if site.notify_email and by.is_customer else []
     recipients += await accounts_store.staff_emails(
         site.id, list(dict.fromkeys([*(r.key for r in record.resources), *previous_resources])),
@@ -171,6 +172,7 @@ async def queue_team_notes(
                                    channel="email", recipient=recipient, content=email_to_json(email),
                                    send_at=now))
     await outbox.queue(notes, now=now)
+    return notes
 
 
 def _answer_text(value: object, locale: str) -> str:

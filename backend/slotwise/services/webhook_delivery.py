@@ -126,10 +126,25 @@ class WebhookDeliverer:
                             and rules.disables_endpoint(result.status) and row["event_type"] != rules.WEBHOOK_TEST)
         try:
             async with store.recording():
-                for row, result in sent:
-                    await self.record(row, result)
+                await self.record_round(sent)
         except Exception:
             log.exception("recording webhook deliveries failed")
+
+    async def record_round(self, sent: list[tuple[dict[str, Any], SendResult | None]]) -> None:
+        """What a round of sends to one endpoint came to; inside ``store.recording()``.
+
+        The successes, nearly every round's whole lot, are recorded together in
+        three statements, so the worker holds the write lock (on SQLite the
+        bookings' lock too) for a moment, not for three statements per delivery.
+        """
+        succeeded = [(row, result) for row, result in sent if _succeeded(result)]
+        if succeeded:
+            await store.record_succeeded(succeeded[0][0]["endpoint"],
+                                         [(row["id"], _attempt(result)) for row, result in succeeded],
+                                         now=self.clock())
+        for row, result in sent:
+            if not _succeeded(result):
+                await self.record(row, result)
 
     def headers(self, row: dict[str, Any]) -> dict[str, str]:
         """Standard Webhooks headers, signed now with every secret that signs (two during a rotation)."""
@@ -160,7 +175,7 @@ class WebhookDeliverer:
         attempt = _attempt(result)
         status = result.status
         if status is not None and rules.is_success(status):
-            await store.record_succeeded(row["id"], row["endpoint"], attempt, now=now)
+            await store.record_succeeded(row["endpoint"], [(row["id"], attempt)], now=now)
             return
         if status is not None and rules.disables_endpoint(status) and not is_test:
             await self._give_up(row, attempt, now, reason="gone")
@@ -235,6 +250,10 @@ def _by_endpoint(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
     for row in rows:
         groups.setdefault(row["endpoint"], []).append(row)
     return groups
+
+
+def _succeeded(result: SendResult | None) -> bool:
+    return result is not None and result.status is not None and rules.is_success(result.status)
 
 
 def _attempt(result: SendResult) -> store.Attempt:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from slotwise.domain.model import Booking, HistoryEntry, Site
 from slotwise.persistence import history, outbox
 from slotwise.persistence import webhooks as store
 from slotwise.persistence.engine import current_engine, write_transaction
+from slotwise.persistence.outbox import QueuedMessage
 from slotwise.services.booking_documents import ResourceOut, actor_out, booking_document
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound, PreconditionFailed
 from slotwise.services.idempotency import IdempotentWrite, fingerprint, scope
@@ -242,6 +244,20 @@ async def _subscribed(site_id: int, event_type: str) -> list[dict[str, Any]]:
     return [row for row in await store.subscribers(site_id) if event_type in row["events"]]
 
 
+def queued_messages(messages: Sequence[QueuedMessage], *, sandbox: bool) -> list[dict[str, Any]]:
+    """Messages just queued, as ``outbox.messages_of`` reads them back: oldest first, none tried yet.
+
+    ``sandbox`` is their site's flag, which ``outbox.queue`` stored on each;
+    times are in UTC, as the database gives them back. The sort is stable, so
+    messages due at one time keep the order they were queued in, which is the
+    order of their ids.
+    """
+    return [{"uid": m.uid, "event": m.event, "channel": m.channel, "recipient": m.recipient,
+             "status": "queued", "attempts": 0, "send_at": m.send_at.astimezone(UTC), "sent_at": None,
+             "last_error": None, "sandbox": sandbox}
+            for m in sorted(messages, key=lambda m: m.send_at)]
+
+
 async def _queue(event_type: str, data: dict[str, Any], targets: list[dict[str, Any]], *,
                  now: datetime) -> str | None:
     """One delivery per subscribed endpoint, all with one ``webhook-id``; a disabled endpoint's wait, paused."""
@@ -272,12 +288,15 @@ EVENT_OF_CHANGE = {"booked": rules.BOOKING_CREATED, "rescheduled": rules.BOOKING
 
 async def queue_booking_event(kind: str, booking: Booking, *, site: Site, actor: Actor, now: datetime,
                               previous: Booking | None = None,
-                              history_entries: list[HistoryEntry] | None = None) -> str | None:
+                              history_entries: list[HistoryEntry] | None = None,
+                              messages: Sequence[QueuedMessage] | None = None) -> str | None:
     """Queue the event of a booking change for the site's subscribed endpoints; inside the change's transaction.
 
     ``kind`` is the change (booked | rescheduled | cancelled); ``previous`` the
-    booking before a move; ``history_entries`` the booking's history when the
-    caller knows it (a new booking's is the one entry just written), saving a read.
+    booking before a move. ``history_entries`` and ``messages`` are the
+    booking's whole history and all its messages when the caller knows them
+    (a new booking's are the entry and the messages its transaction just
+    wrote), saving a read each; ``site`` is as that transaction read it.
     Returns the event's ``webhook-id``, or None when no endpoint listens.
     """
     event_type = EVENT_OF_CHANGE[kind]
@@ -287,7 +306,9 @@ async def queue_booking_event(kind: str, booking: Booking, *, site: Site, actor:
     zone = ZoneInfo(site.timezone)
     if history_entries is None:
         history_entries = await history.booking_history(booking.id)
-    data = booking_data(booking, site, history_entries, await outbox.messages_of(booking.id))
+    message_rows = (await outbox.messages_of(booking.id) if messages is None
+                    else queued_messages(messages, sandbox=site.sandbox))
+    data = booking_data(booking, site, history_entries, message_rows)
     data.update({
         "version": rules.PAYLOAD_VERSION, "site": site.slug, "site_timezone": site.timezone,
         "start_utc": booking.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),

@@ -103,3 +103,11 @@ async def test_a_receiver_that_is_down_is_an_error() -> None:
     finally:
         await sender.aclose()
     assert result.outcome == "error" and result.status is None
+
+
+async def test_an_address_written_as_such_is_its_own_answer_and_a_name_is_resolved() -> None:
+    from slotwise.adapters.webhook_sender import resolve
+
+    assert await resolve("127.0.0.1", 80) == ["127.0.0.1"]
+    assert await resolve("::1", 80) == ["::1"]
+    assert "127.0.0.1" in await resolve("localhost", 80)

@@ -13,6 +13,7 @@ answering with a 50 MB body is cut off.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -32,7 +33,15 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
 async def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (the system resolver, off the event loop)."""
+    """Every address ``host`` resolves to (the system resolver, off the event loop).
+
+    An address written as such is its own answer: no trip to the resolver's
+    thread for it (``getaddrinfo`` would only parse it back).
+    """
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(info[4][0] for info in infos))
 

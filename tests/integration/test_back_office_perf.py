@@ -132,12 +132,19 @@ async def test_the_session_read_answers_what_the_three_queries_answer(client, se
     token = await signed_in(client, "both@example.com")
     found = await account_store.find_current(tokens.hash_token(token))
     assert found is not None
-    session, account, memberships = found
+    session, account, memberships, site = found
     assert session == await account_store.find_session(tokens.hash_token(token))
     assert account == await account_store.load_account(session.account_id)
     assert memberships == await account_store.memberships_of([account.id])
     assert [m.site_slug for m in memberships] == ["other-studio", "test-physio"]
+    assert site is None  # none asked for
+    # The site a page names comes with the session, as queries.find_site reads it; an unknown one is None.
+    for slug in ("test-physio", "other-studio", "no-such-site"):
+        found = await account_store.find_current(tokens.hash_token(token), slug)
+        assert found is not None and found[:3] == (session, account, memberships)
+        assert found[3] == await queries.find_site(slug)
     assert await account_store.find_current(tokens.hash_token("not-a-session")) is None
+    assert await account_store.find_current(tokens.hash_token("not-a-session"), "test-physio") is None
 
 
 async def test_a_changed_role_and_a_revoke_count_on_the_very_next_page(client, settings, clock):
@@ -158,7 +165,7 @@ async def test_a_changed_role_and_a_revoke_count_on_the_very_next_page(client, s
 
 
 @pytest.mark.postgres_only
-async def test_the_day_view_costs_three_statements_on_postgresql(client, settings, clock, monkeypatch):
+async def test_the_day_view_costs_two_statements_on_postgresql(client, settings, clock, monkeypatch):
     await member(settings, clock, "owner@example.com")
     await book(client, "2026-11-24T09:00:00+01:00")
     await signed_in(client, "owner@example.com")
@@ -179,5 +186,5 @@ async def test_the_day_view_costs_three_statements_on_postgresql(client, setting
     page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
     monkeypatch.undo()
     assert page.status_code == 200 and "Erika Muster" in page.text
-    # The session (with account and memberships), the site, the day: nothing else.
-    assert len(sent) == 3, sent
+    # The session (with account, memberships and the site), the day: nothing else.
+    assert len(sent) == 2, sent

@@ -188,3 +188,25 @@ async def test_the_day_view_costs_two_statements_on_postgresql(client, settings,
     assert page.status_code == 200 and "Erika Muster" in page.text
     # The session (with account, memberships and the site), the day: nothing else.
     assert len(sent) == 2, sent
+
+
+async def test_the_days_links_open_the_panel_in_place_and_the_weeks_are_plain_links(client, settings, clock):
+    """The grid boosts its booking links into the panel (target, swap, history inherited from it);
+    freeing time off is a page of its own, and the week's links are plain."""
+    import re
+
+    await member(settings, clock, "owner@example.com")
+    await book(client, "2026-11-24T09:00:00+01:00")
+    site = await get_site("test-physio")
+    await time_off_service.add_time_off(site, "anna", start=datetime.fromisoformat("2026-11-24T14:00:00+01:00"),
+                                        end=datetime.fromisoformat("2026-11-24T15:00:00+01:00"), reason="Dentist",
+                                        actor=APPLIER, now=clock())
+    await signed_in(client, "owner@example.com")
+    day = (await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})).text
+    assert re.search(r'<div class="grid" data-rows="\d+" hx-boost="true" hx-target="#panel" hx-swap="innerHTML" '
+                     r'hx-push-url="true">', day)
+    [link] = re.findall(r'<a class="b-link" id="b-(bkg_[0-9a-f]{32})-anna" href="([^"]+)">Erika Muster<', day)
+    assert link[1] == f"/admin/sites/test-physio/bookings/{link[0]}"
+    assert re.search(r'<a class="off-remove" href="[^"]+/remove\?[^"]+" hx-boost="false">Remove<', day)
+    week = (await client.get("/admin/sites/test-physio/week", params={"resource": "anna", "day": "2026-11-24"})).text
+    assert "hx-boost" not in week and f'id="b-{link[0]}-2026-11-24" href="{link[1]}">' in week

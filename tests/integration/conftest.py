@@ -23,6 +23,7 @@ import httpx
 from litestar import Litestar
 import pytest
 from slotwise.clock import FixedClock
+from slotwise.persistence.change_feed import forget_all
 from slotwise.persistence.engine import Database
 from slotwise.persistence.migrate import migrate
 from slotwise.persistence.tables import TABLES
@@ -121,6 +122,7 @@ async def empty_database(schema: None) -> None:
     for table in reversed(TABLES):
         await table.delete(force=True)
     forget_offers()
+    forget_all()
 
 
 @pytest.fixture(scope="session")

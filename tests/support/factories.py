@@ -11,6 +11,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
+from slotwise.persistence.change_feed import forget_all
 from slotwise.persistence.tables import Allocation, Booking, Hold, Resource, Service, Site
 
 
@@ -64,6 +65,7 @@ async def add_booking(site_slug: str, service_slug: str, resource_keys: list[str
     )
     booking_id = rows[0]["id"]
     await Allocation.insert(*_allocations(service, resource_ids, start, booking=booking_id))
+    forget_all()  # written outside write_transaction: forget at once, as it would
     return booking_id
 
 
@@ -85,4 +87,5 @@ async def add_hold(site_slug: str, service_slug: str, resource_keys: list[str], 
     await Allocation.insert(
         *_allocations(service, resource_ids, start, hold=hold_id, expires_at=expires_at)
     )
+    forget_all()  # written outside write_transaction: forget at once, as it would
     return hold_id

@@ -63,7 +63,8 @@ async def keep_session(connection: object) -> None:
     UNLISTEN *; RESET ALL`` on every release: a second round trip for each
     statement run outside a transaction, which under load cost as much as the
     statement itself (docs/decisions.md, Performance). Slotwise leaves no
-    session state to undo: no session ``SET``, no ``LISTEN``, only
+    session state to undo: no session ``SET``, no ``LISTEN`` (change_feed
+    listens on a connection of its own, outside the pool), only
     transaction-scoped advisory locks, cursors only inside transactions. What
     must never leak, an open transaction, asyncpg still rolls back before it
     calls this, and it still drops listeners.
@@ -88,6 +89,9 @@ class Database:
         bind(self.engine)
         if isinstance(self.engine, PostgresEngine):
             await self.engine.start_connection_pool(reset=keep_session)
+            from slotwise.persistence import change_feed
+
+            await change_feed.start(self.engine)
         elif isinstance(self.engine, SQLiteEngine):
             # Write-ahead logging lets the availability reads go on while a
             # booking holds the write lock; the file keeps the setting.
@@ -96,6 +100,9 @@ class Database:
 
     async def close(self) -> None:
         if isinstance(self.engine, PostgresEngine):
+            from slotwise.persistence import change_feed
+
+            await change_feed.stop()
             await self.engine.close_connection_pool()
 
     async def __aenter__(self) -> Database:
@@ -121,13 +128,20 @@ async def write_transaction(db: Engine) -> AsyncIterator[None]:
     write, and a read-then-write racing another writer then fails at once with
     "database is locked"; ``BEGIN IMMEDIATE`` queues for the lock instead.
     PostgreSQL locks rows as it goes, so a plain transaction is right there.
+    When it ends, this process's caches of database reads forget what they
+    kept (``change_feed``): other processes hear of the change from PostgreSQL.
     """
-    if isinstance(db, SQLiteEngine):
-        async with _sqlite_writers, db.transaction(transaction_type=TransactionType.immediate):
-            yield
-    else:
-        async with db.transaction():
-            yield
+    from slotwise.persistence.change_feed import note_local_write
+
+    try:
+        if isinstance(db, SQLiteEngine):
+            async with _sqlite_writers, db.transaction(transaction_type=TransactionType.immediate):
+                yield
+        else:
+            async with db.transaction():
+                yield
+    finally:
+        note_local_write()
 
 
 def read_transaction(db: Engine):

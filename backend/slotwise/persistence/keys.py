@@ -12,6 +12,7 @@ from slotwise.domain.access import Scope
 from slotwise.domain.keys import ApiKey
 from slotwise.domain.model import Site
 from slotwise.persistence import queries
+from slotwise.persistence.change_feed import TableCache
 from slotwise.persistence.engine import current_engine, postgres_fetch
 from slotwise.persistence.tables import ApiKey as ApiKeyRow
 
@@ -63,6 +64,13 @@ _POSTGRES_BY_HASH_WITH_SITE = (
 )
 
 
+# Keys with the site their route names, on PostgreSQL kept until either table
+# changes (change_feed): a revoke or a new expiry clears it in every process.
+_with_site_cache: TableCache[tuple[str, str], tuple[ApiKey | None, Site | None]] = TableCache(
+    "api_key", "site", size=1024,
+)
+
+
 async def by_token_hash_with_site(token_hash: str, site_slug: str) -> tuple[ApiKey | None, Site | None]:
     """The key with this hash and the site called ``site_slug``; each None when there is none.
 
@@ -72,12 +80,16 @@ async def by_token_hash_with_site(token_hash: str, site_slug: str) -> tuple[ApiK
     if not isinstance(engine, PostgresEngine):
         key = await by_token_hash(token_hash)
         return key, (await queries.find_site(site_slug) if key else None)
-    rows = await postgres_fetch(engine, _POSTGRES_BY_HASH_WITH_SITE, token_hash, site_slug)
-    if not rows:
-        return None, None
-    row = rows[0]
-    key = _key({**row, "scopes": json.loads(row["scopes"])})
-    return key, (queries.site_from_record(row, "site_") if row["site_id"] is not None else None)
+
+    async def load() -> tuple[ApiKey | None, Site | None]:
+        rows = await postgres_fetch(engine, _POSTGRES_BY_HASH_WITH_SITE, token_hash, site_slug)
+        if not rows:
+            return None, None
+        row = rows[0]
+        key = _key({**row, "scopes": json.loads(row["scopes"])})
+        return key, (queries.site_from_record(row, "site_") if row["site_id"] is not None else None)
+
+    return await _with_site_cache.get((token_hash, site_slug), load)
 
 
 async def by_public_id(public_id: str) -> ApiKey | None:

@@ -23,6 +23,7 @@ from slotwise.domain import model
 from slotwise.domain.limits import MAX_BLOCK_MINUTES
 from slotwise.domain.model import Busy, ResourceCalendar, ResourceKind, ServiceRules
 from slotwise.persistence import codec
+from slotwise.persistence.change_feed import TableCache
 from slotwise.persistence.engine import current_engine, postgres_fetch
 from slotwise.persistence.tables import Allocation, CalendarBusy, Resource, Service, Site, TimeOff
 
@@ -180,6 +181,13 @@ TIME_OFF = "#time-off"
 # their scan is bounded below too: a piece starting a day before the range has ended.
 LONGEST_CALENDAR_BLOCK = timedelta(days=1)
 
+# Busy time as the widget's availability reads it on PostgreSQL (see load_busy).
+_busy_cache: TableCache[tuple, list[tuple[datetime | None, Busy]]] = TableCache(
+    "allocation", "time_off", "calendar_busy", size=4096,
+)
+# A ``now`` before any hold's expiry: the cached read keeps every hold and the clock filters later.
+EVERY_HOLD = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 async def load_busy(
     resources: Mapping[int, str], *, service_id: int, service_key: str,
@@ -205,9 +213,24 @@ async def load_busy(
     lower_bound = overlapping_from - LONGEST_BLOCK
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
+        calendar_bound = overlapping_from - LONGEST_CALENDAR_BLOCK
+        if except_hold is None and except_booking is None:
+            # Kept in memory until busy time changes anywhere (change_feed), with
+            # every hold alive when read: the clock then only drops the ones
+            # that have expired since, so one entry serves every later ``now``.
+            async def load() -> list[tuple[datetime | None, Busy]]:
+                rows = await postgres_fetch(
+                    engine, _POSTGRES_BUSY, list(resources), lower_bound, overlapping_from,
+                    overlapping_until, EVERY_HOLD, None, None, calendar_bound,
+                )
+                return [(row["expires_at"], _busy(row, resources, service_id, service_key)) for row in rows]
+
+            key = (tuple(resources.items()), service_id, service_key, overlapping_from, overlapping_until)
+            kept = await _busy_cache.get(key, load)
+            return [busy for expires_at, busy in kept if expires_at is None or expires_at > now]
         rows = await postgres_fetch(
             engine, _POSTGRES_BUSY, list(resources), lower_bound, overlapping_from, overlapping_until, now,
-            except_hold, except_booking, overlapping_from - LONGEST_CALENDAR_BLOCK,
+            except_hold, except_booking, calendar_bound,
         )
         return [_busy(row, resources, service_id, service_key) for row in rows]
     if isinstance(engine, SQLiteEngine) and except_hold is None and except_booking is None:
@@ -256,16 +279,16 @@ async def load_busy(
 # both engines): $6 and $7 are the hold and booking to leave out, or NULL; $8 bounds
 # the calendar blocks' scan from below (LONGEST_CALENDAR_BLOCK).
 _POSTGRES_BUSY = (
-    "SELECT resource, service, start_at, blocked_from, blocked_until, seats FROM allocation"
+    "SELECT resource, service, start_at, blocked_from, blocked_until, seats, expires_at FROM allocation"
     " WHERE resource = ANY($1::integer[]) AND blocked_from >= $2 AND blocked_from < $4"
     " AND blocked_until > $3 AND (expires_at IS NULL OR expires_at > $5)"
     " AND ($6::integer IS NULL OR hold IS NULL OR hold <> $6)"
     " AND ($7::integer IS NULL OR booking IS NULL OR booking <> $7)"
     " UNION ALL"
-    " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM time_off"
+    " SELECT resource, NULL, NULL, start_at, end_at, 1, NULL FROM time_off"
     " WHERE resource = ANY($1::integer[]) AND start_at < $4 AND end_at > $3"
     " UNION ALL"
-    " SELECT resource, NULL, NULL, start_at, end_at, 1 FROM calendar_busy"
+    " SELECT resource, NULL, NULL, start_at, end_at, 1, NULL FROM calendar_busy"
     " WHERE resource = ANY($1::integer[]) AND start_at >= $8 AND start_at < $4 AND end_at > $3"
 )
 

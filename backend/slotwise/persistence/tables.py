@@ -269,8 +269,8 @@ class ApiKey(Table, tablename="api_key", help_text="A program's key to one site'
 class TimeOff(Table, tablename="time_off", help_text="Time a resource is not bookable: leave, a repair, a meeting."):
     """Any span, from an hour to weeks; it blocks ``[start_at, end_at)`` without buffers.
 
-    Not configuration but busy time, like bookings: read fresh by every
-    availability query and booking, never cached.
+    Not configuration but busy time, like bookings: every booking reads it
+    under its locks; availability keeps it only until it changes (change_feed).
     """
 
     public_id = Varchar(length=32, unique=True)

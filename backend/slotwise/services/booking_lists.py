@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.limits import CALENDAR_BOUNDS, within_calendar
@@ -23,14 +23,18 @@ from slotwise.domain.model import Booking, HistoryEntry, Site
 from slotwise.persistence import bookings as store
 from slotwise.persistence import outbox, queries
 from slotwise.persistence.bookings import BookingFilter
+from slotwise.persistence.change_feed import TableCache
 from slotwise.persistence.engine import current_engine, read_transaction
 from slotwise.persistence.history import booking_history
+from slotwise.services.booking_documents import AdminBookingOut, booking_documents
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 STATUSES = ("confirmed", "cancelled")
 ID_PREFIX = "bkg_"
+
+T = TypeVar("T")
 
 
 def public_id(booking: Booking) -> str:
@@ -105,6 +109,29 @@ def _bound(name: str, raw: str | None, zone: ZoneInfo, *, end: bool,
 async def list_bookings(site: Site, params: Mapping[str, str | None], *,
                         visible: frozenset[str] | None) -> Page:
     """One page of the site's bookings; ``visible`` narrows it to those resources (staff)."""
+    bookings, next_cursor = await _listed(site, params, visible, lambda page: page, cache=None)
+    return Page(bookings, next_cursor)
+
+
+# Pages as the admin API answers them, on PostgreSQL kept until a booking,
+# an allocation (the resource filter) or the catalog that names them changes
+# anywhere (change_feed). Integrators and the back office poll the same week
+# again and again; between changes the answer is the same.
+_document_pages: TableCache[tuple[Any, ...], tuple[list[AdminBookingOut], str | None]] = TableCache(
+    "booking", "allocation", "site", "service", "resource", size=512,
+)
+
+
+async def list_documents(site: Site, params: Mapping[str, str | None], *,
+                         visible: frozenset[str] | None) -> tuple[list[AdminBookingOut], str | None]:
+    """:func:`list_bookings` as the admin API answers it: documents and the next cursor."""
+    return await _listed(site, params, visible, lambda page: booking_documents(page, site),
+                         cache=_document_pages)
+
+
+async def _listed(site: Site, params: Mapping[str, str | None], visible: frozenset[str] | None,
+                  shape: Callable[[list[Booking]], T], *,
+                  cache: TableCache[tuple[Any, ...], tuple[T, str | None]] | None) -> tuple[T, str | None]:
     problems: list[FieldProblem] = []
     zone = ZoneInfo(site.timezone)
     start_from = _bound("from", params.get("from"), zone, end=False, problems=problems)
@@ -145,13 +172,18 @@ async def list_bookings(site: Site, params: Mapping[str, str | None], *,
             resource_ids = [r.id for r in found.values()]
         if problems:
             raise InvalidInput(problems)
-        rows = await store.list_bookings(
-            BookingFilter(site_id=site.id, start_from=start_from, start_before=start_before,
-                          resource_ids=resource_ids, service_id=service_id, status=status, text=text,
-                          updated_since=updated_since),
-            after=after, limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
-    return Page(page, _cursor(page[-1]) if more else None)
+        where = BookingFilter(site_id=site.id, start_from=start_from, start_before=start_before,
+                              resource_ids=None if resource_ids is None else tuple(resource_ids),
+                              service_id=service_id, status=status, text=text, updated_since=updated_since)
+
+        async def load() -> tuple[T, str | None]:
+            rows = await store.list_bookings(where, after=after, limit=limit + 1)
+            page, more = rows[:limit], len(rows) > limit
+            return shape(page), (_cursor(page[-1]) if more else None)
+
+        if cache is None:
+            return await load()
+        return await cache.get((where, after, limit, site.timezone), load)
 
 
 async def find_booking(site: Site, booking_id: str) -> Booking:

@@ -56,7 +56,7 @@ from slotwise.services.email_content import (
 from slotwise.services.errors import FieldProblem, InvalidInput, NotFound, PreconditionFailed
 from slotwise.services.sms_content import SMS_TEMPLATES_DIR, plain, render_sms, sms_context, sms_segments
 from slotwise.services.tokens import MANAGE_TOKEN_PLACEHOLDER
-from slotwise.sitefile.parsing import TEMPLATE_MAX_LENGTH, template_syntax_error
+from slotwise.sitefile.templates import TEMPLATE_MAX_LENGTH, template_syntax_error
 
 CHANNELS = ("email", "sms")
 ANY_LOCALE = "any"

@@ -25,9 +25,10 @@ The full schema is in ``docs/site-file.md``; ``examples/harbour-physio.toml``
 is an annotated example.
 
 Modules: ``schema`` (the spec objects), ``values`` (the value parsers and the
-file's own limits), ``parsing`` (TOML, the models, both passes; ``parse_resource``/``parse_service`` check one table on its own, for the
-admin API), ``writing`` (specs back to tables), ``jsonschema`` (the tables as JSON
-Schema, generated from the parsing models, for the API's OpenAPI document),
+file's own limits), ``parsing`` (TOML, both passes; ``parse_resource``/``parse_service`` check one table on its own, for the
+admin API), ``structure`` (pass 1: the tables' pydantic models), ``report`` (problems and their
+wording), ``templates`` (message templates' names and syntax), ``writing`` (specs back to
+tables), ``jsonschema`` (the tables as JSON Schema, generated from the models, for the API's OpenAPI document),
 ``errors`` (Problem, SiteFileError). Limits the rest of the system relies on (the 5-minute grid,
 the longest service, seats, reminders) live in :mod:`slotwise.domain.limits`.
 """

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from slotwise.sitefile.parsing import _RawResource, _RawService, _RawSite
+from slotwise.sitefile.structure import RawResource, RawService, RawSite
 
 RESOURCE_EXAMPLE = {"key": "mia", "name": "Mia Sommer", "kind": "person",
                     "hours": {"mon": ["09:00-13:00"], "wed": ["09:00-13:00", "14:00-18:00"]},
@@ -66,12 +66,12 @@ def _partial(schema: dict[str, Any], **extra: dict[str, Any]) -> dict[str, Any]:
 
 def resource_schema() -> dict[str, Any]:
     """A ``[[resources]]`` table."""
-    return {**_table(_RawResource), "title": "Resource", "examples": [RESOURCE_EXAMPLE]}
+    return {**_table(RawResource), "title": "Resource", "examples": [RESOURCE_EXAMPLE]}
 
 
 def service_schema() -> dict[str, Any]:
     """A ``[[services]]`` table."""
-    return {**_table(_RawService), "title": "Service", "examples": [SERVICE_EXAMPLE]}
+    return {**_table(RawService), "title": "Service", "examples": [SERVICE_EXAMPLE]}
 
 
 def resource_patch_schema() -> dict[str, Any]:
@@ -90,9 +90,9 @@ def document_schema() -> dict[str, Any]:
     return {
         "title": "SiteDocument", "type": "object", "additionalProperties": False, "required": ["site"],
         "properties": {
-            "site": {**_table(_RawSite), "title": "Site"},
-            "resources": {"type": "array", "items": _table(_RawResource)},
-            "services": {"type": "array", "items": _table(_RawService)},
+            "site": {**_table(RawSite), "title": "Site"},
+            "resources": {"type": "array", "items": _table(RawResource)},
+            "services": {"type": "array", "items": _table(RawService)},
             "templates": {"type": "object", "description": "message templates: {email: {name: text}, "
                                                            "sms: {name: text}} (docs/messages.md)"},
         },

@@ -30,8 +30,7 @@ from slotwise.services import sites as site_service
 from slotwise.services import time_off as time_off_service
 from slotwise.services.access import Caller
 from slotwise.services.config import ServiceConfig
-from slotwise.services.booking_documents import (ActorOut, AdminBookingOut, actor_out, booking_document,
-                                                 booking_documents)
+from slotwise.services.booking_documents import ActorOut, AdminBookingOut, actor_out, booking_document
 from slotwise.services.errors import Unauthenticated
 from slotwise.web.bodies import Body, Instant, OptionalBody, SiteFileBody, answered_as
 from slotwise.web.booking_api import BookingIn, idempotency_key
@@ -178,8 +177,7 @@ class AdminBookingsApi(Controller):
     @get("/", summary="The whole site as one document: JSON, or a site file with Accept: application/toml",
          operation_class=answered_as(catalog_service.table_schemas.document_schema, toml=True))
     async def site(self, request: Request, site: FromPath[str], caller: NamedDependency[Caller]) -> Response:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.SITE_READ, found)
+        found = await access.site_allowing(caller, site, Action.SITE_READ)
         current = await site_service.site_document(found)
         headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
         if "application/toml" in request.headers.get("accept", ""):
@@ -191,8 +189,7 @@ class AdminBookingsApi(Controller):
          opt={"body": "document"})
     async def apply(self, request: Request, site: FromPath[str], data: JSONBody[SiteDocument],
                     caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> ApplyOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.SITE_WRITE, found)
+        found = await access.site_allowing(caller, site, Action.SITE_WRITE)
         report = await site_service.put_site_document(
             found, data, source="document", if_match=request.headers.get("if-match"), actor=caller.actor,
             now=clock())
@@ -214,13 +211,12 @@ class AdminBookingsApi(Controller):
         limit: str | None = Parameter(default=None, description="1-200, default 50"),
         cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
     ) -> BookingPageOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.BOOKINGS_READ, found)
-        page = await booking_lists.list_bookings(found, {
+        found = await access.site_allowing(caller, site, Action.BOOKINGS_READ)
+        documents, next_cursor = await booking_lists.list_documents(found, {
             "from": from_, "to": to, "resource": resource, "service": service, "status": status,
             "q": q, "updated_since": updated_since, "limit": limit, "cursor": cursor,
         }, visible=access.visible_to(caller, found))
-        return BookingPageOut(data=booking_documents(page.bookings, found), next_cursor=page.next_cursor)
+        return BookingPageOut(data=documents, next_cursor=next_cursor)
 
     @get("/bookings/{booking_id:str}", summary="One booking with its history and messages")
     async def booking(self, site: FromPath[str], booking_id: FromPath[str],
@@ -244,8 +240,8 @@ class AdminBookingsApi(Controller):
     async def create(self, request: Request, site: FromPath[str], data: JSONBody[AdminBookingIn],
                      caller: NamedDependency[Caller], clock: NamedDependency[Clock],
                      config: NamedDependency[ServiceConfig]) -> AdminBookingOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.BOOKINGS_WRITE, found, [data.resource] if data.resource else None)
+        found = await access.site_allowing(caller, site, Action.BOOKINGS_WRITE,
+                                           [data.resource] if data.resource else None)
         result = await booking_service.create_booking(
             found.slug, data.request(), actor=caller.actor, now=clock(), config=config,
             idempotency_key=idempotency_key(request), notify=data.notify, rules=_rules(data.override),
@@ -283,8 +279,7 @@ class AdminBookingsApi(Controller):
     @get("/resources/{resource:str}/blocks", summary="A resource's time off that has not ended")
     async def time_off(self, site: FromPath[str], resource: FromPath[str], caller: NamedDependency[Caller],
                        clock: NamedDependency[Clock]) -> TimeOffListOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.CATALOG_READ, found)
+        found = await access.site_allowing(caller, site, Action.CATALOG_READ)
         entries = await time_off_service.time_off_of(found, resource, now=clock())
         return TimeOffListOut(data=[time_off_out(entry, found) for entry in entries])
 
@@ -292,8 +287,7 @@ class AdminBookingsApi(Controller):
           summary="Block a resource's time, any span: {start, end, reason?}")
     async def block(self, site: FromPath[str], resource: FromPath[str], data: JSONBody[TimeOffIn],
                     caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> TimeOffOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.TIME_OFF_WRITE, found, [resource])
+        found = await access.site_allowing(caller, site, Action.TIME_OFF_WRITE, [resource])
         added = await time_off_service.add_time_off(found, resource, start=data.start, end=data.end,
                                                     reason=data.reason, actor=caller.actor, now=clock())
         return time_off_out(added.time_off, found, added.overlapping)
@@ -301,8 +295,7 @@ class AdminBookingsApi(Controller):
     @delete("/resources/{resource:str}/blocks/{block_id:str}", summary="Free a resource's blocked time again")
     async def unblock(self, site: FromPath[str], resource: FromPath[str], block_id: FromPath[str],
                       caller: NamedDependency[Caller], clock: NamedDependency[Clock]) -> None:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.TIME_OFF_WRITE, found, [resource])
+        found = await access.site_allowing(caller, site, Action.TIME_OFF_WRITE, [resource])
         await time_off_service.remove_time_off(found, resource, block_id, actor=caller.actor, now=clock())
 
     @staticmethod

@@ -73,8 +73,7 @@ class AdminAuditApi(Controller):
         limit: str | None = Parameter(default=None, description="1-200, default 50"),
         cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
     ) -> AuditPageOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.AUDIT_READ, found)
+        found = await access.site_allowing(caller, site, Action.AUDIT_READ)
         page = await audit_service.list_entries(found, {"since": since, "actor": actor, "limit": limit,
                                                         "cursor": cursor})
         return AuditPageOut(data=[_entry_out(entry, found) for entry in page.entries],

@@ -71,8 +71,7 @@ class AdminCustomersApi(Controller):
         limit: str | None = Parameter(default=None, description="1-200, default 50"),
         cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
     ) -> CustomerPageOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.CUSTOMERS_READ, found)
+        found = await access.site_allowing(caller, site, Action.CUSTOMERS_READ)
         page = await customer_service.list_customers(found, {"q": q, "limit": limit, "cursor": cursor})
         zone = ZoneInfo(found.timezone)
         return CustomerPageOut(
@@ -85,8 +84,7 @@ class AdminCustomersApi(Controller):
     @get("/customers/{email:str}/export", summary="Everything the site holds about one customer (customers:read)")
     async def export(self, site: FromPath[str], email: FromPath[str], caller: NamedDependency[Caller],
                      clock: NamedDependency[Clock]) -> CustomerExportOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.CUSTOMERS_READ, found)
+        found = await access.site_allowing(caller, site, Action.CUSTOMERS_READ)
         export = await customer_service.export_customer(found, email)
         return CustomerExportOut(
             site=found.slug, exported_at=clock().isoformat(), email=export.email, name=export.name,
@@ -96,8 +94,7 @@ class AdminCustomersApi(Controller):
             summary="Erase a customer: anonymise their bookings and messages here (customers:write)")
     async def erase(self, site: FromPath[str], email: FromPath[str], caller: NamedDependency[Caller],
                     clock: NamedDependency[Clock]) -> ErasedOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.CUSTOMERS_WRITE, found)
+        found = await access.site_allowing(caller, site, Action.CUSTOMERS_WRITE)
         erased = await customer_service.erase_customer(found, email, actor=caller.actor, now=clock())
         return ErasedOut(bookings=erased.bookings, messages=erased.messages)
 
@@ -112,8 +109,7 @@ class AdminCustomersApi(Controller):
         service: str | None = Parameter(default=None, description="service slug"),
         status: str | None = Parameter(default=None, description="confirmed | cancelled"),
     ) -> Stream:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.BOOKINGS_READ, found)
+        found = await access.site_allowing(caller, site, Action.BOOKINGS_READ)
         chunks = await booking_export.bookings_csv(
             found, {"from": from_, "to": to, "resource": resource, "service": service, "status": status},
             visible=access.visible_to(caller, found))

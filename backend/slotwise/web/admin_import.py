@@ -101,8 +101,7 @@ class AdminImportApi(Controller):
 
     async def _import(self, request: Request, site: str, kind: catalog_import.Kind, dry_run: str | None,
                       caller: Caller, clock: Clock) -> ImportReportOut:
-        found = await access.site_for(caller, site)
-        access.authorize(caller, Action.CATALOG_WRITE, found)
+        found = await access.site_allowing(caller, site, Action.CATALOG_WRITE)
         report = await catalog_import.import_catalog(
             found, kind, await request.body(), dry_run=_dry_run(dry_run), actor=caller.actor, now=clock(),
             idempotency_key=idempotency_key(request))

@@ -37,7 +37,7 @@ from slotwise.services.message_templates import (
 )
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.messages import MESSAGE_EVENTS
-from slotwise.sitefile.parsing import TEMPLATE_MAX_LENGTH
+from slotwise.sitefile.templates import TEMPLATE_MAX_LENGTH
 from slotwise.services.booking_documents import MessageOut, message_out
 from slotwise.web.admin_api import provide_caller
 from slotwise.web.bodies import Body, checked_by_service, service_checked

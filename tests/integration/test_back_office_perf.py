@@ -8,6 +8,7 @@ and count the day view's statements so a query that creeps back in is seen.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 
 import asyncpg
@@ -15,6 +16,7 @@ import pytest
 from slotwise.domain.access import Role
 from slotwise.domain.actors import Actor
 from slotwise.persistence import accounts as account_store
+from slotwise.persistence import change_feed
 from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import catalog as catalog_store
 from slotwise.persistence import day_sheet as day_store
@@ -164,12 +166,8 @@ async def test_a_changed_role_and_a_revoke_count_on_the_very_next_page(client, s
     assert page.status_code in (302, 303) and "/admin/login" in page.headers["location"]
 
 
-@pytest.mark.postgres_only
-async def test_the_day_view_costs_two_statements_on_postgresql(client, settings, clock, monkeypatch):
-    await member(settings, clock, "owner@example.com")
-    await book(client, "2026-11-24T09:00:00+01:00")
-    await signed_in(client, "owner@example.com")
-    await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})  # last_seen_at written now
+def counting(monkeypatch) -> list[str]:
+    """Every statement asyncpg is asked to run from now on (until ``monkeypatch.undo()``)."""
     sent: list[str] = []
     fetch, execute = asyncpg.Connection.fetch, asyncpg.Connection.execute
 
@@ -183,11 +181,50 @@ async def test_the_day_view_costs_two_statements_on_postgresql(client, settings,
 
     monkeypatch.setattr(asyncpg.Connection, "fetch", counted_fetch)
     monkeypatch.setattr(asyncpg.Connection, "execute", counted_execute)
+    return sent
+
+
+@pytest.mark.postgres_only
+async def test_the_day_view_costs_two_statements_on_postgresql_and_one_with_the_session_kept(
+        client, settings, clock, database, monkeypatch):
+    assert await change_feed.start(database.engine)
+    await member(settings, clock, "owner@example.com")
+    await book(client, "2026-11-24T09:00:00+01:00")
+    await signed_in(client, "owner@example.com")
+    await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})  # last_seen_at written now
+    change_feed.forget_all()
+    sent = counting(monkeypatch)
+    page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    # The session (with account, memberships and the site), the day: nothing else.
+    assert page.status_code == 200 and "Erika Muster" in page.text
+    assert len(sent) == 2, sent
+    sent.clear()
     page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
     monkeypatch.undo()
+    # The session kept until its tables change: the day alone.
     assert page.status_code == 200 and "Erika Muster" in page.text
-    # The session (with account, memberships and the site), the day: nothing else.
-    assert len(sent) == 2, sent
+    assert len(sent) == 1, sent
+
+
+@pytest.mark.postgres_only
+async def test_a_kept_session_ends_when_another_process_revokes_it(client, settings, clock, database):
+    """Another process is played by a connection of its own: only PostgreSQL's notice tells this one."""
+    assert await change_feed.start(database.engine)
+    await member(settings, clock, "owner@example.com")
+    await signed_in(client, "owner@example.com")
+    assert (await client.get("/admin/sites/test-physio")).status_code == 200
+    assert (await client.get("/admin/sites/test-physio")).status_code == 200  # kept now
+    other = await asyncpg.connect(**database.engine.config)
+    try:
+        await other.execute("UPDATE account_session SET revoked_at = $1", clock())
+    finally:
+        await other.close()
+    for _ in range(200):  # the notice arrives within milliseconds
+        page = await client.get("/admin/sites/test-physio")
+        if page.status_code != 200:
+            break
+        await asyncio.sleep(0.01)
+    assert page.status_code in (302, 303) and "/admin/login" in page.headers["location"]
 
 
 async def test_the_days_links_open_the_panel_in_place_and_the_weeks_are_plain_links(client, settings, clock):

@@ -487,7 +487,9 @@ async def current_session(token: str, *, now: datetime, site_slug: str | None = 
     disabled. A live session's ``last_seen_at`` is written at most once a minute.
     With ``site_slug``, the site of that name comes along (None when there is none).
     """
-    # Read fresh on every page, never cached: a revoke counts on the next page.
+    # Never stale: on PostgreSQL kept in memory only until a change to a session,
+    # an account, a membership or a site (persistence.change_feed), so a revoke
+    # counts on the next page.
     found = await store.find_current(tokens.hash_token(token), site_slug)
     if found is None:
         return None

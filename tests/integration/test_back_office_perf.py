@@ -198,10 +198,16 @@ async def test_the_day_view_costs_two_statements_on_postgresql_and_one_with_the_
     # The session (with account, memberships and the site), the day: nothing else.
     assert page.status_code == 200 and "Erika Muster" in page.text
     assert len(sent) == 2, sent
-    sent.clear()
-    page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    # The session kept until its tables change: the day alone. The notices of
+    # this test's own writes (sign-in, last_seen_at) may still arrive and clear
+    # it once more; they are all in within moments.
+    for _ in range(100):
+        sent.clear()
+        page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+        if len(sent) == 1:
+            break
+        await asyncio.sleep(0.02)
     monkeypatch.undo()
-    # The session kept until its tables change: the day alone.
     assert page.status_code == 200 and "Erika Muster" in page.text
     assert len(sent) == 1, sent
 

@@ -8,6 +8,7 @@ and count the day view's statements so a query that creeps back in is seen.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 
 import asyncpg
@@ -15,6 +16,7 @@ import pytest
 from slotwise.domain.access import Role
 from slotwise.domain.actors import Actor
 from slotwise.persistence import accounts as account_store
+from slotwise.persistence import change_feed
 from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import catalog as catalog_store
 from slotwise.persistence import day_sheet as day_store
@@ -111,14 +113,18 @@ async def test_the_day_sheet_answers_what_the_piccolo_queries_answer(client, clo
             resources, services, bookings, time_off, holds = await _piccolo_sheet(site, visible, start, end, now)
             assert sheet.resources == resources
             assert list(sheet.services.values()) == services
-            assert sheet.bookings == bookings
+            # What the grid shows of each: the same bookings, in the same order, on the same resources.
+            shown = frozenset(r.key for r in resources)
+            assert sheet.bookings == [day_store.DayBooking.of(b, shown) for b in bookings]
             assert sheet.time_off == time_off
             keys = {r.id: r.key for r in resources}
             assert [(h.resource, h.start, h.end) for h in sheet.holds] == [
                 (keys[h.resource_id], h.start, h.end) for h in holds]
     everything = await day_sheet(site, DAY, visible=None, now=clock())
-    assert [b.customer.name for b in everything.bookings] == ["Erika Muster", "Jonas <b>Weber</b>"]
-    assert {r.key for b in everything.bookings for r in b.resources} >= {"anna", "room-1"}
+    assert [b.customer for b in everything.bookings] == ["Erika Muster", "Jonas <b>Weber</b>"]
+    assert [b.service for b in everything.bookings] == ["quick", "assessment"]
+    assert len(everything.bookings[1].resources) == 2 and "room-1" in everything.bookings[1].resources
+    assert all(b.id.startswith("bkg_") and len(b.id) == 36 for b in everything.bookings)
     assert len(everything.time_off) == 1 and len(everything.holds) == 1
 
 
@@ -128,12 +134,19 @@ async def test_the_session_read_answers_what_the_three_queries_answer(client, se
     token = await signed_in(client, "both@example.com")
     found = await account_store.find_current(tokens.hash_token(token))
     assert found is not None
-    session, account, memberships = found
+    session, account, memberships, site = found
     assert session == await account_store.find_session(tokens.hash_token(token))
     assert account == await account_store.load_account(session.account_id)
     assert memberships == await account_store.memberships_of([account.id])
     assert [m.site_slug for m in memberships] == ["other-studio", "test-physio"]
+    assert site is None  # none asked for
+    # The site a page names comes with the session, as queries.find_site reads it; an unknown one is None.
+    for slug in ("test-physio", "other-studio", "no-such-site"):
+        found = await account_store.find_current(tokens.hash_token(token), slug)
+        assert found is not None and found[:3] == (session, account, memberships)
+        assert found[3] == await queries.find_site(slug)
     assert await account_store.find_current(tokens.hash_token("not-a-session")) is None
+    assert await account_store.find_current(tokens.hash_token("not-a-session"), "test-physio") is None
 
 
 async def test_a_changed_role_and_a_revoke_count_on_the_very_next_page(client, settings, clock):
@@ -153,12 +166,8 @@ async def test_a_changed_role_and_a_revoke_count_on_the_very_next_page(client, s
     assert page.status_code in (302, 303) and "/admin/login" in page.headers["location"]
 
 
-@pytest.mark.postgres_only
-async def test_the_day_view_costs_three_statements_on_postgresql(client, settings, clock, monkeypatch):
-    await member(settings, clock, "owner@example.com")
-    await book(client, "2026-11-24T09:00:00+01:00")
-    await signed_in(client, "owner@example.com")
-    await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})  # last_seen_at written now
+def counting(monkeypatch) -> list[str]:
+    """Every statement asyncpg is asked to run from now on (until ``monkeypatch.undo()``)."""
     sent: list[str] = []
     fetch, execute = asyncpg.Connection.fetch, asyncpg.Connection.execute
 
@@ -172,8 +181,75 @@ async def test_the_day_view_costs_three_statements_on_postgresql(client, setting
 
     monkeypatch.setattr(asyncpg.Connection, "fetch", counted_fetch)
     monkeypatch.setattr(asyncpg.Connection, "execute", counted_execute)
+    return sent
+
+
+@pytest.mark.postgres_only
+async def test_the_day_view_costs_two_statements_on_postgresql_and_one_with_the_session_kept(
+        client, settings, clock, database, monkeypatch):
+    assert await change_feed.start(database.engine)
+    await member(settings, clock, "owner@example.com")
+    await book(client, "2026-11-24T09:00:00+01:00")
+    await signed_in(client, "owner@example.com")
+    await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})  # last_seen_at written now
+    change_feed.forget_all()
+    sent = counting(monkeypatch)
     page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    # The session (with account, memberships and the site), the day: nothing else.
+    assert page.status_code == 200 and "Erika Muster" in page.text
+    assert len(sent) == 2, sent
+    # The session kept until its tables change: the day alone. The notices of
+    # this test's own writes (sign-in, last_seen_at) may still arrive and clear
+    # it once more; they are all in within moments.
+    for _ in range(100):
+        sent.clear()
+        page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+        if len(sent) == 1:
+            break
+        await asyncio.sleep(0.02)
     monkeypatch.undo()
     assert page.status_code == 200 and "Erika Muster" in page.text
-    # The session (with account and memberships), the site, the day: nothing else.
-    assert len(sent) == 3, sent
+    assert len(sent) == 1, sent
+
+
+@pytest.mark.postgres_only
+async def test_a_kept_session_ends_when_another_process_revokes_it(client, settings, clock, database):
+    """Another process is played by a connection of its own: only PostgreSQL's notice tells this one."""
+    assert await change_feed.start(database.engine)
+    await member(settings, clock, "owner@example.com")
+    await signed_in(client, "owner@example.com")
+    assert (await client.get("/admin/sites/test-physio")).status_code == 200
+    assert (await client.get("/admin/sites/test-physio")).status_code == 200  # kept now
+    other = await asyncpg.connect(**database.engine.config)
+    try:
+        await other.execute("UPDATE account_session SET revoked_at = $1", clock())
+    finally:
+        await other.close()
+    for _ in range(200):  # the notice arrives within milliseconds
+        page = await client.get("/admin/sites/test-physio")
+        if page.status_code != 200:
+            break
+        await asyncio.sleep(0.01)
+    assert page.status_code in (302, 303) and "/admin/login" in page.headers["location"]
+
+
+async def test_the_days_links_open_the_panel_in_place_and_the_weeks_are_plain_links(client, settings, clock):
+    """The grid boosts its booking links into the panel (target, swap, history inherited from it);
+    freeing time off is a page of its own, and the week's links are plain."""
+    import re
+
+    await member(settings, clock, "owner@example.com")
+    await book(client, "2026-11-24T09:00:00+01:00")
+    site = await get_site("test-physio")
+    await time_off_service.add_time_off(site, "anna", start=datetime.fromisoformat("2026-11-24T14:00:00+01:00"),
+                                        end=datetime.fromisoformat("2026-11-24T15:00:00+01:00"), reason="Dentist",
+                                        actor=APPLIER, now=clock())
+    await signed_in(client, "owner@example.com")
+    day = (await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})).text
+    assert re.search(r'<div class="grid" data-rows="\d+" hx-boost="true" hx-target="#panel" hx-swap="innerHTML" '
+                     r'hx-push-url="true">', day)
+    [link] = re.findall(r'<a class="b-link" id="b-(bkg_[0-9a-f]{32})-anna" href="([^"]+)">Erika Muster<', day)
+    assert link[1] == f"/admin/sites/test-physio/bookings/{link[0]}"
+    assert re.search(r'<a class="off-remove" href="[^"]+/remove\?[^"]+" hx-boost="false">Remove<', day)
+    week = (await client.get("/admin/sites/test-physio/week", params={"resource": "anna", "day": "2026-11-24"})).text
+    assert "hx-boost" not in week and f'id="b-{link[0]}-2026-11-24" href="{link[1]}">' in week

@@ -389,8 +389,12 @@ class Booking:
 
     @property
     def public_id(self) -> str:
-        """How the admin API and the back office name it: ``bkg_`` and the uid's 32 hex digits."""
-        return "bkg_" + self.uid.replace("-", "")
+        return booking_public_id(self.uid)
+
+
+def booking_public_id(uid: str) -> str:
+    """How the admin API and the back office name a booking: ``bkg_`` and its uid's 32 hex digits."""
+    return "bkg_" + uid.replace("-", "")
 
 
 @dataclass(frozen=True, slots=True)

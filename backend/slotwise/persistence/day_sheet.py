@@ -1,4 +1,4 @@
-"""Reads for the back office's day view: the live holds on some resources, and all of a day but its bookings."""
+"""Reads for the back office's day view: a day's resources, services, time off, live holds and bookings."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 
 from piccolo.engine.postgres import PostgresEngine
 
-from slotwise.domain import model
-from slotwise.domain.model import Booking, Resource, Service, Site, TimeOff
+from slotwise.domain.model import Booking, Resource, Service, Site, TimeOff, booking_public_id
+from slotwise.persistence import bookings as booking_store
 from slotwise.persistence import catalog as catalog_store
 from slotwise.persistence import queries
 from slotwise.persistence import time_off as time_off_store
+from slotwise.persistence.bookings import BookingFilter
 from slotwise.persistence.engine import current_engine, postgres_fetch, read_transaction
 from slotwise.persistence.tables import Allocation
 
@@ -46,35 +47,61 @@ async def live_holds(resource_ids: Sequence[int], start: datetime, end: datetime
 def reading():
     """The context of a day sheet's reads.
 
-    PostgreSQL: none. Its two plain statements each read one consistent state
-    on a pooled connection; under READ COMMITTED a transaction would share no
-    snapshot between them anyway and only cost a BEGIN and a COMMIT. SQLite: a
-    read transaction, so its Piccolo queries share one connection.
+    PostgreSQL: none. Its one plain statement reads one consistent state on a
+    pooled connection; a transaction would only cost a BEGIN and a COMMIT.
+    SQLite: a read transaction, so its Piccolo queries share one connection.
     """
     engine = current_engine()
     return nullcontext() if isinstance(engine, PostgresEngine) else read_transaction(engine)
 
 
+PAGE = 500  # bookings per Piccolo query on SQLite; a day of a busy site fits in one or two
+
+
+@dataclass(frozen=True, slots=True)
+class DayBooking:
+    """A confirmed booking as the day grid shows it, and no more.
+
+    The grid names the customer, the time and the service, and links the
+    booking's panel. Reading and building whole domain ``Booking`` values
+    (22 columns, the customer, the site, the resources' names) for a busy
+    day's 120 bookings cost more than the rest of the sheet
+    (docs/decisions.md, "Back office: the day view's speed").
+    """
+
+    id: str  # bkg_…, as Booking.public_id
+    customer: str  # the customer's name
+    service: str  # its service's slug
+    start: datetime
+    end: datetime
+    resources: frozenset[str]  # the keys of the sheet's resources it takes
+
+    @classmethod
+    def of(cls, booking: Booking, shown: frozenset[str]) -> DayBooking:
+        """A whole booking narrowed to what the grid shows (``shown``: the sheet's resource keys)."""
+        return cls(booking.public_id, booking.customer.name, booking.service.slug, booking.start, booking.end,
+                   frozenset(r.key for r in booking.resources if r.key in shown))
+
+
 @dataclass(frozen=True, slots=True)
 class SheetParts:
-    """Everything of a day sheet but its bookings: what one PostgreSQL statement answers."""
+    """A day sheet as read: what one PostgreSQL statement answers."""
 
     resources: list[Resource]  # active, narrowed to the visible ones, in the site file's order
     services: list[Service]  # all of the site's, disabled ones too, in the site file's order
     time_off: list[TimeOff]  # overlapping the day on those resources, in start order
     holds: list[HeldSpan]  # live, starting that day on those resources, in start order
-    bookings: list[Booking] | None = None  # PostgreSQL: confirmed, starting that day, on those resources
+    bookings: list[DayBooking]  # confirmed, starting that day, on those resources, in (start, id) order
 
 
 async def sheet_parts(site: Site, visible: frozenset[str] | None, start: datetime, end: datetime, *,
                       now: datetime) -> SheetParts:
-    """A day's resources, services, time off and live holds (see :class:`SheetParts`).
+    """A day's resources, services, time off, live holds and bookings (see :class:`SheetParts`).
 
     On PostgreSQL one plain statement (one round trip, no Piccolo query to
-    build: docs/decisions.md, Performance) that answers the day's bookings
-    too; elsewhere the Piccolo queries each concern has, which the statement
-    must match (the tests run both), and ``bookings`` stays None (the caller
-    reads them through ``persistence.bookings.list_bookings``).
+    build: docs/decisions.md, Performance); elsewhere the Piccolo queries each
+    concern has (the bookings through ``persistence.bookings.list_bookings``),
+    which the statement must match (the tests run both).
     """
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
@@ -86,13 +113,32 @@ async def sheet_parts(site: Site, visible: frozenset[str] | None, start: datetim
     services = await queries.list_services(site.id, include_disabled=True)
     ids = [r.id for r in resources]
     return SheetParts(resources, services, await time_off_store.overlapping(ids, start, end),
-                      await live_holds(ids, start, end, now=now))
+                      await live_holds(ids, start, end, now=now),
+                      await _listed(site, resources, start, end) if resources else [])
+
+
+async def _listed(site: Site, resources: list[Resource], start: datetime, end: datetime) -> list[DayBooking]:
+    """The day's confirmed bookings on ``resources`` through the bookings list, a page at a time."""
+    shown = frozenset(r.key for r in resources)
+    where = BookingFilter(site_id=site.id, start_from=start, start_before=end, resource_ids=[r.id for r in resources],
+                          service_id=None, status="confirmed", text=None, updated_since=None)
+    bookings: list[DayBooking] = []
+    after = None
+    while True:
+        page = await booking_store.list_bookings(where, after=after, limit=PAGE)
+        bookings.extend(DayBooking.of(booking, shown) for booking in page)
+        if len(page) < PAGE:
+            return bookings
+        after = (page[-1].start, page[-1].id)
 
 
 # The statement of ``sheet_parts``: the shown resources once (a CTE), and each
-# concern as one JSON array of a single row. Its text is fixed (the visible
-# keys are one array parameter, NULL for all), so asyncpg prepares it once per
-# connection. Timestamps come back as ISO text in JSON.
+# concern as one array of a single row. Its text is fixed (the visible keys are
+# one array parameter, NULL for all), so asyncpg prepares it once per
+# connection. The catalog's rows (resources, services, time off) come as JSON
+# and are decoded as their Piccolo rows are; the many rows (bookings, holds)
+# as arrays of records, which asyncpg decodes in C, timestamps included, and
+# bookings with only the columns the grid shows.
 _POSTGRES_PARTS = """
 WITH shown AS (
     SELECT id, key, name, kind, timezone, hours, closed, extra_open, texts, metadata, position
@@ -107,18 +153,12 @@ SELECT
                                        'actor_label', o.actor_label, 'created_at', o.created_at)
                      ORDER BY o.start_at, o.id)
      FROM time_off AS o JOIN shown ON shown.id = o.resource WHERE o.end_at > $3 AND o.start_at < $4) AS time_off,
-    (SELECT json_agg(json_build_array(a.resource, a.start_at, a.end_at, a.expires_at) ORDER BY a.start_at, a.id)
+    (SELECT array_agg(ROW(a.resource, a.start_at, a.end_at, a.expires_at) ORDER BY a.start_at, a.id)
      FROM allocation AS a
      WHERE a.hold IS NOT NULL AND a.resource IN (SELECT id FROM shown) AND a.expires_at > $5
        AND a.start_at >= $3 AND a.start_at < $4) AS holds,
-    (SELECT json_agg(json_build_array(r.id, r.key, r.name, r.kind, r.texts)) FROM resource AS r
-     WHERE r.site = $1) AS names,
-    (SELECT json_agg(json_build_array(b.id, b.uid, b.status, b.service, b.start_at, b.end_at, b.customer_name,
-                                      b.customer_email, b.customer_phone, b.answers, b.price_minor, b.currency,
-                                      b.locale, b.timezone, b.created_at, b.updated_at, b.sequence,
-                                      b.reschedule_count, b.manage_token_salt, b.resource_ids,
-                                      b.customer_address, b.metadata)
-                     ORDER BY b.start_at, b.id)
+    (SELECT array_agg(ROW(b.uid::text, b.customer_name, b.service, b.start_at, b.end_at, b.resource_ids)
+                      ORDER BY b.start_at, b.id)
      FROM booking AS b
      WHERE b.site = $1 AND b.start_at >= $3 AND b.start_at < $4 AND b.status = 'confirmed'
        AND b.id IN (SELECT booking FROM allocation
@@ -141,39 +181,20 @@ async def _postgres_parts(engine: PostgresEngine, site: Site, visible: frozenset
                                                   "end_at": _instant(o["end_at"]),
                                                   "created_at": _instant(o["created_at"])})
                 for o in json.loads(row["time_off"] or "[]")]
-    holds = [HeldSpan(resource, _instant(s), _instant(e), _instant(x))
-             for resource, s, e, x in json.loads(row["holds"] or "[]")]
-    bookings = _bookings(site, services, json.loads(row["names"] or "[]"), json.loads(row["bookings"] or "[]"))
-    return SheetParts(resources, services, time_off, holds, bookings)
+    holds = [HeldSpan(*hold) for hold in row["holds"] or ()]
+    return SheetParts(resources, services, time_off, holds, _day_bookings(resources, services, row["bookings"] or ()))
 
 
-_STATUS = {str(status): status for status in model.BookingStatus}  # a dict lookup is faster than the Enum's
-
-
-def _bookings(site: Site, services: list[Service], names: list[list], rows: list[list]) -> list[Booking]:
-    """The day's bookings as ``persistence.bookings`` builds them: what they share built once."""
-    site_ref = model.SiteRef(id=site.id, slug=site.slug, name=site.name, timezone=site.timezone,
-                             contact_email=site.contact_email, address=site.address)
-    refs = {rid: model.ResourceRef(key, name, model.ResourceKind(kind), texts or {})
-            for rid, key, name, kind, texts in names}
-    service_refs = {s.id: model.ServiceRef(slug=s.slug, name=s.name, texts=s.texts,
-                                           listed_duration_minutes=s.listed_duration_minutes) for s in services}
-    orders = {s.id: {key: i for i, group in enumerate(s.rules.resource_groups) for key in group} for s in services}
-    taken: dict[tuple[int, tuple[int, ...]], tuple[model.ResourceRef, ...]] = {}
+def _day_bookings(resources: list[Resource], services: list[Service], rows) -> list[DayBooking]:
+    """The bookings' records as :class:`DayBooking`: (uid, customer, service id, start, end, resource ids as JSON)."""
+    keys = {r.id: r.key for r in resources}
+    slugs = {s.id: s.slug for s in services}
+    # A day's bookings take a few distinct sets of resources: each decoded once.
+    taken: dict[str, frozenset[str]] = {}
     bookings = []
-    for (booking_id, uid, status, service_id, start, end, name, email, phone, answers, price_minor, currency,
-         locale, timezone, created, updated, sequence, reschedules, salt, resource_ids, address,
-         metadata) in rows:
-        key = (service_id, tuple(resource_ids))
-        if key not in taken:
-            order = orders[service_id]
-            taken[key] = tuple(sorted((refs[rid] for rid in resource_ids if rid in refs),
-                                      key=lambda r: order.get(r.key, len(order))))
-        bookings.append(model.Booking(
-            id=booking_id, uid=uid, status=_STATUS[status], site=site_ref,
-            service=service_refs[service_id], start=_instant(start), end=_instant(end), resources=taken[key],
-            customer=model.Customer(name=name, email=email, phone=phone), answers=answers or {},
-            price_minor=price_minor, currency=currency, locale=locale, timezone=timezone,
-            created_at=_instant(created), updated_at=_instant(updated) if updated else None, sequence=sequence,
-            reschedule_count=reschedules, manage_token_salt=salt, address=address, metadata=metadata or {}))
+    for uid, customer, service_id, start, end, resource_ids in rows:
+        shown = taken.get(resource_ids)
+        if shown is None:
+            shown = taken[resource_ids] = frozenset(keys[i] for i in json.loads(resource_ids or "[]") if i in keys)
+        bookings.append(DayBooking(booking_public_id(uid), customer, slugs[service_id], start, end, shown))
     return bookings

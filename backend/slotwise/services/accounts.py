@@ -475,25 +475,32 @@ class CurrentSession:
     account: Account
     session: Session
     memberships: tuple[Membership, ...]
+    # The site the page names, read with the session (one round trip fewer);
+    # whether the account may see it is still services.access's to decide.
+    site: Site | None = None
 
 
-async def current_session(token: str, *, now: datetime) -> CurrentSession | None:
+async def current_session(token: str, *, now: datetime, site_slug: str | None = None) -> CurrentSession | None:
     """The signed-in account of a session token, or None when the session is over.
 
     Over: unknown, revoked, idle for 14 days, 30 days old, or its account
     disabled. A live session's ``last_seen_at`` is written at most once a minute.
+    With ``site_slug``, the site of that name comes along (None when there is none).
     """
-    found = await store.find_current(tokens.hash_token(token))  # read fresh on every page: no cache
+    # Never stale: on PostgreSQL kept in memory only until a change to a session,
+    # an account, a membership or a site (persistence.change_feed), so a revoke
+    # counts on the next page.
+    found = await store.find_current(tokens.hash_token(token), site_slug)
     if found is None:
         return None
-    session, account, memberships = found
+    session, account, memberships, site = found
     if not session.is_valid(now) or account.disabled:
         return None
     if session.needs_touch(now):
         async with write_transaction(current_engine()):
             await store.touch_session(session.id, now)
         session = Session(session.id, session.account_id, session.created_at, now, session.revoked_at)
-    return CurrentSession(account, session, tuple(memberships))
+    return CurrentSession(account, session, tuple(memberships), site)
 
 
 async def sign_out(token: str, *, now: datetime) -> None:

@@ -1,8 +1,9 @@
 """One day of a site for the back office: its resources side by side, their bookings, time off and hours.
 
-A read (one transaction on SQLite, two plain statements on PostgreSQL): the active resources (narrowed to those the
-caller may see: staff see their own), the confirmed bookings starting that
-day (in the site's zone) on them, the time off overlapping the day, and each
+A read (one transaction on SQLite, one plain statement on PostgreSQL): the
+active resources (narrowed to those the caller may see: staff see their own),
+the confirmed bookings starting that day (in the site's zone) on them, as
+much of each as the grid shows, the time off overlapping the day, and each
 resource's opening hours that day (or that it is closed). The page turns it
 into a grid; nothing here knows about HTML.
 """
@@ -13,12 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from slotwise.domain.model import Booking, Resource, Service, Site, TimeOff
-from slotwise.persistence import bookings as booking_store
+from slotwise.domain.model import Resource, Service, Site, TimeOff
 from slotwise.persistence import day_sheet as day_store
-from slotwise.persistence.bookings import BookingFilter
-
-PAGE = 500  # bookings read per query; a day of a busy site fits in one or two
+from slotwise.persistence.day_sheet import DayBooking
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +40,7 @@ class DaySheet:
     zone: ZoneInfo
     resources: list[Resource]  # in the site file's order
     services: dict[str, Service]  # by slug: seats of group sessions
-    bookings: list[Booking]  # confirmed, starting that day, on the resources shown
+    bookings: list[DayBooking]  # confirmed, starting that day, on the resources shown
     time_off: list[TimeOff]  # overlapping the day, on the resources shown
     openings: dict[str, Opening]  # by resource key
     site_closed: bool  # the whole site is closed that day
@@ -65,26 +63,13 @@ async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None, no
     end = datetime.combine(day + timedelta(days=1), time(), zone)
     async with day_store.reading():
         parts = await day_store.sheet_parts(site, visible, start, end, now=now)
-        resources = parts.resources
-        bookings: list[Booking] = parts.bookings if parts.bookings is not None else []
-        if resources and parts.bookings is None:
-            after = None
-            while True:
-                page = await booking_store.list_bookings(
-                    BookingFilter(site_id=site.id, start_from=start, start_before=end,
-                                  resource_ids=[r.id for r in resources], service_id=None,
-                                  status="confirmed", text=None, updated_since=None),
-                    after=after, limit=PAGE)
-                bookings.extend(page)
-                if len(page) < PAGE:
-                    break
-                after = (page[-1].start, page[-1].id)
+    resources = parts.resources
     services = {s.slug: s for s in parts.services}
     time_off: list[TimeOff] = parts.time_off
     keys_by_id = {r.id: r.key for r in resources}
     holds = [Held(keys_by_id[h.resource_id], h.start, h.end) for h in parts.holds]
     site_closed = day in site.closed
     return DaySheet(site=site, day=day, zone=zone, resources=resources, services=services,
-                    bookings=bookings, time_off=time_off,
+                    bookings=parts.bookings, time_off=time_off,
                     openings={r.key: _opening(r, day, site_closed) for r in resources}, site_closed=site_closed,
                     holds=holds)

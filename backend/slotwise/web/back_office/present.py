@@ -8,6 +8,7 @@ them), because the page's CSP allows no inline styles.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from slotwise.domain.model import Booking, HistoryEntry, Service
+from slotwise.domain.model import HistoryEntry, Service
 from slotwise.i18n import Formatter
-from slotwise.services.day_sheet import DaySheet
+from slotwise.services.day_sheet import DayBooking, DaySheet
 
 SHORT_DAY = {"en": "EEE d MMM", "de": "EEE, d. MMM"}  # a week's column heads: "Mon 30 Nov"
 ROW_MINUTES = 5
@@ -25,27 +26,36 @@ MAX_ROWS = 24 * 60 // ROW_MINUTES
 DEFAULT_HOURS = (8, 18)  # shown when nothing is open or booked that day
 
 
-@dataclass(frozen=True, slots=True)
+# Entry and Block are made by the hundred for a busy day and never changed
+# after: plain slotted classes, as a frozen dataclass's __init__ costs about
+# three times as much (it sets each field through object.__setattr__).
+@dataclass(slots=True)
 class Entry:
     """One booking inside a block: a link to its panel."""
 
     id: str  # bkg_…
     customer: str
-    href: str = ""  # its panel's address
+    href: str  # its panel's address
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Block:
+    """A box in a column, with every string the template writes made once, here."""
+
     at: int  # first row (1-based, in grid rows)
     length: int  # rows
     kind: str  # booking | held | off | closed
     label: str
-    time: str = ""
+    css: str  # its classes after "block": kind, row, span, and "group" when bookings share it
     entries: tuple[Entry, ...] = ()
-    seats: str = ""  # "3/8" for a group session
     ref: str = ""  # time off: its off_… id (the day view links to freeing it)
     said: str = ""  # what a screen reader hears after each name: ", 09:00–09:45, Massage[, 3/8 seats]"
     meta: str = ""  # the line shown under the names: "09:00–09:45 · Massage[ · 3/8 seats]"
+
+
+def _block(at: int, length: int, kind: str, label: str, ref: str = "") -> Block:
+    """A block without bookings: closed hours, time off, a live hold."""
+    return Block(at, length, kind, label, f"{kind} at-{at} len-{length}", ref=ref)
 
 
 @dataclass(slots=True)
@@ -110,57 +120,20 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
         for start_minute, end_minute in [*sorted(opening.ranges), (last * 60, last * 60)]:
             spot = place(cursor, start_minute)
             if spot:
-                column.blocks.append(Block(*spot, kind="closed", label=texts["closed"]))
+                column.blocks.append(_block(*spot, "closed", texts["closed"]))
             cursor = max(cursor, end_minute)
     for entry in sheet.time_off:
         if entry.resource not in columns:
             continue
         spot = place(_minute(entry.start, day, zone), _minute(entry.end, day, zone))
         if spot:
-            columns[entry.resource].blocks.append(Block(*spot, kind="off", label=entry.reason or texts["off"],
-                                                            ref=entry.public_id))
+            columns[entry.resource].blocks.append(_block(*spot, "off", entry.reason or texts["off"],
+                                                         ref=entry.public_id))
     for held in sheet.holds:
         spot = place(_minute(held.start, day, zone), _minute(held.end, day, zone)) if held.resource in columns else None
         if spot:
-            columns[held.resource].blocks.append(Block(*spot, kind="held", label=texts["held"]))
-    formatted: dict[datetime, str] = {}  # a day's bookings share a few times; Babel formats each once
-
-    def clock(value: datetime) -> str:
-        if value not in formatted:
-            formatted[value] = fmt.time(value.astimezone(zone))
-        return formatted[value]
-
-    panel = f"/admin/sites/{sheet.site.slug}/bookings/"
-    groups: dict[tuple[str, str, datetime], list[Booking]] = defaultdict(list)
-    for booking in sheet.bookings:
-        for resource in booking.resources:
-            if resource.key in columns:
-                groups[(resource.key, booking.service.slug, booking.start)].append(booking)
-    minutes: dict[datetime, int] = {}
-
-    def minute(value: datetime) -> int:
-        if value not in minutes:
-            minutes[value] = _minute(value, day, zone)
-        return minutes[value]
-
-    for (key, slug, start), members in sorted(groups.items(), key=lambda item: item[0][2]):
-        first_booking = members[0]
-        spot = place(minute(first_booking.start), minute(first_booking.end))
-        if not spot:
-            continue
-        service: Service | None = sheet.services.get(slug)
-        seats = service.rules.seats if service else 1
-        label = first_booking.service.name_in(fmt.locale)
-        when = f"{clock(first_booking.start)}–{clock(first_booking.end)}"
-        taken = f"{len(members)}/{seats}" if seats > 1 else ""
-        spoken, shown = [when, label], [when, label]
-        if taken:
-            spoken.append(fmt.gettext("%(seats)s seats", seats=taken))
-            shown.append(spoken[-1])
-        columns[key].blocks.append(Block(
-            *spot, kind="booking", label=label, time=when,
-            entries=tuple(Entry(b.public_id, b.customer.name, f"{panel}{b.public_id}") for b in members),
-            seats=taken, said="".join(", " + part for part in spoken), meta=" · ".join(shown)))
+            columns[held.resource].blocks.append(_block(*spot, "held", texts["held"]))
+    _booking_blocks(sheet, fmt, columns, place)
     now_row = None
     if now.astimezone(zone).date() == day:
         minute = _minute(now, day, zone)
@@ -169,6 +142,53 @@ def grid(sheet: DaySheet, fmt: Formatter, now: datetime, *, texts: dict[str, str
     hours = [((h - first) * 60 // ROW_MINUTES + 1, fmt.time(datetime.combine(day, time(h), zone)))
              for h in range(first, last)]
     return Grid(day, first, rows, hours, list(columns.values()), now_row, len(sheet.bookings))
+
+
+def _booking_blocks(sheet: DaySheet, fmt: Formatter, columns: dict[str, Column],
+                    place: Callable[[int, int], tuple[int, int] | None]) -> None:
+    """A block per column, service and start, with its bookings' links (a group session's seats in one).
+
+    A busy day repeats a few times and services over a hundred bookings, so
+    each distinct time is converted and formatted once, and each (service,
+    start, end, bookings in it) gets its lines once, whatever the column.
+    """
+    day, zone = sheet.day, sheet.zone
+    groups: dict[tuple[str, str, datetime], list[DayBooking]] = defaultdict(list)
+    for booking in sheet.bookings:
+        for key in booking.resources:
+            if key in columns:
+                groups[(key, booking.service, booking.start)].append(booking)
+    minutes: dict[datetime, int] = {}
+    clocks: dict[datetime, str] = {}
+    for value in {t for b in sheet.bookings for t in (b.start, b.end)}:
+        minutes[value] = _minute(value, day, zone)
+        clocks[value] = fmt.time(value.astimezone(zone))
+    names: dict[str, str] = {}  # by service slug
+    # (css, said, meta) by service, start, end and how many bookings share the block
+    lines: dict[tuple[str, datetime, datetime, int], tuple[str, str, str]] = {}
+    panel = f"/admin/sites/{sheet.site.slug}/bookings/"
+    for (key, slug, start), members in sorted(groups.items(), key=lambda item: item[0][2]):
+        first = members[0]
+        spot = place(minutes[first.start], minutes[first.end])
+        if not spot:
+            continue
+        service: Service | None = sheet.services.get(slug)
+        seats = service.rules.seats if service else 1
+        if slug not in names:
+            names[slug] = service.name_in(fmt.locale) if service else slug
+        shown = lines.get((slug, first.start, first.end, len(members)))
+        if shown is None:
+            taken = len(members) if seats > 1 else 0
+            parts = [f"{clocks[first.start]}–{clocks[first.end]}", names[slug]]
+            if taken:
+                parts.append(fmt.gettext("%(seats)s seats", seats=f"{taken}/{seats}"))
+            group = " group" if len(members) > 1 else ""
+            shown = lines[(slug, first.start, first.end, len(members))] = (
+                f"booking at-{spot[0]} len-{spot[1]}{group}", "".join(", " + part for part in parts),
+                " · ".join(parts))
+        css, said, meta = shown
+        columns[key].blocks.append(Block(*spot, "booking", names[slug], css, tuple(
+            Entry(b.id, b.customer, panel + b.id) for b in members), said=said, meta=meta))
 
 
 def history_line(entry: HistoryEntry, fmt: Formatter, zone: ZoneInfo) -> dict[str, Any]:

@@ -135,10 +135,13 @@ async def current_admin(request: Request, settings: Settings, now) -> Admin | No
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    current = await accounts.current_session(token, now=now)
+    # A page of a site (/admin/sites/{site}/…) reads that site with the session,
+    # as an admin API key is read with its site; access.site_for still decides.
+    slug = request.path_params.get("site")
+    current = await accounts.current_session(token, now=now, site_slug=slug if isinstance(slug, str) else None)
     if current is None:
         return None
-    caller = Caller(current.account.actor, tuple(m.grant() for m in current.memberships))
+    caller = Caller(current.account.actor, tuple(m.grant() for m in current.memberships), current.site)
     return Admin(current, caller, csrf_token(settings, token))
 
 

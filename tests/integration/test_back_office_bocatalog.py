@@ -293,3 +293,21 @@ async def test_a_resources_time_zone_extra_opening_and_metadata(client, settings
     assert stored["metadata"] == {"floor": 2, "code": "007"}
     again = await client.get(f"{BASE}/resources/studio")
     assert "code = &#34;007&#34;" in again.text and "2026-12-19: 10:00-14:00" in again.text
+
+
+async def test_a_german_page_takes_a_price_as_german_writes_it(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    csrf = await signed_in(client, "owner@example.com")
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    form = await client.get(f"{BASE}/services/quick", headers=german)
+    saved = await client.post(f"{BASE}/services/quick", headers=german,
+                              data=service_form(csrf, form.text, price="31,50 €"))
+    assert saved.status_code == 303, saved.text
+    assert (await catalog_service.get_service(await _site(), "quick")).table["price"] == "31.50 EUR"
+    # Strict: an English-looking amount on a German page is the parser's to refuse, never read as 3150.
+    form = await client.get(f"{BASE}/services/quick", headers=german)
+    refused = await client.post(f"{BASE}/services/quick", headers=german,
+                                data=service_form(csrf, form.text, price="31.50 €"))
+    assert refused.status_code == 422 and 'id="f-price-error"' in refused.text
+    assert 'value="31.50 €"' in refused.text  # what was typed, shown again
+    assert (await catalog_service.get_service(await _site(), "quick")).table["price"] == "31.50 EUR"

@@ -336,3 +336,16 @@ async def test_a_test_of_an_sms_template_is_refused_inline_not_a_500(client, set
                                                           "action": "test", "body": "Hi"})
     assert answer.status_code == 422
     assert await OutboxMessage.count() == 0
+
+
+async def test_the_editor_opens_on_the_set_in_the_pages_language(client, settings, clock):
+    await member(settings, clock, "owner@example.com")
+    await signed_in(client, "owner@example.com")
+    chosen = re.compile(r'<option value="(\w+)" selected>(?:English|Deutsch)</option>')
+    german = await client.get(MESSAGES, headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert german.status_code == 200 and chosen.findall(german.text) == ["de"]
+    assert "Guten Tag Alex Sample" in german.text
+    english = await client.get(MESSAGES, headers={"Accept-Language": "en-GB"})
+    assert chosen.findall(english.text) == ["en"] and "Hello Alex Sample" in english.text
+    named = await client.get(MESSAGES, params={"template_lang": "en"}, headers={"Accept-Language": "de"})
+    assert chosen.findall(named.text) == ["en"]  # a set named in the address wins

@@ -101,3 +101,19 @@ def test_prices_in_the_list_are_written_as_the_pages_language_writes_them():
     assert shown_price("60.00 EUR", Formatter("de")).replace("\xa0", " ") == "60,00 €"
     assert shown_price("0 EUR", Formatter("en")) == "Free"
     assert shown_price(None, Formatter("en")) is None
+
+
+def test_a_price_is_read_as_the_pages_language_writes_it_or_as_the_site_file_does():
+    from slotwise.web.back_office.catalog import typed_price
+    cases = [  # (typed, page language) -> what the site file's parser gets
+        (("48,50 €", "de"), "48.50 EUR"), (("48,50\xa0€", "de"), "48.50 EUR"), (("48,5 eur", "de"), "48.5 EUR"),
+        (("1.234,50 €", "de"), "1234.50 EUR"), (("€ 48,50", "de"), "48.50 EUR"), (("€48.50", "en"), "48.50 EUR"),
+        (("48,50 $", "de"), "48.50 USD"), (("48.50 EUR", "de"), "48.50 EUR"), (("60 EUR", "en"), "60 EUR"),
+        (("  ", "de"), ""), (("0", "de"), "0"),
+        # Left for the parser to name: no currency, two, an amount the language would not write, a word
+        # that names no currency.
+        (("48,50", "de"), "48,50"), (("€ 48,50 EUR", "de"), "€ 48,50 EUR"), (("48.50 €", "de"), "48.50 €"),
+        (("48,50 €", "en"), "48,50 €"), (("1.50 EUR", "de"), "1.50 EUR"), (("48,50 Taler", "de"), "48,50 Taler"),
+        (("lots", "de"), "lots"),
+    ]
+    assert [typed_price(*typed) for typed, _ in cases] == [expected for _, expected in cases]

@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_currency_precision
+from babel import Locale
+from babel.numbers import NumberFormatError, get_currency_precision, parse_decimal
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -31,7 +32,7 @@ from slotwise.clock import Clock
 from slotwise.domain.access import Action
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.domain.model import ResourceKind, Site
-from slotwise.i18n import Formatter
+from slotwise.i18n import FORMAT_LOCALES, Formatter
 from slotwise.services import access
 from slotwise.services import audit as audit_service
 from slotwise.services import catalog as catalog_service
@@ -425,6 +426,40 @@ def shown_price(price: str | None, fmt: Formatter) -> str | None:
         return price
 
 
+_SITE_FILE_PRICE = re.compile(r"\d+(\.\d+)?\s+[A-Za-z]{3}")
+_TYPED_PRICE = re.compile(r"(?P<before>[^\d\s.,]+)?\s*(?P<amount>\d[\d.,]*)\s*(?P<after>[^\d\s.,]+)?")
+
+
+def typed_price(text: str, locale: str) -> str:
+    """A price typed in the form, in the site file's terms: "48,50 €" on a German page is "48.50 EUR".
+
+    People write a price as their language does, and the list beside the form
+    shows it that way ("60,00 €"), so the page's own way is taken as well as
+    the site file's "60.00 EUR". Anything else (no currency, two of them, an
+    amount the page's language would not write) goes to the site file's parser
+    unchanged, so its message names the problem. Parsing is strict: "48.50" on
+    a German page is refused there, never read as 4850.
+    """
+    text = text.strip()
+    found = None if _SITE_FILE_PRICE.fullmatch(text) else _TYPED_PRICE.fullmatch(text)
+    if not found or (found["before"] and found["after"]):
+        return text
+    code = _currency_code(found["before"] or found["after"] or "", FORMAT_LOCALES[locale])
+    try:
+        amount = parse_decimal(found["amount"], locale=FORMAT_LOCALES[locale], strict=True)
+    except NumberFormatError:
+        return text
+    return f"{amount} {code}" if code else text
+
+
+def _currency_code(mark: str, babel_locale: str) -> str | None:
+    """An ISO code as typed ("eur"), or the code of a symbol the language gives to one currency only ("€")."""
+    if re.fullmatch(r"[A-Za-z]{3}", mark):
+        return mark.upper()
+    codes = [code for code, symbol in Locale.parse(babel_locale).currency_symbols.items() if symbol == mark]
+    return codes[0] if len(codes) == 1 else None
+
+
 def _text_in(value: Any, locale: str) -> str:
     if isinstance(value, str):
         return value
@@ -469,6 +504,11 @@ async def _form_items(request: Request) -> tuple[dict[str, str], list[tuple[str,
     return {key: value for key, value in items}, items
 
 
+def _priced(form: dict[str, str], request: Request) -> dict[str, str]:
+    """The form with its price in the site file's terms, read as the page's language writes prices."""
+    return {**form, "price": typed_price(form.get("price", ""), pages._locale(request))}
+
+
 def _posted_service(form: dict[str, str], chosen: dict[int, list[str]], locale: str, groups: int) -> dict[str, Any]:
     """What the person typed, to show it again next to the problems."""
     shown = service_form({}, locale)
@@ -500,7 +540,8 @@ async def create_service(request: Request, site: FromPath[str], admin: NamedDepe
     chosen = _chosen_groups(items)
     form["groups"] = "1"
     try:
-        await catalog_service.create_service(found, service_body(form, chosen, found.locale, creating=True),
+        await catalog_service.create_service(found, service_body(_priced(form, request), chosen, found.locale,
+                                                                 creating=True),
                                              actor=admin.account.actor, via=VIA, now=clock())
     except InvalidInput as exc:
         errors, loose = field_errors(_service_problems(exc.problems, form, found.locale), SERVICE_FIELDS)
@@ -528,8 +569,8 @@ async def save_service(request: Request, site: FromPath[str], ref: FromPath[str]
     shown = {**_posted_service(form, chosen, found.locale, len(current.table["resources"])),
              "slug": current.table["slug"]}
     try:
-        await catalog_service.update_service(found, current.id, service_body(form, chosen, found.locale,
-                                                                             creating=False),
+        await catalog_service.update_service(found, current.id, service_body(_priced(form, request), chosen,
+                                                                             found.locale, creating=False),
                                              if_match=form.get("etag") or "", actor=admin.account.actor, via=VIA,
                                              now=clock())
     except PreconditionFailed:

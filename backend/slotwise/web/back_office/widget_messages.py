@@ -187,9 +187,11 @@ async def _editor_context(request: Request, admin: Admin, site: Site, event: str
             "can_write": _may(admin, site, Action.TEMPLATES_WRITE), "problems": {}, "preview": None}
 
 
-def _which(values: Mapping[str, str]) -> tuple[str, str, str]:
+def _which(values: Mapping[str, str], page_lang: str) -> tuple[str, str, str]:
+    """The template set named, else the confirmation email in the page's language: a German page opened
+    on the English set showed its owner English text first."""
     return (_choice(values.get("event"), MESSAGE_EVENTS, "confirmed"), _choice(values.get("channel"), CHANNELS, "email"),
-            _choice(values.get("template_lang"), SUPPORTED_LOCALES, "en"))
+            _choice(values.get("template_lang"), SUPPORTED_LOCALES, page_lang))
 
 
 async def _render_preview(site: Site, event: str, channel: str, lang: str, sources: Mapping[str, str],
@@ -206,7 +208,7 @@ async def _render_preview(site: Site, event: str, channel: str, lang: str, sourc
 async def messages_page(request: Request, site: FromPath[str], admin: NamedDependency[Admin],
                         clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> Template:
     found = await _site(admin, site, Action.CATALOG_READ)
-    event, channel, lang = _which(request.query_params)
+    event, channel, lang = _which(request.query_params, _locale(request))
     context = await _editor_context(request, admin, found, event, channel, lang)
     preview, problems = await _render_preview(found, event, channel, lang, context["sources"],
                                               Formatter(_locale(request)), clock, config)
@@ -221,7 +223,7 @@ async def messages_preview(request: Request, site: FromPath[str], admin: NamedDe
     """The preview pane for the sources being typed (htmx, debounced): rendered, or the errors by part and line."""
     found = await _site(admin, site, Action.CATALOG_READ)
     form = await _form(request)
-    event, channel, lang = _which(form)
+    event, channel, lang = _which(form, _locale(request))
     preview, problems = await _render_preview(found, event, channel, lang, form, Formatter(_locale(request)),
                                               clock, config)
     return _page(request, "_preview.html", {"preview": preview, "problems": problems, "channel": channel},
@@ -233,7 +235,7 @@ async def messages_save(request: Request, site: FromPath[str], admin: NamedDepen
                         clock: NamedDependency[Clock], config: NamedDependency[ServiceConfig]) -> Response:
     found = await _site(admin, site, Action.CATALOG_READ, Action.TEMPLATES_WRITE)
     form = await _form(request)
-    event, channel, lang = _which(form)
+    event, channel, lang = _which(form, _locale(request))
     fmt = Formatter(_locale(request))
     parts = {k: form[k] for k in templates_service.parts_of(channel) if k in form}
     action = form.get("action", "save")

@@ -56,6 +56,10 @@ BAR_RATIO = 5.0
 BAR_WEIGHT_KB = 60
 BAR_REQUESTS = 6
 SITE = "busy-clinic"
+# Both rate-limit budgets on, as in production (ServerProcess turns them off for
+# races): every request passes both middlewares. The pages count against neither;
+# the one sign-in is a POST, well inside the write budget.
+BUDGETS = {"SLOTWISE_RATE_LIMIT": "60", "SLOTWISE_READ_RATE_LIMIT": "300"}
 PASSWORD = "bench password, long enough"
 EMAIL = "owner@busy-clinic.example"
 DEMO_SITE = REPO / "examples" / "harbour-physio.toml"
@@ -243,12 +247,12 @@ def main() -> int:
         total = asyncio.run(_seed(env, now, day))
         seeded = time.perf_counter() - began
         with ExitStack() as stack:
-            servers = [ServerProcess(env)]
+            servers = [ServerProcess({**env, **BUDGETS})]
             if args.profile:
                 servers[0].profile = args.profile.resolve()
             if args.against:
                 code = _checkout(args.against, Path(stack.enter_context(tempfile.TemporaryDirectory())))
-                servers.append(ServerProcess({**env, "PYTHONPATH": str(code)}))
+                servers.append(ServerProcess({**env, **BUDGETS, "PYTHONPATH": str(code)}))
             clients = []
             for server in servers:
                 stack.enter_context(_served(server))

@@ -8,6 +8,7 @@ only where no role names the element.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -237,3 +238,31 @@ class BookingFrame(KeyboardSteps):
             self.tab_to(step.get_by_label(label, exact=True))
             self.page.keyboard.type(text)
         self.press(step.get_by_role("button", name="Confirm booking"))
+
+
+# --- the back office's nav -------------------------------------------------------------------------
+
+BACK_OFFICE_NAV = re.compile("^(Back office|Verwaltung)$")
+
+
+def back_office_nav(page: Page) -> Locator:
+    """The back office's nav, its menu opened first where its groups fold into one (narrow screens)."""
+    nav = page.get_by_role("navigation", name=BACK_OFFICE_NAV)
+    toggle = nav.get_by_role("button", name=re.compile("^(Menu|Menü)$"))
+    if toggle.is_visible():
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+    return nav
+
+
+def open_back_office_page(page: Page, group: str, link: str | None = None) -> None:
+    """A group of the top bar, then (on a wide screen) one of its pages in the group's own row."""
+    back_office_nav(page).get_by_role("link", name=group, exact=True).click()
+    if link is not None:
+        page.get_by_role("navigation", name=group, exact=True).get_by_role("link", name=link, exact=True).click()
+
+
+def sign_out(page: Page, button: str = "Sign out") -> None:
+    """Sign out (or out everywhere) from the account menu in the top bar."""
+    page.locator("details.account summary").click()
+    page.get_by_role("button", name=button, exact=True).click()

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.harness import SITE
-from e2e.pages import assert_accessible
+from e2e.pages import assert_accessible, back_office_nav, sign_out
 from tests.support.servers import ServerProcess, free_port
 
 SHOTS = Path(os.environ.get("SLOTWISE_SCREENSHOTS", "/tmp/slotwise-screenshots/back-office"))
@@ -132,7 +132,7 @@ def test_the_owner_signs_in_opens_a_booking_by_keyboard_and_cancels_it(page: Pag
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "de-DE"])
-@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("width", [1280, 1024, 390])
 def test_screenshots_of_each_page(new_context, demo: Demo, axe_source: str, locale: str, width: int):
     context = new_context(viewport={"width": width, "height": 900}, locale=locale, timezone_id="Europe/Berlin")
     page = context.new_page()
@@ -153,18 +153,76 @@ def test_screenshots_of_each_page(new_context, demo: Demo, axe_source: str, loca
     assert_accessible(page, axe_source, f"panel {lang} {width}")
     page.screenshot(path=SHOTS / f"panel-{lang}-{width}.png", full_page=True)
     assert_fits(page, width)
-    page.get_by_role("navigation", name=re.compile("Back office|Verwaltung")).get_by_role(
-        "link", name=re.compile("Bookings|Buchungen")).click()
+    nav = back_office_nav(page)
+    if width < 1120:  # the groups fold into the menu: every page one tap away, axe-clean while open
+        assert_accessible(page, axe_source, f"menu {lang} {width}")
+        page.screenshot(path=SHOTS / f"menu-{lang}-{width}.png")
+    nav.get_by_role("link", name=re.compile("^(Bookings|Buchungen)$")).click()
     expect(page.locator("table.bookings tbody tr").first).to_be_visible()
     assert_accessible(page, axe_source, f"list {lang} {width}")
     page.screenshot(path=SHOTS / f"list-{lang}-{width}.png", full_page=True)
     assert_fits(page, width)
-    page.get_by_role("navigation", name=re.compile("Back office|Verwaltung")).get_by_role(
+    page.get_by_role("navigation", name=re.compile("^(Bookings|Buchungen)$")).get_by_role(
         "link", name=re.compile("^(Week|Woche)$")).click()
     expect(page.locator(".col-head[id^=col-]")).to_have_count(7)
     assert_accessible(page, axe_source, f"week {lang} {width}")
     page.screenshot(path=SHOTS / f"week-{lang}-{width}.png", full_page=True)
     assert_fits(page, width)
+    back_office_nav(page).get_by_role("link", name=re.compile("^(Catalog|Angebot)$")).click()
+    expect(page.get_by_role("navigation", name=re.compile("^(Catalog|Angebot)$")).locator("[aria-current=page]")).to_have_text(
+        re.compile("Services and resources|Leistungen und Ressourcen"))
+    page.locator("details.account summary").click()
+    expect(page.get_by_role("button", name=re.compile("^(Sign out everywhere|Überall abmelden)$"))).to_be_visible()
+    assert_accessible(page, axe_source, f"catalog with the account menu {lang} {width}")
+    page.screenshot(path=SHOTS / f"catalog-{lang}-{width}.png")
+    assert_fits(page, width)
+
+
+def test_on_a_phone_the_menu_and_the_account_menu_work_by_keyboard(new_context, demo: Demo, axe_source: str):
+    """At 390 px the top bar is one row; the menu opens with Enter, its links follow in Tab order with a
+    visible focus, Escape closes it and gives the focus back; the same for the account menu."""
+    context = new_context(viewport={"width": 390, "height": 800}, locale="en-GB", timezone_id="Europe/Berlin")
+    page = context.new_page()
+    sign_in(page, demo)
+    bar = page.locator("header.bar").bounding_box()
+    assert bar and bar["height"] < 60  # one row: before the grouping the links alone took six
+    nav = page.get_by_role("navigation", name="Back office")
+    toggle = nav.get_by_role("button", name="Menu")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(nav.get_by_role("link", name="Catalog")).to_be_hidden()
+
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Tab")
+    day = nav.get_by_role("link", name="Day", exact=True)
+    expect(day).to_be_focused()
+    expect(day).to_have_attribute("aria-current", "page")
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    assert_accessible(page, axe_source, "menu open, by keyboard")
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
+
+    # Any page is one tap past the menu: the export, second page of "Bookings".
+    page.keyboard.press("Enter")
+    nav.get_by_role("link", name="Export", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Export bookings")
+    expect(page.get_by_role("navigation", name="Bookings").get_by_role("link", name="Export")).to_have_attribute(
+        "aria-current", "page")
+
+    # The account menu: a disclosure after the menu button in Tab order.
+    page.get_by_role("navigation", name="Back office").get_by_role("button", name="Menu").focus()
+    page.keyboard.press("Tab")
+    summary = page.locator("details.account summary")
+    expect(summary).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("details.account")).not_to_have_attribute("open", "")
+    expect(summary).to_be_focused()
 
 
 def first_free(base: str, service: str, days_ahead: int = 3) -> str:
@@ -273,7 +331,7 @@ def test_an_invited_staff_member_sets_a_password_signs_in_sees_their_column_and_
         second.get_by_label("Password").fill("ben-password-2026")
         second.get_by_role("button", name="Sign in").click()
         expect(second).to_have_url(re.compile(rf"/admin/sites/{SITE}$"))
-        page.get_by_role("button", name="Sign out everywhere").click()
+        sign_out(page, "Sign out everywhere")
         expect(page.get_by_role("status")).to_have_text("You are signed out on every device.")
         second.reload()
         expect(second).to_have_url(re.compile(r"/admin/login\?next="))

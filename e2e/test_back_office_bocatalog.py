@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.harness import SITE
-from e2e.pages import assert_accessible
+from e2e.pages import assert_accessible, back_office_nav, open_back_office_page
 from e2e import test_back_office as back_office
 from e2e.test_back_office import SHOTS, Demo, assert_fits, sign_in
 
@@ -32,8 +32,7 @@ def resource_hours(demo: Demo, key: str) -> dict | None:
 
 
 def nav(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name=re.compile("Back office|Verwaltung")).get_by_role(
-        "link", name=re.compile(name)).click()
+    back_office_nav(page).get_by_role("link", name=re.compile(name)).click()
 
 
 def test_the_owner_edits_a_services_price_and_sees_it_in_the_widget(page: Page, demo: Demo, axe_source: str):
@@ -89,11 +88,11 @@ def test_the_owner_gives_a_resource_weekly_hours_with_two_ranges(page: Page, dem
     assert hours["sat"] == [[540, 720], [780, 900]]
     assert hours["mon"] == [[480, 750], [810, 1080]]  # the site's hours, offered as the start, kept
 
-    nav(page, "^Changes$")
+    open_back_office_page(page, "Catalog", "Changes")
     expect(page.locator(".audit")).to_contain_text("ben")
     expect(page.locator(".audit")).to_contain_text("back-office")
     assert_accessible(page, axe_source, "audit log")
-    nav(page, "^Site file$")
+    open_back_office_page(page, "Catalog", "Site file")
     expect(page.locator("pre.site-file")).to_contain_text('slug = "harbour-physio"')
     assert_accessible(page, axe_source, "site file")
     with page.expect_download() as download:

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.harness import SITE
-from e2e.pages import assert_accessible
+from e2e.pages import assert_accessible, open_back_office_page
 from e2e.test_back_office import SHOTS, Demo, assert_fits, demo, first_free, sign_in, to_a_day_with_bookings
 
 DEMO_FIXTURE = demo  # the module-scoped demo server of test_back_office, started again for this module
@@ -88,7 +88,7 @@ def test_the_owner_books_a_caller_in_and_moves_the_booking_with_an_override(page
 def test_the_owner_blocks_an_afternoon_and_frees_it_from_the_day_view(page: Page, demo: Demo, axe_source: str):
     day = (date.today() + timedelta(days=22)).isoformat()
     sign_in(page, demo)
-    page.get_by_role("navigation", name="Back office").get_by_role("link", name="Block time").click()
+    open_back_office_page(page, "Catalog", "Block time")
     page.get_by_label("Resource").select_option("ben")
     page.get_by_role("button", name="Show").click()
     assert_accessible(page, axe_source, "block time")

@@ -23,13 +23,12 @@ from playwright.sync_api import Page, expect
 from standardwebhooks.webhooks import Webhook
 
 from e2e.harness import SITE
-from e2e.pages import BookingFrame, HostPage, assert_accessible
+from e2e.pages import BookingFrame, HostPage, assert_accessible, open_back_office_page
 from e2e.test_back_office import Demo, assert_fits, first_free, post_booking, sign_in
 from tests.support.servers import ServerProcess, free_port
 from tests.support.webhook_receiver import WebhookReceiver
 
 SHOTS = Path(os.environ.get("SLOTWISE_SCREENSHOTS", "/tmp/slotwise-screenshots/back-office"))
-NAV = re.compile("Back office|Verwaltung")
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +103,7 @@ def test_the_owner_subscribes_a_local_receiver_books_in_the_widget_and_the_signe
     threaded = ThreadedReceiver()
     with threaded as receiver:
         sign_in(page, demo)
-        page.get_by_role("navigation", name=NAV).get_by_role("link", name="Webhooks").click()
+        open_back_office_page(page, "Integrations", "Webhooks")
         expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks")
         assert_accessible(page, axe_source, "webhooks: empty list")
 
@@ -216,7 +215,7 @@ def test_the_owner_subscribes_a_local_receiver_books_in_the_widget_and_the_signe
 
 def test_the_owner_gets_a_feed_url_and_a_new_one_after_confirming(page: Page, demo: Demo, axe_source: str):
     sign_in(page, demo)
-    page.get_by_role("navigation", name=NAV).get_by_role("link", name="Calendar feeds").click()
+    open_back_office_page(page, "Integrations", "Calendar feeds")
     assert_accessible(page, axe_source, "feeds")
     page.get_by_role("button", name=re.compile("Get the feed URL.*Anna")).click()
     first = page.get_by_role("textbox", name="Feed URL").input_value()
@@ -238,7 +237,7 @@ def test_the_owner_gets_a_feed_url_and_a_new_one_after_confirming(page: Page, de
 
 def test_the_owner_connects_a_calendar_and_disconnects_it(page: Page, demo: Demo, axe_source: str):
     sign_in(page, demo)
-    page.get_by_role("navigation", name=NAV).get_by_role("link", name="Connected calendars").click()
+    open_back_office_page(page, "Integrations", "Connected calendars")
     assert_accessible(page, axe_source, "calendars: none")
     page.get_by_role("textbox", name="URL").fill("not a url")
     page.get_by_role("button", name="Connect", exact=True).click()

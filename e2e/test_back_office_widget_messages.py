@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.harness import SITE
-from e2e.pages import assert_accessible
+from e2e.pages import assert_accessible, open_back_office_page
 from e2e.test_back_office import SHOTS, Demo, assert_fits, demo, sign_in  # noqa: F401  (demo: the fixture)
 
 
@@ -27,8 +27,7 @@ def site_row(database: Path) -> dict:
 def test_messages(page: Page, demo: Demo, axe_source: str):  # noqa: F811
     """Done-when journey: previews and edits a confirmation template."""
     sign_in(page, demo)
-    nav = page.get_by_role("navigation", name="Back office")
-    nav.get_by_role("link", name="Messages").click()
+    open_back_office_page(page, "Messages")
     expect(page.get_by_role("heading", level=1, name="Messages")).to_be_visible()
     expect(page.get_by_test_id("origin")).to_have_text("Default template")
     assert_accessible(page, axe_source, "messages")
@@ -78,7 +77,7 @@ def test_widget_snippet_preview_copy_and_origins(browser, demo: Demo, axe_source
     page = context.new_page()
     try:
         sign_in(page, demo)
-        page.get_by_role("navigation", name="Back office").get_by_role("link", name="Widget").click()
+        open_back_office_page(page, "Widget")
         expect(page.get_by_role("heading", level=1, name="Widget")).to_be_visible()
         page.get_by_label("Language").select_option("de")
         code = page.locator("#w-code")
@@ -129,7 +128,7 @@ def test_messages_in_german_previews_and_saves_a_confirmation_template(new_conte
     """The same journey in German: the German confirmation email, edited and saved from a German browser."""
     page = new_context(locale="de-DE", timezone_id="Europe/Berlin").new_page()
     sign_in(page, demo)
-    page.get_by_role("navigation", name="Verwaltung").get_by_role("link", name="Nachrichten").click()
+    open_back_office_page(page, "Nachrichten")
     page.get_by_label("Sprache").select_option("de")
     page.get_by_role("button", name="Anzeigen").click()
     expect(page.get_by_test_id("origin")).to_have_text("Standardvorlage")

@@ -89,3 +89,29 @@
     if (email) email.focus();
   });
 })();
+
+// The top bar: below 60em the nav's groups fold behind a "Menu" button (admin.css), which only this
+// script can open, so it stays hidden without it and the groups then show as a row. Escape or a
+// click elsewhere closes the menu and the account menu (a <details>), and Escape returns the focus
+// to what opened it.
+(function () {
+  "use strict";
+  var toggle = document.querySelector(".nav-toggle");
+  var account = document.querySelector("details.account");
+  function setOpen(open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  if (toggle) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () { setOpen(toggle.getAttribute("aria-expanded") !== "true"); });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    if (toggle && toggle.getAttribute("aria-expanded") === "true") { setOpen(false); toggle.focus(); }
+    if (account && account.open) { account.open = false; account.querySelector("summary").focus(); }
+  });
+  document.addEventListener("click", function (event) {
+    if (toggle && toggle.getAttribute("aria-expanded") === "true" && !toggle.parentNode.contains(event.target)) setOpen(false);
+    if (account && account.open && !account.contains(event.target)) account.open = false;
+  });
+})();

@@ -1,4 +1,4 @@
-"""The app's Jinja templates: autoescaped, with gettext and ``asset()`` for static URLs."""
+"""The app's Jinja templates: autoescaped, with gettext, ``asset()`` for static URLs and ``admin_menu()``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from litestar.template.config import TemplateConfig
 
 from slotwise.assets import TEMPLATES_DIR
 from slotwise.i18n import configure_jinja
+from slotwise.web.back_office.navigation import menu as admin_menu
 from slotwise.web.static import asset_url
 
 
@@ -16,6 +17,7 @@ def template_config() -> TemplateConfig:
     def configure(engine: JinjaTemplateEngine) -> None:
         configure_jinja(engine.engine)
         engine.engine.globals["asset"] = asset_url
+        engine.engine.globals["admin_menu"] = admin_menu  # the back office's layout draws its nav from it
         # Block tags leave no blank lines behind: smaller pages, same markup.
         engine.engine.trim_blocks = True
         engine.engine.lstrip_blocks = True

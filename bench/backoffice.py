@@ -42,7 +42,7 @@ sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
 from slotwise.domain.access import Role  # noqa: E402
 from slotwise.domain.actors import Actor  # noqa: E402
-from slotwise.web.compression import FAST_LEVEL, FAST_PREFIXES  # noqa: E402
+from slotwise.web.compression import FAST_LEVELS  # noqa: E402
 from tests.support.postgres import create_postgres_database, drop_postgres_database  # noqa: E402
 from tests.support.servers import ServerProcess  # noqa: E402
 
@@ -219,9 +219,12 @@ def _weight(client, url: str) -> tuple[list[tuple[str, int, int]], int]:
         response.raise_for_status()
         parts.append((address, response.content))
     # Each part at the level the server sends it (web/compression.py): the page at the
-    # fast level, the static files at 9.
-    weights = [(address, len(body), len(gzip.compress(body, compresslevel=FAST_LEVEL if urlsplit(address).path.startswith(
-        FAST_PREFIXES) else 9))) for address, body in parts]
+    # back office's fast level, the static files at 9.
+    def level(address: str) -> int:
+        path = urlsplit(address).path
+        return next((fast for prefix, fast in FAST_LEVELS if path.startswith(prefix)), 9)
+
+    weights = [(address, len(body), len(gzip.compress(body, compresslevel=level(address)))) for address, body in parts]
     # A browser asks for /favicon.ico unless the page names an icon.
     favicon = 0 if re.search(r'<link[^>]+rel="(?:shortcut )?icon"', html.text) else 1
     return weights, len(parts) + favicon

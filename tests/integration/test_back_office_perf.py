@@ -246,3 +246,16 @@ async def test_the_days_links_open_the_panel_in_place_and_the_weeks_are_plain_li
     assert re.search(r'<a class="off-remove" href="[^"]+/remove\?[^"]+" hx-boost="false">Remove<', day)
     week = (await client.get("/admin/sites/test-physio/week", params={"resource": "anna", "day": "2026-11-24"})).text
     assert "hx-boost" not in week and f'id="b-{link[0]}-2026-11-24" href="{link[1]}">' in week
+
+
+async def test_what_people_typed_is_escaped_in_the_grid(client, settings, clock):
+    """The grid's busiest loop escapes by hand (templates/admin/_grid.html): customer and service names."""
+    await apply_site(parse_test_site(TEST_SITE.replace('name = "Quick check"', 'name = "Quick <i>check</i>"')),
+                     actor=APPLIER, now=clock())
+    await member(settings, clock, "owner@example.com")
+    await book(client, "2026-11-24T09:00:00+01:00", name='Erika <script>alert("x")</script>')
+    await signed_in(client, "owner@example.com")
+    day = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    assert day.status_code == 200
+    assert 'Erika &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' in day.text and "<script>alert" not in day.text
+    assert "Quick &lt;i&gt;check&lt;/i&gt;" in day.text and "<i>check" not in day.text

@@ -1,4 +1,4 @@
-"""gzip levels by path (web/compression.py): the admin API fast, the rest at level 9."""
+"""gzip levels by path (web/compression.py): the admin API and back office fast, the rest at level 9."""
 
 import gzip
 import json
@@ -22,8 +22,13 @@ def availability() -> dict:
     return BODY
 
 
+@get("/admin/sites/x", sync_to_thread=False)
+def day_view() -> dict:
+    return BODY
+
+
 def _raw(path: str) -> bytes:
-    app = Litestar(route_handlers=[admin_list, availability], compression_config=compression_config())
+    app = Litestar(route_handlers=[admin_list, availability, day_view], compression_config=compression_config())
     with TestClient(app) as client:
         with client.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as response:
             assert response.headers["content-encoding"] == "gzip"
@@ -37,6 +42,12 @@ def test_admin_answers_are_gzipped_at_a_faster_level_and_the_rest_at_level_9():
     # The gzip header's XFL byte: 2 = written at level 9, 0 = a level between 2 and 8.
     assert widget[8] == 2
     assert admin[8] == 0
+
+
+def test_back_office_pages_are_gzipped_at_the_fastest_level():
+    page = _raw("/admin/sites/x")
+    assert json.loads(gzip.decompress(page)) == BODY
+    assert page[8] == 4  # XFL 4: written at level 1
 
 
 def test_the_level_does_not_leak_from_one_request_to_the_next():

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from markupsafe import Markup, escape
 
 from slotwise.domain.model import HistoryEntry, Service
 from slotwise.i18n import Formatter
@@ -51,6 +52,10 @@ class Block:
     ref: str = ""  # time off: its off_… id (the day view links to freeing it)
     said: str = ""  # what a screen reader hears after each name: ", 09:00–09:45, Massage[, 3/8 seats]"
     meta: str = ""  # the line shown under the names: "09:00–09:45 · Massage[ · 3/8 seats]"
+    # The entries' links as HTML, made here: a busy day has hundreds, and a
+    # template loop spent more on attribute look-ups and escaping than the rest
+    # of the page (docs/decisions.md, the day view). Names are escaped here.
+    links: Markup = field(default_factory=Markup)
 
 
 def _block(at: int, length: int, kind: str, label: str, ref: str = "") -> Block:
@@ -187,8 +192,21 @@ def _booking_blocks(sheet: DaySheet, fmt: Formatter, columns: dict[str, Column],
                 f"booking at-{spot[0]} len-{spot[1]}{group}", "".join(", " + part for part in parts),
                 " · ".join(parts))
         css, said, meta = shown
-        columns[key].blocks.append(Block(*spot, "booking", names[slug], css, tuple(
-            Entry(b.id, b.customer, panel + b.id) for b in members), said=said, meta=meta))
+        entries = tuple(Entry(b.id, b.customer, panel + b.id) for b in members)
+        columns[key].blocks.append(Block(*spot, "booking", names[slug], css, entries, said=said, meta=meta,
+                                         links=_links(entries, escape(key), escape(said))))
+
+
+def _links(entries: tuple[Entry, ...], key: Markup, said: Markup) -> Markup:
+    """Each booking's link to its panel, its name read with the block's time and service.
+
+    The customer's name is escaped here, the column key and the service's line
+    by the caller; ids (``bkg_`` and hex) and hrefs (a validated site slug and
+    that id) are Slotwise's own.
+    """
+    return Markup("\n".join(
+        f'<a class="b-link" id="b-{entry.id}-{key}" href="{entry.href}">{escape(entry.customer)}'
+        f'<span class="visually-hidden">{said}</span></a>' for entry in entries))
 
 
 def history_line(entry: HistoryEntry, fmt: Formatter, zone: ZoneInfo) -> dict[str, Any]:
@@ -258,6 +276,9 @@ def week_grid(sheets: list[DaySheet], resource: str, fmt: Formatter, now: dateti
             if column.key == resource:
                 column.key = sheet.day.isoformat()
                 column.name = format_date(sheet.day, SHORT_DAY[fmt.locale], locale=fmt.babel_locale)
+                for block in column.blocks:  # the links' ids name their column: the day now
+                    if block.entries:
+                        block.links = _links(block.entries, escape(column.key), escape(block.said))
                 columns.append(column)
         now_row = now_row or shown.now_row
         count += shown.count

@@ -21,13 +21,12 @@ from playwright.sync_api import Page, expect
 
 from e2e import test_back_office as back_office
 from e2e.harness import SITE
-from e2e.pages import assert_accessible
+from e2e.pages import assert_accessible, open_back_office_page
 from e2e.test_back_office import Demo
 
 demo = back_office.demo  # this module's own demo server (the fixture is module-scoped)
 
 BERLIN = ZoneInfo("Europe/Berlin")  # the demo site's zone
-NAV = "Verwaltung"
 CALLER = "Jürgen Weiß"
 STAFF_EMAIL = "dora@harbour-physio.example"
 
@@ -66,8 +65,9 @@ def german_day(day: date) -> str:
     return format_date(day, "EEEE, d. MMMM y", locale="de_DE")
 
 
-def nav(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name=NAV).get_by_role("link", name=name, exact=True).click()
+def nav(page: Page, group: str, link: str | None = None) -> None:
+    """A group of the top bar (its first page), or one of the group's pages, by their German names."""
+    open_back_office_page(page, group, link)
 
 
 def step(page: Page, axe_source: str, name: str) -> None:
@@ -115,7 +115,7 @@ def test_the_whole_back_office_journey_in_german(new_context, demo: Demo, axe_so
 
     # --- Für einen Anrufer buchen -------------------------------------------------------------------
     day = first_free_day(demo.base, "follow-up", "anna", days_ahead=5)
-    nav(page, "Buchen")
+    nav(page, "Buchungen", "Für einen Anrufer buchen")
     expect(page.get_by_role("heading", level=1)).to_have_text("Für einen Anrufer buchen")
     page.get_by_label("Leistung").select_option(label="Folgebehandlung")
     page.get_by_label("Datum").fill(day.isoformat())
@@ -199,7 +199,7 @@ def test_the_whole_back_office_journey_in_german(new_context, demo: Demo, axe_so
 
     # --- Zeit blocken: an afternoon of Ben's --------------------------------------------------------
     afternoon = today + timedelta(days=22)
-    nav(page, "Zeit blocken")
+    nav(page, "Angebot", "Zeit blocken")
     page.get_by_label("Ressource").select_option(label="Ben Petersen")
     page.get_by_role("button", name="Anzeigen").click()
     form = page.get_by_role("form", name="Zeit blocken für Ben Petersen")
@@ -266,7 +266,7 @@ def test_the_whole_back_office_journey_in_german(new_context, demo: Demo, axe_so
         "Hallo {{ customer.name }},\nIhr Termin: {{ booking.when }}.")
 
     # --- Team: invite a staff member ---------------------------------------------------------------
-    nav(page, "Team")
+    nav(page, "Team & Schlüssel")
     expect(page.get_by_role("heading", level=1)).to_have_text("Team")
     invite = page.get_by_role("region", name="Jemanden einladen")
     invite.get_by_label("E-Mail").fill(STAFF_EMAIL)
@@ -285,7 +285,7 @@ def test_the_whole_back_office_journey_in_german(new_context, demo: Demo, axe_so
                                "AND recipient = ?", STAFF_EMAIL)[0]["n"] == 1
 
     # --- API-Schlüssel: create one, shown once, stored as its hash --------------------------------
-    nav(page, "API-Schlüssel")
+    nav(page, "Team & Schlüssel", "API-Schlüssel")
     expect(page.get_by_role("heading", level=1)).to_have_text("API-Schlüssel")
     create = page.get_by_role("region", name="Schlüssel erstellen")
     create.get_by_label("Name").fill("Kalender-Abgleich")

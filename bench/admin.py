@@ -31,7 +31,7 @@ sys.path[:0] = [str(REPO), str(REPO / "backend")]
 
 from slotwise.domain.access import Scope  # noqa: E402
 from slotwise.domain.actors import Actor  # noqa: E402
-from tests.support.postgres import create_postgres_database, drop_postgres_database  # noqa: E402
+from tests.support.postgres import change_notices, create_postgres_database, drop_postgres_database  # noqa: E402
 from tests.support.servers import ServerProcess  # noqa: E402
 
 SITES = 20
@@ -128,24 +128,8 @@ def _after_each_change(postgres_url: str, client, url: str, headers: dict[str, s
     mostly served from memory. Here another connection sends the notice any
     booking would send before each timed read: every page is read and built.
     """
-    import asyncpg
-
-    loop = asyncio.new_event_loop()
-    connection = loop.run_until_complete(asyncpg.connect(postgres_url))
-
-    def change_elsewhere() -> None:
-        loop.run_until_complete(connection.execute("NOTIFY slotwise_changed, 'booking'"))
-        # The notice reaches the server before the timed read. A busy wait, not
-        # a sleep: after a sleep both timed requests meet a colder machine.
-        waited = time.perf_counter()
-        while time.perf_counter() - waited < 0.001:
-            pass
-
-    try:
+    with change_notices(postgres_url, "booking") as change_elsewhere:
         plain, listed = _time_pairs(client, url, headers, requests=REQUESTS // 2, before=change_elsewhere)
-    finally:
-        loop.run_until_complete(connection.close())
-        loop.close()
     return statistics.median(plain), statistics.median(listed)
 
 

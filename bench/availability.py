@@ -45,7 +45,7 @@ sys.path[:0] = [str(REPO), str(REPO / "backend")]
 from slotwise.domain.actors import Actor
 from slotwise.domain.availability import find_slots
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, TimeRange
-from tests.support.postgres import create_postgres_database, drop_postgres_database
+from tests.support.postgres import change_notices, create_postgres_database, drop_postgres_database
 from tests.support.servers import ServerProcess
 
 APPLIER = Actor.system("bench")
@@ -399,24 +399,8 @@ def _after_each_change(postgres_url: str, client, url: str) -> tuple[float, floa
     off would send before each timed read, so every read goes to the database:
     the cost on a site where something changes between any two page views.
     """
-    import asyncpg
-
-    loop = asyncio.new_event_loop()
-    connection = loop.run_until_complete(asyncpg.connect(postgres_url))
-
-    def change_elsewhere() -> None:
-        loop.run_until_complete(connection.execute("NOTIFY slotwise_changed, 'allocation'"))
-        # The notice reaches the server before the timed read. A busy wait, not
-        # a sleep: after a sleep both timed requests meet a colder machine.
-        waited = time.perf_counter()
-        while time.perf_counter() - waited < 0.001:
-            pass
-
-    try:
+    with change_notices(postgres_url, "allocation") as change_elsewhere:
         plain, slots = _time_pairs(client, url, HTTP_REQUESTS // 2, before=change_elsewhere)
-    finally:
-        loop.run_until_complete(connection.close())
-        loop.close()
     return statistics.median(plain), statistics.median(slots)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
@@ -38,3 +41,30 @@ def create_postgres_database(server: str = POSTGRES_SERVER, prefix: str = "slotw
 def drop_postgres_database(url: str) -> None:
     """``drop_database`` for callers outside an event loop."""
     asyncio.run(drop_database(url))
+
+
+@contextmanager
+def change_notices(url: str, table: str) -> Iterator[Callable[[], None]]:
+    """A function that announces a change of ``table`` as another process would (benchmarks).
+
+    It sends the change feed's notice (persistence/change_feed.py) from a
+    connection of its own, then waits a millisecond so the notice reaches the
+    server before whatever is timed next: busily, because after a sleep the
+    timed requests would meet a colder machine.
+    """
+    import asyncpg
+
+    loop = asyncio.new_event_loop()
+    connection = loop.run_until_complete(asyncpg.connect(url))
+
+    def announce() -> None:
+        loop.run_until_complete(connection.execute(f"NOTIFY slotwise_changed, '{table}'"))
+        waited = time.perf_counter()
+        while time.perf_counter() - waited < 0.001:
+            pass
+
+    try:
+        yield announce
+    finally:
+        loop.run_until_complete(connection.close())
+        loop.close()

@@ -184,7 +184,7 @@ def counting(monkeypatch) -> list[str]:
 
 
 @pytest.mark.postgres_only
-async def test_the_day_view_costs_two_statements_on_postgresql_and_one_with_the_session_kept(
+async def test_the_day_view_costs_two_statements_on_postgresql_and_none_while_nothing_changed(
         client, settings, clock, database, monkeypatch):
     assert await change_feed.start(database.engine)
     await member(settings, clock, "owner@example.com")
@@ -197,9 +197,21 @@ async def test_the_day_view_costs_two_statements_on_postgresql_and_one_with_the_
     # The session (with account, memberships and the site), the day: nothing else.
     assert page.status_code == 200 and "Erika Muster" in page.text
     assert len(sent) == 2, sent
-    # The session kept until its tables change: the day alone, once the
-    # notices of this test's own writes (sign-in, last_seen_at) are all in.
+    # Both kept until their tables change, once the notices of this test's
+    # own writes (sign-in, last_seen_at) are all in: no statement at all.
     monkeypatch.undo()
+    await change_feed.catch_up(database.engine)
+    sent = counting(monkeypatch)
+    page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
+    monkeypatch.undo()
+    assert page.status_code == 200 and "Erika Muster" in page.text
+    assert sent == []
+    # A booking changed elsewhere: the day is read again, the session stays kept.
+    other = await asyncpg.connect(**database.engine.config)
+    try:
+        await other.execute("NOTIFY slotwise_changed, 'booking'")
+    finally:
+        await other.close()
     await change_feed.catch_up(database.engine)
     sent = counting(monkeypatch)
     page = await client.get("/admin/sites/test-physio", params={"day": "2026-11-24"})
@@ -259,3 +271,50 @@ async def test_what_people_typed_is_escaped_in_the_grid(client, settings, clock)
     assert day.status_code == 200
     assert 'Erika &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' in day.text and "<script>alert" not in day.text
     assert "Quick &lt;i&gt;check&lt;/i&gt;" in day.text and "<i>check" not in day.text
+
+
+@pytest.mark.postgres_only
+async def test_a_drawn_day_is_kept_until_another_process_changes_it(client, settings, clock, database):
+    """services.day_sheet.shown_day: the day is read and drawn again only after a change notice."""
+    await member(settings, clock, "owner@example.com")
+    await book(client, "2026-11-24T09:00:00+01:00", name="Erika Muster")
+    await signed_in(client, "owner@example.com")
+    await change_feed.catch_up(database.engine)
+    url = "/admin/sites/test-physio?day=2026-11-24"
+    assert "Erika Muster" in (await client.get(url)).text
+    other = await asyncpg.connect(**database.engine.config)
+    try:
+        # A write that sends no notice (triggers off for this session) is not seen: the drawn day is kept...
+        await other.execute("SET session_replication_role = replica")
+        await other.execute("UPDATE booking SET customer_name = 'Renamed Quietly'")
+        assert "Erika Muster" in (await client.get(url)).text
+        # ...until a change of one of its tables is announced, as every other write does.
+        await other.execute("SET session_replication_role = DEFAULT")
+        await other.execute("UPDATE booking SET customer_name = 'Renamed Elsewhere'")
+    finally:
+        await other.close()
+    await change_feed.catch_up(database.engine)
+    page = (await client.get(url)).text
+    assert "Renamed Elsewhere" in page and "Erika Muster" not in page
+
+
+@pytest.mark.postgres_only
+async def test_a_kept_day_drops_a_hold_the_moment_it_expires(client, settings, clock, database):
+    """A hold vanishes by the clock, not by a change: the kept day ends at its expiry, even within
+    the five minutes the line for now stays on one row."""
+    await member(settings, clock, "owner@example.com")
+    await signed_in(client, "owner@example.com")
+    await change_feed.catch_up(database.engine)
+    # Held at 07:52:30 UTC for 10 minutes: it expires at 08:02:30, inside the row of 08:00-08:05.
+    clock.now = datetime.fromisoformat("2026-11-23T07:52:30+00:00")
+    held = await client.post("/api/v1/sites/test-physio/holds", json={
+        "service": "quick", "start": "2026-11-24T09:00:00+01:00"})
+    assert held.status_code == 201, held.text
+    url = "/admin/sites/test-physio?day=2026-11-24"
+    # Views within a minute of each other (the session's last_seen_at, a write, waits a minute).
+    clock.now = datetime.fromisoformat("2026-11-23T08:02:00+00:00")
+    assert 'class="block held' in (await client.get(url)).text
+    clock.now = datetime.fromisoformat("2026-11-23T08:02:20+00:00")
+    assert 'class="block held' in (await client.get(url)).text
+    clock.now = datetime.fromisoformat("2026-11-23T08:02:50+00:00")
+    assert 'class="block held' not in (await client.get(url)).text

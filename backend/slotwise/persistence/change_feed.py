@@ -89,6 +89,10 @@ class TableCache(Generic[K, V]):
                 self._entries.popitem(last=False)
         return value
 
+    def discard(self, key: K) -> None:
+        """Forget ``key``'s value (one that went stale by the clock, not by a change)."""
+        self._entries.pop(key, None)
+
     def clear(self) -> None:
         self._entries.clear()
         self._version += 1

@@ -10,13 +10,18 @@ into a grid; nothing here knows about HTML.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from slotwise.domain.model import Resource, Service, Site, TimeOff
 from slotwise.persistence import day_sheet as day_store
+from slotwise.persistence.change_feed import TableCache
 from slotwise.persistence.day_sheet import DayBooking
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,7 @@ class Held:
     resource: str  # its key
     start: datetime
     end: datetime
+    expires: datetime  # when it stops being shown, unless the customer confirms first
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +73,40 @@ async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None, no
     services = {s.slug: s for s in parts.services}
     time_off: list[TimeOff] = parts.time_off
     keys_by_id = {r.id: r.key for r in resources}
-    holds = [Held(keys_by_id[h.resource_id], h.start, h.end) for h in parts.holds]
+    holds = [Held(keys_by_id[h.resource_id], h.start, h.end, h.expires_at) for h in parts.holds]
     site_closed = day in site.closed
     return DaySheet(site=site, day=day, zone=zone, resources=resources, services=services,
                     bookings=parts.bookings, time_off=time_off,
                     openings={r.key: _opening(r, day, site_closed) for r in resources}, site_closed=site_closed,
                     holds=holds)
+
+
+# Days as the back office shows them, on PostgreSQL kept until a table the
+# sheet reads changes anywhere (change_feed) or a hold shown on it expires.
+# Every signed-in screen polls its day (POLL_SECONDS); between changes it is
+# the same day, and turning 120 bookings into a grid costs more than reading them.
+_shown_days: TableCache[tuple[Any, ...], tuple[datetime | None, Any]] = TableCache(
+    "booking", "allocation", "time_off", "site", "service", "resource", size=256,
+)
+
+
+async def shown_day(site: Site, day: date, *, visible: frozenset[str] | None, now: datetime,
+                    variant: Hashable, show: Callable[[DaySheet], T]) -> T:
+    """``show(day_sheet(...))``, kept while nothing it shows can have changed.
+
+    ``variant`` names everything else ``show`` depends on (the reader's
+    language, what they may do, the row of the line for now): equal variants
+    must give equal pages. The clock ends a kept day only through its holds:
+    at the first expiry the hold must vanish from the grid.
+    """
+
+    async def load() -> tuple[datetime | None, T]:
+        sheet = await day_sheet(site, day, visible=visible, now=now)
+        return min((h.expires for h in sheet.holds), default=None), show(sheet)
+
+    key = (site.id, day, visible, variant)
+    until, shown = await _shown_days.get(key, load)
+    if until is not None and until <= now:
+        _shown_days.discard(key)
+        until, shown = await _shown_days.get(key, load)
+    return shown

@@ -24,6 +24,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from markupsafe import Markup
 
 from slotwise.clock import Clock
 from slotwise.domain.access import Action
@@ -38,7 +39,7 @@ from slotwise.services import availability as availability_service
 from slotwise.services import bookings as booking_service
 from slotwise.services.availability import AvailabilityQuery
 from slotwise.services.config import ServiceConfig
-from slotwise.services.day_sheet import day_sheet
+from slotwise.services.day_sheet import DaySheet, day_sheet, shown_day
 from slotwise.services.override_times import override_times
 from slotwise.services.errors import (
     ActionRefused,
@@ -72,6 +73,7 @@ from slotwise.web.security import page_csp
 PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": page_csp(())}
 REASON_MAX = 500
 POLL_SECONDS = 30
+GRID_ROW_SECONDS = present.ROW_MINUTES * 60
 
 
 def _locale(request: Request) -> str:
@@ -248,19 +250,29 @@ async def _site(admin: Admin, slug: str, action: Action) -> Site:
 async def _day_context(request: Request, admin: Admin, site: Site, day: date, now: datetime) -> dict[str, Any]:
     locale = _locale(request)
     fmt = Formatter(locale)
-    sheet = await day_sheet(site, day, visible=access.visible_to(admin.caller, site), now=now)
-    grid = present.grid(sheet, fmt, now, texts={"closed": fmt.gettext("Closed"), "off": fmt.gettext("Time off"),
-                                            "held": fmt.gettext("Being booked")})
-    before, after = present.neighbours(day)
-    today = now.astimezone(ZoneInfo(site.timezone)).date()
     visible = access.visible_to(admin.caller, site)
     try:  # whether the day's time off offers "Remove" (and the head "Book"/"Block time"): not for viewers
         access.authorize(admin.caller, Action.TIME_OFF_WRITE, site, visible)
         can_block = True
     except Forbidden:
         can_block = False
-    return {"admin": admin, "csrf": admin.csrf, "site": site, "grid": grid, "day": day, "before": before,
-            "can_block": can_block,
+    # The grid's line for now moves a row every five minutes: until then the
+    # drawn grid is the same, and may be kept (services.day_sheet.shown_day).
+    row_now = datetime.fromtimestamp(now.timestamp() // GRID_ROW_SECONDS * GRID_ROW_SECONDS, now.tzinfo)
+
+    def draw(sheet: DaySheet) -> tuple[present.Grid, Markup]:
+        grid = present.grid(sheet, fmt, row_now, texts={
+            "closed": fmt.gettext("Closed"), "off": fmt.gettext("Time off"), "held": fmt.gettext("Being booked")})
+        html = request.app.template_engine.engine.get_template("admin/_grid.html").render({
+            **template_gettext(locale), "grid": grid, "site": site, "can_block": can_block, "nav": "day"})
+        return grid, Markup(html)
+
+    grid, grid_html = await shown_day(site, day, visible=visible, now=now, variant=(locale, can_block, row_now),
+                                      show=draw)
+    before, after = present.neighbours(day)
+    today = now.astimezone(ZoneInfo(site.timezone)).date()
+    return {"admin": admin, "csrf": admin.csrf, "site": site, "grid": grid, "grid_html": grid_html, "day": day,
+            "before": before, "can_block": can_block,
             "after": after, "today": today, "day_label": fmt.full_day(day), "poll_seconds": POLL_SECONDS, "nav": "day",
             "memberships": admin.memberships}
 

@@ -10,8 +10,10 @@ environment variable or a Piccolo conf module to find the engine.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -142,6 +144,60 @@ async def write_transaction(db: Engine) -> AsyncIterator[None]:
                 yield
     finally:
         note_local_write()
+
+
+class SQLiteBusy(Exception):
+    """Another process holds SQLite's write lock: :func:`sqlite_burst` did not start."""
+
+
+# How long a burst waits for SQLite's lock held by another process, blocking the
+# event loop meanwhile; past it the caller takes the usual write_transaction.
+BURST_LOCK_WAIT_SECONDS = 0.005
+
+
+@lru_cache(maxsize=4)
+def _burst_connection(path: str) -> sqlite3.Connection:
+    """A kept connection for bursts, used on the event loop's thread only (under ``_sqlite_writers``)."""
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                 timeout=BURST_LOCK_WAIT_SECONDS,
+                                 detect_types=sqlite3.PARSE_DECLTYPES)  # rows as Piccolo's connections read them
+    return connection
+
+
+@asynccontextmanager
+async def sqlite_burst(db: SQLiteEngine) -> AsyncIterator[sqlite3.Connection]:
+    """A short SQLite write transaction run straight through on the event loop, not on aiosqlite's thread.
+
+    For the background workers' bookkeeping (claiming, recording successes),
+    a few fixed statements: through aiosqlite each statement, the BEGIN and
+    the COMMIT are a trip to its thread and back, and a busy event loop (the
+    bookings) stretches every trip, so the write lock, which is the bookings'
+    lock too, was held for milliseconds for microseconds of work
+    (docs/decisions.md, "Webhooks off the booking path"). Here it is held for
+    the statements themselves. It queues in ``_sqlite_writers`` like every
+    writer of this process; when another process holds SQLite's lock it
+    raises :class:`SQLiteBusy` at once instead of blocking the event loop:
+    use :func:`write_transaction` then. Only plain ``sqlite3`` calls on the
+    yielded connection belong inside (a Piccolo query would wait for the
+    lock this holds).
+    """
+    from slotwise.persistence.change_feed import note_local_write
+
+    async with _sqlite_writers:
+        connection = _burst_connection(db.path)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise SQLiteBusy(str(error)) from error
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        finally:
+            note_local_write()
 
 
 def read_transaction(db: Engine):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -18,7 +20,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
-from slotwise.persistence.engine import current_engine, postgres_fetch, write_transaction
+from slotwise.persistence.engine import SQLiteBusy, current_engine, postgres_fetch, sqlite_burst, write_transaction
 from slotwise.persistence.tables import (
     WEBHOOK_EXCERPT_LENGTH,
     Booking,
@@ -55,6 +57,10 @@ def _placeholders(sql: str, count: int) -> tuple[str, str]:
     return sql.format(*(f"${n}" for n in range(1, count + 1))), sql.format(*"?" * count)
 
 
+# The SQLite connection of the worker's transaction when it runs as a burst (see _worker_transaction).
+_burst: ContextVar[sqlite3.Connection | None] = ContextVar("webhook_burst", default=None)
+
+
 def _in_transaction() -> Any:
     transaction = current_engine().current_transaction.get()
     if transaction is None:
@@ -62,23 +68,58 @@ def _in_transaction() -> Any:
     return transaction.connection
 
 
+@asynccontextmanager
+async def _worker_transaction() -> AsyncIterator[None]:
+    """The worker's own short write: on SQLite a burst on the event loop (``engine.sqlite_burst``), or a
+    usual write transaction while another process holds the lock; on PostgreSQL a usual one.
+
+    Inside it only :func:`_fetch` and :func:`_execute_many` may run: a burst
+    holds SQLite's lock on a connection Piccolo does not know.
+    """
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        try:
+            async with sqlite_burst(engine) as connection:
+                token = _burst.set(connection)
+                try:
+                    yield
+                finally:
+                    _burst.reset(token)
+            return
+        except SQLiteBusy:
+            pass
+    async with write_transaction(engine):
+        yield
+
+
 async def _fetch(postgres_sql: str, sqlite_sql: str, *args: Any) -> list[dict[str, Any]]:
     """Rows of one statement, inside the current transaction (PostgreSQL: outside one too)."""
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
         return [dict(row) for row in await postgres_fetch(engine, postgres_sql, *args)]
+    params = args[0] if len(args) == 1 and isinstance(args[0], dict) else args  # named or positional
+    burst = _burst.get()
+    if burst is not None:
+        cursor = burst.execute(sqlite_sql, params)
+        return [dict_factory(cursor, row) for row in cursor.fetchall()]
     connection = _in_transaction()
     connection.row_factory = dict_factory
-    return list(await connection.execute_fetchall(sqlite_sql, args))
+    return list(await connection.execute_fetchall(sqlite_sql, params))
 
 
 async def _execute_many(postgres_sql: str, sqlite_sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """One statement run for each of ``rows`` in one call, inside the current transaction."""
     if not rows:
         return
+    burst = _burst.get()
+    if burst is not None:
+        burst.executemany(sqlite_sql, rows)
+        return
     connection = _in_transaction()
     if isinstance(current_engine(), PostgresEngine):
         await connection.executemany(postgres_sql, rows)
+    elif len(rows) == 1:  # the usual case (one endpoint): one hop to aiosqlite's thread, not two
+        await connection.execute_fetchall(sqlite_sql, rows[0])
     else:
         async with connection.executemany(sqlite_sql, rows):
             pass
@@ -264,10 +305,8 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int, per_endpoint
         assert isinstance(engine, SQLiteEngine)
         if not _sqlite_any_due(engine, now, busy):
             return []
-        async with write_transaction(engine):
-            connection = _in_transaction()
-            connection.row_factory = dict_factory
-            taken = [row["id"] for row in await connection.execute_fetchall(_SQLITE_CLAIM, {
+        async with _worker_transaction():
+            taken = [row["id"] for row in await _fetch("", _SQLITE_CLAIM, {
                 "now": now, "busy": json.dumps(busy), "scan": limit * per_endpoint, "per": per_endpoint,
                 "limit": limit, "until": now + lease})]
         # Read after commit, off the write lock: the rows are this worker's now
@@ -309,14 +348,20 @@ _ATTEMPT = ("INSERT INTO webhook_attempt (delivery, attempted_at, outcome, statu
 
 
 async def record_succeeded(endpoint_id: int, succeeded: Sequence[tuple[int, Attempt]], *, now: datetime) -> None:
-    """Deliveries to one endpoint that succeeded (id, attempt): three statements for the whole round."""
+    """Deliveries to one endpoint that succeeded (id, attempt): three statements for the whole round.
+
+    Inside the caller's transaction, or else in one of the worker's own
+    (on SQLite a burst: the common round, all successes, holds the lock briefly).
+    """
     if not succeeded:
         return
-    await _execute_many(*_placeholders(_SUCCEEDED, 3),
-                        [(attempt.status_code, now, delivery_id) for delivery_id, attempt in succeeded])
-    await _fetch(*_placeholders(_LAST_SUCCESS, 2), now, endpoint_id)
-    await _execute_many(*_placeholders(_ATTEMPT, 7), [_attempt_row(delivery_id, attempt, now)
-                                                      for delivery_id, attempt in succeeded])
+    own = current_engine().current_transaction.get() is None
+    async with _worker_transaction() if own else nullcontext():
+        await _execute_many(*_placeholders(_SUCCEEDED, 3),
+                            [(attempt.status_code, now, delivery_id) for delivery_id, attempt in succeeded])
+        await _fetch(*_placeholders(_LAST_SUCCESS, 2), now, endpoint_id)
+        await _execute_many(*_placeholders(_ATTEMPT, 7), [_attempt_row(delivery_id, attempt, now)
+                                                          for delivery_id, attempt in succeeded])
 
 
 def _attempt_row(delivery_id: int, attempt: Attempt, now: datetime) -> tuple[Any, ...]:

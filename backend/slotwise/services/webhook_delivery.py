@@ -105,7 +105,7 @@ class WebhookDeliverer:
             await sweep_log(now=now)
 
     async def _deliver_all(self, rows: list[dict[str, Any]]) -> None:
-        """Send one endpoint's claimed deliveries in order, then record what came of them in one transaction.
+        """Send one endpoint's claimed deliveries in order, then record what came of them (see ``record_round``).
 
         If recording fails (the database away), the rows stay claimed until
         their lease runs out and are sent again: at least once, never lost.
@@ -125,26 +125,29 @@ class WebhookDeliverer:
             gone = gone or (result is not None and result.status is not None
                             and rules.disables_endpoint(result.status) and row["event_type"] != rules.WEBHOOK_TEST)
         try:
-            async with store.recording():
-                await self.record_round(sent)
+            await self.record_round(sent)
         except Exception:
             log.exception("recording webhook deliveries failed")
 
     async def record_round(self, sent: list[tuple[dict[str, Any], SendResult | None]]) -> None:
-        """What a round of sends to one endpoint came to; inside ``store.recording()``.
+        """What a round of sends to one endpoint came to: the successes in one short transaction, the rest
+        (retries, failures, a disabled endpoint) in another.
 
         The successes, nearly every round's whole lot, are recorded together in
-        three statements, so the worker holds the write lock (on SQLite the
-        bookings' lock too) for a moment, not for three statements per delivery.
+        three statements (on SQLite in one burst on the event loop), so the
+        worker holds the write lock (on SQLite the bookings' lock too) for a
+        moment, not for three statements per delivery.
         """
         succeeded = [(row, result) for row, result in sent if _succeeded(result)]
         if succeeded:
             await store.record_succeeded(succeeded[0][0]["endpoint"],
                                          [(row["id"], _attempt(result)) for row, result in succeeded],
                                          now=self.clock())
-        for row, result in sent:
-            if not _succeeded(result):
-                await self.record(row, result)
+        others = [(row, result) for row, result in sent if not _succeeded(result)]
+        if others:
+            async with store.recording():
+                for row, result in others:
+                    await self.record(row, result)
 
     def headers(self, row: dict[str, Any]) -> dict[str, str]:
         """Standard Webhooks headers, signed now with every secret that signs (two during a rotation)."""

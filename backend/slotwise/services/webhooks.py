@@ -20,7 +20,8 @@ import json
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,7 +52,9 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 200
 
 
+@lru_cache(maxsize=4)
 def box(secret_key: str) -> SecretBox:
+    """The box of webhook secrets under ``secret_key`` (its HKDF derivation made once per key)."""
     return SecretBox(secret_key, BOX_PURPOSE)
 
 
@@ -235,9 +238,14 @@ def signing_secrets(row: dict[str, Any], *, secret_key: str, now: datetime) -> l
 # --- events ------------------------------------------------------------------------------
 
 def body(event_type: str, data: dict[str, Any], now: datetime) -> str:
-    """The exact JSON body of an event (Standard Webhooks: type, timestamp, data)."""
-    return json.dumps({"type": event_type, "timestamp": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                       "data": data}, ensure_ascii=False, separators=(",", ":"))
+    """The exact JSON body of an event (Standard Webhooks: type, timestamp, data).
+
+    Compact UTF-8 JSON; ``data`` may hold the API's msgspec documents as they
+    are (the booking's), encoded here in one pass as the API encodes them.
+    """
+    return msgspec.json.encode({
+        "type": event_type, "timestamp": now.astimezone(UTC).isoformat().replace("+00:00", "Z"), "data": data,
+    }).decode()
 
 
 async def _subscribed(site_id: int, event_type: str) -> list[dict[str, Any]]:
@@ -278,8 +286,13 @@ def _actor(actor: Actor) -> dict[str, Any]:
 
 def booking_data(booking: Booking, site: Site, history_entries: list[HistoryEntry],
                  messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The booking exactly as ``GET …/admin/sites/{site}/bookings/{id}`` answers it: the same document."""
-    return msgspec.to_builtins(booking_document(booking, site, history_entries, messages))
+    """The booking exactly as ``GET …/admin/sites/{site}/bookings/{id}`` answers it: the same document.
+
+    Its fields at the top, the nested documents (customer, resources, history,
+    messages) left as dataclasses for :func:`body` to encode as the API does.
+    """
+    document = booking_document(booking, site, history_entries, messages)
+    return {field.name: getattr(document, field.name) for field in fields(document)}
 
 
 EVENT_OF_CHANGE = {"booked": rules.BOOKING_CREATED, "rescheduled": rules.BOOKING_RESCHEDULED,

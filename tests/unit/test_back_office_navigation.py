@@ -16,11 +16,12 @@ EVERY_PAGE = {"day", "week", "list", "book", "blocks", "export", "catalog", "imp
 OWNER_ONLY = {"webhooks", "team", "keys"}
 # Before the grouping the layout hid Changes and Import from staff and viewers and the owner's pages
 # from everyone else; the delivery log (a new link: it was only linked from the messages page) needs
-# customers:read, which staff lack.
+# customers:read, which staff lack. Calendar feeds are for those who may make a feed URL: the site's
+# (owners, managers) or their own resource's (staff); viewers may not.
 SEES = {
     Role.OWNER: EVERY_PAGE,
     Role.MANAGER: EVERY_PAGE - OWNER_ONLY,
-    Role.VIEWER: EVERY_PAGE - OWNER_ONLY - {"audit", "import"},
+    Role.VIEWER: EVERY_PAGE - OWNER_ONLY - {"audit", "import", "feeds"},
     Role.STAFF: EVERY_PAGE - OWNER_ONLY - {"audit", "import", "log"},
 }
 

@@ -25,6 +25,8 @@ class Page:
     path: str  # after /admin/sites/{site}
     label: str  # English, translated by the layout
     needs: Action | None = None  # the action its handler authorizes, when not every member has it
+    # ``needs`` on one of the caller's own resources is enough (a staff member's own feed)
+    own_resource_enough: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ GROUPS: tuple[Group, ...] = (
     Group(N_("Widget"), (Page("widget", "/widget", N_("Widget")),)),
     Group(N_("Integrations"), (
         Page("webhooks", "/webhooks", N_("Webhooks"), Action.WEBHOOKS_WRITE),
-        Page("feeds", "/feeds", N_("Calendar feeds")),
+        Page("feeds", "/feeds", N_("Calendar feeds"), Action.FEEDS_MANAGE, own_resource_enough=True),
         Page("calendars", "/calendars", N_("Connected calendars")),
     )),
     Group(N_("Team & keys"), (
@@ -92,11 +94,19 @@ def menu(grants: Iterable[Grant], site_id: int, slug: str, current: str | None,
     """
     grants = tuple(grants)
     target = Target.site(site_id, sandbox=sandbox)
+    own = frozenset(grant.resource for grant in grants if grant.resource and grant.site_id == site_id)
+
+    def may_open(page: Page) -> bool:
+        if page.needs is None or decide(grants, page.needs, target) is Decision.ALLOWED:
+            return True
+        return page.own_resource_enough and bool(own) and decide(
+            grants, page.needs, Target(site_id, own, sandbox)) is Decision.ALLOWED
+
     base = f"/admin/sites/{slug}"
     shown = []
     for group in GROUPS:
         links = tuple(Link(page.label, base + page.path, page.nav == current) for page in group.pages
-                      if page.needs is None or decide(grants, page.needs, target) is Decision.ALLOWED)
+                      if may_open(page))
         if links:
             shown.append(ShownGroup(group.label, links[0].href, any(link.current for link in links), links))
     return tuple(shown)

@@ -163,6 +163,11 @@ async def test_a_preview_renders_against_a_real_booking_or_a_sample_and_reports_
         "event": "reminder", "channel": "sms", "locale": "de"})
     assert sample.status_code == 200, sample.text
     assert "Test Physio" in sample.json()["body"] and sample.json()["segments"] >= 1
+    # The sample is made for the site's first service, price included, as a real booking would be.
+    priced = await client.post(f"{ADMIN}/test-physio/templates/preview", headers=auth, json={
+        "event": "confirmed", "channel": "email", "source": {"text": "{{ service.name }}: {{ booking.price }}"}})
+    assert priced.status_code == 200, priced.text
+    assert priced.json()["text"] == "Quick check: €25.00"
 
     broken = await client.post(f"{ADMIN}/test-physio/templates/preview", headers=auth, json={
         "event": "confirmed", "channel": "email", "source": {"text": "Hello\n\n{{ custmer.name }}"}})

@@ -299,8 +299,10 @@ def check_custom_variables(raw: Any, problems: list[FieldProblem], field: str = 
 # --- rendering -----------------------------------------------------------------------------
 
 def sample_booking(site: Site, *, now: datetime, service: ServiceRef | None = None,
-                   resources: tuple[ResourceRef, ...] = ()) -> Booking:
-    """A made-up booking for previews: tomorrow at ten in the site's zone, a sample customer."""
+                   resources: tuple[ResourceRef, ...] = (), price_minor: int | None = None,
+                   currency: str | None = None) -> Booking:
+    """A made-up booking for previews: tomorrow at ten in the site's zone, a sample customer
+    (with the price of the service it is made for, so ``{{ booking.price }}`` previews as sent)."""
     zone = ZoneInfo(site.timezone)
     local = (now.astimezone(zone) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
     start = local.astimezone(UTC)
@@ -309,7 +311,8 @@ def sample_booking(site: Site, *, now: datetime, service: ServiceRef | None = No
         site=SiteRef(site.id, site.slug, site.name, site.timezone, site.contact_email, site.address),
         service=service or ServiceRef("sample", "Sample service"), start=start, end=start + timedelta(minutes=45),
         resources=resources, customer=Customer("Alex Sample", "alex@example.com", "+4915100000000"),
-        answers={}, price_minor=None, currency=None, locale=site.locale, timezone=site.timezone, created_at=now,
+        answers={}, price_minor=price_minor, currency=currency, locale=site.locale, timezone=site.timezone,
+        created_at=now,
     )
 
 
@@ -353,7 +356,9 @@ async def _booking_for_preview(site: Site, booking_id: Any, now: datetime,
     if booking_id is None:
         first = services[0] if services else None
         ref = ServiceRef(first.slug, first.name) if first else None
-        return sample_booking(site, now=now, service=ref), (ChangePolicy.of(site, first) if first else None)
+        return (sample_booking(site, now=now, service=ref, price_minor=first.price_minor if first else None,
+                               currency=first.currency if first else None),
+                ChangePolicy.of(site, first) if first else None)
     if not isinstance(booking_id, str):
         problems.append(FieldProblem("booking_id", "string-expected"))
         return sample_booking(site, now=now), None

@@ -253,6 +253,34 @@ async def test_the_log_filters_and_a_failed_message_is_retried_once(client, sett
     assert again.headers["location"].endswith("notice=not-failed")
 
 
+async def test_the_log_pages_back_through_older_messages_keeping_its_filters(client, settings, clock, monkeypatch):
+    from slotwise.services import message_log
+
+    monkeypatch.setattr(message_log, "LOG_LIMIT", 2)
+    await member(settings, clock, "owner@example.com")
+    await signed_in(client, "owner@example.com")
+    for hour in ("09", "10", "11"):
+        await book(client, start=f"2026-11-24T{hour}:00:00+01:00", name=f"Kunde {hour}")
+    emails = [str(row["uid"]) for row in await OutboxMessage.select(OutboxMessage.uid).where(
+        OutboxMessage.channel == "email").order_by(OutboxMessage.id, ascending=False)]
+    assert len(emails) >= 3
+    seen: list[str] = []
+    page = await client.get(LOG, params={"channel": "email"})
+    while True:
+        assert page.status_code == 200, page.text
+        seen += re.findall(r'data-testid="message-([0-9a-f-]+)"', page.text)
+        older = re.search(r'<a href="([^"]+)" rel="next">Older messages</a>', page.text)
+        if not older:
+            break
+        assert "channel=email" in unescape(older.group(1))
+        page = await client.get(unescape(older.group(1)))
+        assert "Newest messages" in page.text
+    assert seen == emails  # every email once, newest first, no SMS
+    # An edited page link shows the newest page, not an error.
+    edited = await client.get(LOG, params={"channel": "email", "cursor": "not-a-cursor"})
+    assert edited.status_code == 200 and re.findall(r'data-testid="message-([0-9a-f-]+)"', edited.text) == emails[:2]
+
+
 async def test_bad_log_filters_are_inline_errors_not_a_500(client, settings, clock):
     await member(settings, clock, "owner@example.com")
     await signed_in(client, "owner@example.com")

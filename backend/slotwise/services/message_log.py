@@ -45,6 +45,7 @@ class LogFilters:
     event: str | None = None
     day_from: date | None = None  # in the site's zone, inclusive
     day_to: date | None = None
+    before: int | None = None  # the page after the one that ended at this message (the cursor)
 
 
 def read_filters(raw: dict[str, str]) -> LogFilters:
@@ -62,15 +63,32 @@ def read_filters(raw: dict[str, str]) -> LogFilters:
             values[key] = date.fromisoformat(value) if value else None
         except ValueError:
             problems.append(FieldProblem(name, "date-expected", {"value": value[:40]}))
+    cursor = (raw.get("cursor") or "").strip()
+    if cursor and (not cursor.isdigit() or len(cursor) > 18):
+        problems.append(FieldProblem("cursor", "cursor-invalid"))
+    values["before"] = int(cursor) if cursor and not problems else None
     if problems:
         raise InvalidInput(problems)
     return LogFilters(**values)
 
 
-async def site_messages(site: Site, filters: LogFilters, *, limit: int = LOG_LIMIT) -> list[dict[str, Any]]:
-    """The site's messages, newest first, with their last delivery attempt's detail."""
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None  # the older messages' page, when there are more
+
+
+async def site_messages(site: Site, filters: LogFilters, *, limit: int | None = None) -> LogPage:
+    """One page of the site's messages, newest first, with their last delivery attempt's detail.
+
+    Pages are cut by id (keyset: the cursor is the last row's id), so a message
+    queued while someone reads never shifts a row onto the next page twice.
+    """
+    limit = limit or LOG_LIMIT
     zone = ZoneInfo(site.timezone)
     where = OutboxMessage.site == site.id
+    if filters.before is not None:
+        where &= OutboxMessage.id < filters.before
     if filters.status:
         where &= OutboxMessage.status == filters.status
     if filters.channel:
@@ -86,10 +104,11 @@ async def site_messages(site: Site, filters: LogFilters, *, limit: int = LOG_LIM
             OutboxMessage.id, OutboxMessage.uid, OutboxMessage.event, OutboxMessage.channel,
             OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.created_at,
             OutboxMessage.sent_at, OutboxMessage.last_error, OutboxMessage.booking.uid.as_alias("booking_uid"))
-            .where(where).order_by(OutboxMessage.id, ascending=False).limit(limit))
+            .where(where).order_by(OutboxMessage.id, ascending=False).limit(limit + 1))
+    rows, more = rows[:limit], len(rows) > limit
     for row in rows:
         row["booking_id"] = f"bkg_{uuid.UUID(str(row['booking_uid'])).hex}" if row["booking_uid"] else None
-    return rows
+    return LogPage(rows, str(rows[-1]["id"]) if more else None)
 
 
 async def retry_message(site: Site, uid: str, *, actor: Actor, now: datetime) -> bool:
@@ -143,4 +162,4 @@ async def send_test(site: Site, *, event: str, locale: str, source: dict[str, st
     return str(uid)
 
 
-__all__ = ["LogFilters", "read_filters", "retry_message", "send_test", "site_messages"]
+__all__ = ["LogFilters", "LogPage", "read_filters", "retry_message", "send_test", "site_messages"]

@@ -273,16 +273,29 @@ async def delivery_log(request: Request, site: FromPath[str], admin: NamedDepend
     """The site's messages, newest first, filtered; staff do not see the site's customers' messages."""
     found = await _site(admin, site, Action.CUSTOMERS_READ)
     fmt = Formatter(_locale(request))
-    raw = {k: (request.query_params.get(k) or "").strip() for k in ("status", "channel", "event", "from", "to")}
+    raw = {k: (request.query_params.get(k) or "").strip()
+           for k in ("status", "channel", "event", "from", "to", "cursor")}
     problems: dict[str, str] = {}
-    rows: list[dict[str, Any]] = []
+    page = message_log.LogPage([], None)
     try:
-        rows = await message_log.site_messages(found, message_log.read_filters(raw))
+        try:
+            filters = message_log.read_filters(raw)
+        except InvalidInput as exc:
+            if any(problem.field != "cursor" for problem in exc.problems):
+                raise
+            raw["cursor"] = ""  # an edited or stale page link: the newest page, as the webhook log does
+            filters = message_log.read_filters(raw)
+        page = await message_log.site_messages(found, filters)
     except InvalidInput as exc:
         problems = _problems(exc, fmt)
     notice = request.query_params.get("notice")
+    filters = {k: v for k, v in raw.items() if v and k != "cursor"}
+    older = (f"/admin/sites/{found.slug}/messages/log?{urlencode({**filters, 'cursor': page.next_cursor})}"
+             if page.next_cursor else None)
+    newest = f"/admin/sites/{found.slug}/messages/log?{urlencode(filters)}" if raw["cursor"] else None
     return _page(request, "log.html", {
-        "admin": admin, "csrf": admin.csrf, "site": found, "nav": "log", "rows": rows, "params": raw,
+        "admin": admin, "csrf": admin.csrf, "site": found, "nav": "log", "rows": page.rows, "params": raw,
+        "older": older, "newest": newest,
         "problems": problems, "statuses": message_log.STATUSES, "channels": message_log.CHANNELS,
         "events": message_log.EVENTS, "can_retry": _may(admin, found, Action.BOOKINGS_WRITE),
         "zone": ZoneInfo(found.timezone), "notice": notice if notice in {"retried", "not-failed"} else None},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from slotwise.services.errors import FieldProblem
-from slotwise.web.back_office.catalog import (
+from slotwise.web.back_office.catalog_forms import (
     RESOURCE_FIELDS,
     SERVICE_FIELDS,
     field_errors,
@@ -86,7 +86,7 @@ def test_question_rows_follow_their_positions_and_problems_follow_the_rows():
 
 
 def test_metadata_lines_round_trip_with_their_types():
-    from slotwise.web.back_office.catalog import metadata_body, metadata_text
+    from slotwise.web.back_office.catalog_forms import metadata_body, metadata_text
     table = {"room_code": "B12", "floor": 2, "ratio": 1.5, "accessible": True, "zip": "20095", "word": "true"}
     text = metadata_text(table)
     assert 'zip = "20095"' in text and 'word = "true"' in text and "room_code = B12" in text
@@ -96,7 +96,7 @@ def test_metadata_lines_round_trip_with_their_types():
 
 def test_prices_in_the_list_are_written_as_the_pages_language_writes_them():
     from slotwise.i18n import Formatter
-    from slotwise.web.back_office.catalog import shown_price
+    from slotwise.web.back_office.catalog_forms import shown_price
     assert shown_price("60.00 EUR", Formatter("en")) == "€60.00"
     assert shown_price("60.00 EUR", Formatter("de")).replace("\xa0", " ") == "60,00 €"
     assert shown_price("0 EUR", Formatter("en")) == "Free"
@@ -104,7 +104,7 @@ def test_prices_in_the_list_are_written_as_the_pages_language_writes_them():
 
 
 def test_a_price_is_read_as_the_pages_language_writes_it_or_as_the_site_file_does():
-    from slotwise.web.back_office.catalog import typed_price
+    from slotwise.web.back_office.catalog_forms import typed_price
     cases = [  # (typed, page language) -> what the site file's parser gets
         (("48,50 €", "de"), "48.50 EUR"), (("48,50\xa0€", "de"), "48.50 EUR"), (("48,5 eur", "de"), "48.5 EUR"),
         (("1.234,50 €", "de"), "1234.50 EUR"), (("€ 48,50", "de"), "48.50 EUR"), (("€48.50", "en"), "48.50 EUR"),

@@ -106,7 +106,8 @@ entries, median <= 10 ms)
       Start ``s`` is forbidden iff more blocks begin before ``s + duration +
       buffer_after`` than end at or before ``s - buffer_before``: every block
       that has ended has also begun, so the difference counts exactly the
-      blocks that overlap. Two ``bisect`` calls, no pairing, no merging.
+      blocks that overlap. Two ``bisect`` calls, no pairing, no merging
+      (the index: ``busy_time.py``).
       (This replaces the "sorted starts + running maximum of ends" index: same
       answer for overlapping blocks, and the next block end to jump to is
       simply the next entry of the sorted ends.)
@@ -136,6 +137,7 @@ from itertools import accumulate, repeat
 from math import floor
 
 from slotwise.domain.actors import Rules
+from slotwise.domain.busy_time import Blocks, index_busy
 from slotwise.domain.model import Busy, ResourceCalendar, ServiceRules, Slot
 from slotwise.domain.open_time import DAY, EPOCH, LocalDays, OpenRange, open_ranges
 
@@ -201,7 +203,7 @@ def find_slots(
     if missing:
         raise ValueError(f"no calendar for resource(s): {', '.join(missing)}")
 
-    blocks = _index_busy(
+    blocks = index_busy(
         busy,
         keys,
         session_service=service.key if seats > 1 else None,
@@ -349,7 +351,7 @@ def _slot_at_any_time(
         raise ValueError(f"no calendar for resource(s): {', '.join(missing)}")
     seats = service.seats
     at = _floor_seconds(start.astimezone(UTC))
-    blocks = _index_busy(busy, keys, session_service=service.key if seats > 1 else None, seats=seats,
+    blocks = index_busy(busy, keys, session_service=service.key if seats > 1 else None, seats=seats,
                          reach_back=duration + after, reach_on=before)
     open_now: list[OpenRange] = [(at, at + duration, None)]
     by_key = {key: _Resource(key, blocks[key], open_now) for key in keys}
@@ -400,117 +402,13 @@ def _groups_for(service: ServiceRules, only_resource: str | None) -> tuple[tuple
     return ()
 
 
-# --- busy time -----------------------------------------------------------------------
-
-
-class _Blocks:
-    """The busy time of one resource, as a test on candidate starts.
-
-    ``froms`` and ``untils`` are the block starts and ends in epoch seconds,
-    each sorted on its own. A candidate ``s`` overlaps a block ``[f, u)`` with
-    its buffered interval iff ``f < s + reach_back`` and ``u > s - reach_on``
-    (``reach_back = duration + buffer_after``, ``reach_on = buffer_before``);
-    see "Speed" in the module docstring for why counting both sides works.
-    ``taken`` maps a group-session start (epoch seconds) to the seats it holds.
-    """
-
-    __slots__ = ("froms", "untils", "reach_back", "reach_on", "taken")
-
-    def __init__(
-        self,
-        froms: list[float],
-        untils: list[float],
-        reach_back: int,
-        reach_on: int,
-        taken: dict[int, int],
-    ) -> None:
-        froms.sort()
-        untils.sort()
-        self.froms = froms
-        self.untils = untils
-        self.reach_back = reach_back
-        self.reach_on = reach_on
-        self.taken = taken
-
-    def is_free(self, start: int) -> bool:
-        begun = bisect_left(self.froms, start + self.reach_back)
-        ended = bisect_right(self.untils, start - self.reach_on)
-        return begun == ended
-
-
-def _index_busy(
-    busy: Iterable[Busy],
-    keys: list[str],
-    *,
-    session_service: str | None,
-    seats: int,
-    reach_back: int,
-    reach_on: int,
-) -> dict[str, _Blocks]:
-    froms: dict[str, list[float]] = {key: [] for key in keys}
-    untils: dict[str, list[float]] = {key: [] for key in keys}
-    sessions: dict[str, list[tuple[float, float, int, int]]] = {}
-    timestamp = datetime.timestamp
-    froms_of = froms.get
-    for entry in busy:
-        resource = entry.resource
-        begins = froms_of(resource)
-        if begins is None:
-            continue
-        begin = timestamp(entry.blocked_from)
-        end = timestamp(entry.blocked_until)
-        if begin >= end:
-            continue  # an empty block blocks nothing
-        if (
-            session_service is not None
-            and entry.service == session_service
-            and entry.start is not None
-        ):
-            session_start = timestamp(entry.start)
-            if session_start.is_integer():
-                sessions.setdefault(resource, []).append(
-                    (begin, end, int(session_start), entry.seats)
-                )
-                continue
-        begins.append(begin)
-        untils[resource].append(end)
-
-    taken_by_key: dict[str, dict[int, int]] = {}
-    for key, entries in sessions.items():
-        taken: dict[int, int] = {}
-        for _, _, session_start, entry_seats in entries:
-            taken[session_start] = taken.get(session_start, 0) + entry_seats
-        begins, ends = froms[key], untils[key]
-        for begin, end, t, _ in entries:
-            # In start terms the entry forbids (begin - reach_back, end + reach_on).
-            if taken[t] >= seats:
-                # Full: that, plus the session start itself, as the block
-                # (t - 1, t + 1) in start terms.
-                begins += (begin, t - 1 + reach_back)
-                ends += (end, t + 1 - reach_on)
-            elif begin - reach_back < t < end + reach_on:
-                # Joinable: forbid (begin - reach_back, t) and (t, end + reach_on),
-                # every start it overlaps but t itself.
-                begins += (begin, t + reach_back)
-                ends += (t - reach_on, end)
-            else:
-                begins.append(begin)
-                ends.append(end)
-        taken_by_key[key] = taken
-
-    return {
-        key: _Blocks(froms[key], untils[key], reach_back, reach_on, taken_by_key.get(key, {}))
-        for key in keys
-    }
-
-
 # --- open time (the ranges: open_time.py) -------------------------------------------
 
 
 class _Resource:
     __slots__ = ("key", "busy", "ranges", "_open_starts", "_open_ends")
 
-    def __init__(self, key: str, busy: _Blocks, ranges: list[OpenRange]) -> None:
+    def __init__(self, key: str, busy: Blocks, ranges: list[OpenRange]) -> None:
         self.key = key
         self.busy = busy
         self.ranges = ranges

@@ -43,8 +43,15 @@ async def test_an_owner_edits_a_services_price_and_the_widget_offers_it(client, 
     csrf = await signed_in(client, "owner@example.com")
     listing = await client.get(BASE)
     assert listing.status_code == 200 and "Quick check" in listing.text
+    # The price as the page's language writes it (as the list shows it); sent back untouched it stays.
+    german = await client.get(f"{BASE}/services/quick", params={"locale": "de"})
+    assert german.status_code == 200 and 'value="25,00\xa0€"' in german.text
+    kept = await client.post(f"{BASE}/services/quick", data={
+        **service_form(csrf, german.text), "price_locale": "de"})  # sent without ?locale: the form says
+    assert kept.status_code == 303, kept.text
+    assert (await catalog_service.get_service(await _site(), "quick")).table["price"] == "25.00 EUR"
     form = await client.get(f"{BASE}/services/quick")
-    assert form.status_code == 200 and 'value="25.00 EUR"' in form.text
+    assert form.status_code == 200 and 'value="€25.00"' in form.text
     saved = await client.post(f"{BASE}/services/quick", data=service_form(csrf, form.text, price="31.50 EUR"))
     assert saved.status_code == 303, saved.text
     assert saved.headers["location"].endswith("?notice=service-saved")

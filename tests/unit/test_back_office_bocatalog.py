@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from slotwise.services.errors import FieldProblem
 from slotwise.web.back_office.catalog_forms import (
     RESOURCE_FIELDS,
     SERVICE_FIELDS,
     field_errors,
+    form_price,
     question_rows,
     readable_minutes,
     renumber_questions,
@@ -117,3 +120,18 @@ def test_a_price_is_read_as_the_pages_language_writes_it_or_as_the_site_file_doe
         (("lots", "de"), "lots"),
     ]
     assert [typed_price(*typed) for typed, _ in cases] == [expected for _, expected in cases]
+
+
+@pytest.mark.parametrize(("price", "locale", "shown"), [
+    ("45.00 EUR", "en", "€45.00"),
+    ("45.00 EUR", "de", "45,00\xa0€"),
+    ("1200.50 CHF", "de", "1.200,50\xa0CHF"),
+    ("", "de", ""),
+    ("45 EURO", "de", "45 EURO"),  # not a price the site file wrote: shown as it is
+])
+def test_the_price_field_shows_the_pages_way_which_reads_back_to_the_same_price(price, locale, shown):
+    assert form_price(price, locale) == shown
+    if shown and shown != price:
+        from slotwise.web.back_office.catalog_forms import typed_price
+
+        assert typed_price(shown, locale) == price

@@ -44,6 +44,7 @@ from slotwise.web.back_office.catalog_forms import (
     _pin_plain,
     _service_problems,
     field_errors,
+    form_price,
     posted_questions,
     resource_body,
     resource_form,
@@ -152,8 +153,15 @@ async def _form_items(request: Request) -> tuple[dict[str, str], list[tuple[str,
 
 
 def _priced(form: dict[str, str], request: Request) -> dict[str, str]:
-    """The form with its price in the site file's terms, read as the page's language writes prices."""
-    return {**form, "price": typed_price(form.get("price", ""), pages._locale(request))}
+    """The form with its price in the site file's terms, read as the page's language writes prices.
+
+    The page names its language in the form (``price_locale``): the price field
+    was filled in that language's way (``form_price``), whichever language the
+    request that sends it back negotiates.
+    """
+    written_in = form.get("price_locale", "")
+    locale = written_in if written_in in SUPPORTED_LOCALES else pages._locale(request)
+    return {**form, "price": typed_price(form.get("price", ""), locale)}
 
 
 def _posted_service(form: dict[str, str], chosen: dict[int, list[str]], locale: str, groups: int) -> dict[str, Any]:
@@ -202,8 +210,9 @@ async def service_page(request: Request, site: FromPath[str], ref: FromPath[str]
                        admin: NamedDependency[Admin]) -> Template:
     found = await pages._site(admin, site, Action.CATALOG_WRITE)
     service = await catalog_service.get_service(found, ref)
-    return await _service_page(request, admin, found, form=service_form(service.table, found.locale),
-                               ref=service.id, etag=service.etag)
+    form = service_form(service.table, found.locale)
+    form["price"] = form_price(form["price"], pages._locale(request))  # as the reader's language writes it
+    return await _service_page(request, admin, found, form=form, ref=service.id, etag=service.etag)
 
 
 @post("/sites/{site:str}/catalog/services/{ref:str}")

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel import Locale
-from babel.numbers import NumberFormatError, get_currency_precision, parse_decimal
+from babel.numbers import NumberFormatError, format_currency, get_currency_precision, parse_decimal
 
 from slotwise.domain.locales import SUPPORTED_LOCALES
 from slotwise.i18n import FORMAT_LOCALES, Formatter
@@ -359,6 +359,25 @@ def shown_price(price: str | None, fmt: Formatter) -> str | None:
         return fmt.price(minor, currency)
     except (InvalidOperation, ValueError, KeyError):
         return price
+
+
+def form_price(price: str | None, locale: str) -> str:
+    """The price field's value: the site file's "60.00 EUR" as the page's language writes it ("60,00 €",
+    "€60.00"), as the list beside the form shows it, when :func:`typed_price` reads that back to the same
+    price; else the site file's form (a currency the language has no unambiguous symbol for)."""
+    if not price:
+        return ""
+    amount, _, currency = price.partition(" ")
+    try:
+        written = format_currency(Decimal(amount), currency, locale=FORMAT_LOCALES[locale])
+    except (InvalidOperation, ValueError, KeyError):
+        return price
+    back_amount, _, back_currency = typed_price(written, locale).partition(" ")
+    try:
+        same = back_currency == currency.upper() and Decimal(back_amount) == Decimal(amount)
+    except InvalidOperation:
+        same = False
+    return written if same else price
 
 
 _SITE_FILE_PRICE = re.compile(r"\d+(\.\d+)?\s+[A-Za-z]{3}")

@@ -318,3 +318,44 @@ async def test_a_kept_day_drops_a_hold_the_moment_it_expires(client, settings, c
     assert 'class="block held' in (await client.get(url)).text
     clock.now = datetime.fromisoformat("2026-11-23T08:02:50+00:00")
     assert 'class="block held' not in (await client.get(url)).text
+
+
+async def test_a_week_read_at_once_is_the_seven_days_read_one_by_one(client, settings, clock):
+    """services.day_sheet.day_sheets: one read cut into days answers what seven reads of a day answer."""
+    from slotwise.services.day_sheet import day_sheets
+
+    await book(client, "2026-11-24T09:00:00+01:00", name="Dienstag Kunde")
+    await book(client, "2026-11-25T10:00:00+01:00", name="Mittwoch Kunde")
+    held = await client.post("/api/v1/sites/test-physio/holds", json={
+        "service": "quick", "start": "2026-11-25T11:00:00+01:00"})
+    assert held.status_code == 201, held.text
+    site = await get_site("test-physio")
+    # Time off across midnight: on both days it touches.
+    await time_off_service.add_time_off(site, "anna", start=datetime.fromisoformat("2026-11-24T20:00:00+01:00"),
+                                        end=datetime.fromisoformat("2026-11-25T08:30:00+01:00"), reason="Night",
+                                        actor=APPLIER, now=clock())
+    monday = date(2026, 11, 23)
+    week = await day_sheets(site, monday, days=7, visible=None, now=clock())
+    one_by_one = [await day_sheet(site, monday + timedelta(days=n), visible=None, now=clock()) for n in range(7)]
+    assert week == one_by_one
+    assert [len(sheet.bookings) for sheet in week] == [0, 1, 1, 0, 0, 0, 0]
+    assert [len(sheet.time_off) for sheet in week] == [0, 1, 1, 0, 0, 0, 0]
+    assert [len(sheet.holds) for sheet in week] == [0, 0, 1, 0, 0, 0, 0]
+
+
+@pytest.mark.postgres_only
+async def test_a_resources_week_costs_one_statement_for_its_seven_days(client, settings, clock, database, monkeypatch):
+    assert await change_feed.start(database.engine)
+    await member(settings, clock, "owner@example.com")
+    await book(client, "2026-11-24T09:00:00+01:00")
+    await signed_in(client, "owner@example.com")
+    week = "/admin/sites/test-physio/week?resource=anna&day=2026-11-24"
+    await client.get(week)  # last_seen_at written now
+    await change_feed.catch_up(database.engine)
+    sent = counting(monkeypatch)
+    page = await client.get(week)
+    monkeypatch.undo()
+    assert page.status_code == 200 and "Erika Muster" in page.text
+    # The seven days in one sheet statement (it was seven), beside the resource picker's list.
+    assert len([query for query in sent if "FROM booking AS b" in query]) == 1, sent
+    assert len(sent) <= 4, sent

@@ -64,21 +64,37 @@ def _opening(resource: Resource, day: date, site_closed: bool) -> Opening:
 
 async def day_sheet(site: Site, day: date, *, visible: frozenset[str] | None, now: datetime) -> DaySheet:
     """The day ``day`` (site's zone) of ``site``; ``visible`` narrows the resources (None: all)."""
+    [sheet] = await day_sheets(site, day, days=1, visible=visible, now=now)
+    return sheet
+
+
+async def day_sheets(site: Site, first: date, *, days: int, visible: frozenset[str] | None,
+                     now: datetime) -> list[DaySheet]:
+    """``days`` days from ``first`` (a resource's week), read at once and cut into days (site's zone).
+
+    One read for the whole span (on PostgreSQL one statement, not one a day):
+    each day then takes the bookings and holds starting in it and the time off
+    overlapping it, exactly what a read of that day alone answers.
+    """
     zone = ZoneInfo(site.timezone)
-    start = datetime.combine(day, time(), zone)
-    end = datetime.combine(day + timedelta(days=1), time(), zone)
+    bounds = [datetime.combine(first + timedelta(days=n), time(), zone) for n in range(days + 1)]
     async with day_store.reading():
-        parts = await day_store.sheet_parts(site, visible, start, end, now=now)
+        parts = await day_store.sheet_parts(site, visible, bounds[0], bounds[-1], now=now)
     resources = parts.resources
     services = {s.slug: s for s in parts.services}
-    time_off: list[TimeOff] = parts.time_off
     keys_by_id = {r.id: r.key for r in resources}
-    holds = [Held(keys_by_id[h.resource_id], h.start, h.end, h.expires_at) for h in parts.holds]
-    site_closed = day in site.closed
-    return DaySheet(site=site, day=day, zone=zone, resources=resources, services=services,
-                    bookings=parts.bookings, time_off=time_off,
-                    openings={r.key: _opening(r, day, site_closed) for r in resources}, site_closed=site_closed,
-                    holds=holds)
+    sheets = []
+    for n in range(days):
+        day, start, end = first + timedelta(days=n), bounds[n], bounds[n + 1]
+        site_closed = day in site.closed
+        sheets.append(DaySheet(
+            site=site, day=day, zone=zone, resources=resources, services=services,
+            bookings=[b for b in parts.bookings if start <= b.start < end],
+            time_off=[t for t in parts.time_off if t.start < end and t.end > start],
+            openings={r.key: _opening(r, day, site_closed) for r in resources}, site_closed=site_closed,
+            holds=[Held(keys_by_id[h.resource_id], h.start, h.end, h.expires_at) for h in parts.holds
+                   if start <= h.start < end]))
+    return sheets
 
 
 # Days as the back office shows them, on PostgreSQL kept until a table the

@@ -34,7 +34,7 @@ from slotwise.services import access, accounts, booking_lists
 from slotwise.services import catalog as catalog_service
 from slotwise.services import availability as availability_service
 from slotwise.services.config import ServiceConfig
-from slotwise.services.day_sheet import DaySheet, day_sheet, shown_day
+from slotwise.services.day_sheet import DaySheet, day_sheets, shown_day
 from slotwise.services.errors import (
     ActionRefused,
     Forbidden,
@@ -304,8 +304,7 @@ async def week_view(request: Request, site: FromPath[str], admin: NamedDependenc
     if wanted not in keys:
         raise NotFound("resource", wanted)
     texts = {"closed": fmt.gettext("Closed"), "off": fmt.gettext("Time off"), "held": fmt.gettext("Being booked")}
-    sheets = [await day_sheet(found, monday + timedelta(days=n), visible=frozenset({wanted}), now=now)
-              for n in range(7)]
+    sheets = await day_sheets(found, monday, days=7, visible=frozenset({wanted}), now=now)
     week = present.week_grid(sheets, wanted, fmt, now, texts=texts)
     return _page(request, "week.html", {
         "admin": admin, "csrf": admin.csrf, "site": found, "nav": "week", "grid": week, "resources": resources,

@@ -7,6 +7,7 @@ disconnected. axe-core checks every page; screenshots at 1280 and 390 px, Englis
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sqlite3
@@ -16,6 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -293,3 +295,50 @@ def test_screenshots_of_the_integration_pages(new_context, demo: Demo, axe_sourc
     assert_accessible(page, axe_source, f"calendars {lang} {width}")
     page.screenshot(path=SHOTS / f"calendars-{lang}-{width}.png", full_page=True)
     assert_fits(page, width)
+
+
+def test_with_write_back_on_a_booking_appears_in_the_staff_members_caldav_calendar(
+        page: Page, demo: Demo, axe_source: str, tmp_path: Path):
+    """Issue 12's done-when: Radicale (from PyPI) as the staff member's CalDAV server, connected in the
+    back office with write-back; a booking of hers is written into it by the server's own worker."""
+    from tests.support.calendar_peers import RadicaleServer
+
+    with RadicaleServer(tmp_path) as radicale:
+        sign_in(page, demo)
+        open_back_office_page(page, "Integrations", "Connected calendars")
+        page.get_by_label("Resource", exact=True).select_option("anna")
+        page.get_by_role("button", name="Show").click()
+        page.get_by_label("CalDAV calendar").check()
+        page.get_by_role("textbox", name="URL").fill(radicale.calendar_url)
+        page.get_by_label("Username (CalDAV)").fill(radicale.USER)
+        page.get_by_label("Password (CalDAV)").fill(radicale.PASSWORD)
+        page.get_by_label("Write this resource's bookings into the calendar (CalDAV)").check()
+        page.get_by_role("button", name="Connect", exact=True).click()
+        expect(page.get_by_role("status").filter(has_text="connected")).to_be_visible()
+        assert_accessible(page, axe_source, "calendars: CalDAV with write-back")
+        [connection] = rows(demo.database, "SELECT kind, write_bookings, password_encrypted FROM calendar_connection")
+        assert connection["kind"] == "caldav" and connection["write_bookings"] in (1, True)
+        assert radicale.PASSWORD not in str(connection["password_encrypted"])  # sealed at rest
+
+        # A customer books Anna (through the API, as the widget does).
+        first = datetime.now(UTC).date() + timedelta(days=3)
+        query = f"service=follow-up&resource=anna&start={first}&end={first + timedelta(days=30)}"
+        with urllib.request.urlopen(f"{demo.base}/api/v1/sites/{SITE}/availability?{query}", timeout=10) as answer:
+            start = json.load(answer)["slots"][0]["start"]
+        body = json.dumps({"service": "follow-up", "resource": "anna", "start": start, "customer": {
+            "name": "Radicale Kundin", "email": "radicale.kundin@example.org"}}).encode()
+        request = urllib.request.Request(f"{demo.base}/api/v1/sites/{SITE}/bookings", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            booked = json.load(answer)
+        uid = f"{booked['id']}@slotwise"
+
+        # The worker writes it into her calendar: one event, the booking's UID (as in the emailed .ics).
+        [event] = wait_for(lambda: [e for e in radicale.events() if uid in e])
+        assert f"UID:{uid}" in event.replace("\r\n ", "") and "Radicale Kundin" in event
+
+        # Disconnected again, for the module's other tests.
+        page.reload()
+        page.get_by_role("link", name="Disconnect").click()
+        page.get_by_role("button", name="Disconnect").click()
+        expect(page.get_by_role("status").filter(has_text="disconnected")).to_be_visible()

@@ -225,21 +225,29 @@ def test_on_a_phone_the_menu_and_the_account_menu_work_by_keyboard(new_context, 
     expect(summary).to_be_focused()
 
 
-def first_free(base: str, service: str, days_ahead: int = 3) -> str:
-    """The first free start of ``service`` from ``days_ahead`` days on (clear of notice and cut-offs)."""
+def first_free(base: str, service: str, days_ahead: int = 3, resource: str | None = None) -> str:
+    """The first free start of ``service`` (with ``resource``, if named) from ``days_ahead`` days on
+    (clear of notice and cut-offs)."""
     first = datetime.now(UTC).date() + timedelta(days=days_ahead)
     query = f"service={service}&start={first}&end={first + timedelta(days=30)}"
+    if resource:
+        query += f"&resource={resource}"
     with urllib.request.urlopen(f"{base}/api/v1/sites/{SITE}/availability?{query}", timeout=10) as response:
         return json.load(response)["slots"][0]["start"]
 
 
-def post_booking(base: str, service: str, start: str, name: str) -> None:
-    body = json.dumps({"service": service, "start": start, "customer": {
-        "name": name, "email": "walk.in@customer.example", "phone": "+49 40 555 0101"}}).encode()
-    request = urllib.request.Request(f"{base}/api/v1/sites/{SITE}/bookings", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+def post_booking(base: str, service: str, start: str, name: str, *, email: str = "walk.in@customer.example",
+                 resource: str | None = None) -> dict:
+    """A booking through the API, as the widget makes it; its answer."""
+    payload: dict = {"service": service, "start": start, "customer": {
+        "name": name, "email": email, "phone": "+49 40 555 0101"}}
+    if resource:
+        payload["resource"] = resource
+    request = urllib.request.Request(f"{base}/api/v1/sites/{SITE}/bookings", data=json.dumps(payload).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
+        return json.load(response)
 
 
 def test_a_new_booking_appears_without_a_reload_and_the_owner_moves_it_by_keyboard(

@@ -7,7 +7,6 @@ disconnected. axe-core checks every page; screenshots at 1280 and 390 px, Englis
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import sqlite3
@@ -17,7 +16,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -321,16 +319,9 @@ def test_with_write_back_on_a_booking_appears_in_the_staff_members_caldav_calend
         assert radicale.PASSWORD not in str(connection["password_encrypted"])  # sealed at rest
 
         # A customer books Anna (through the API, as the widget does).
-        first = datetime.now(UTC).date() + timedelta(days=3)
-        query = f"service=follow-up&resource=anna&start={first}&end={first + timedelta(days=30)}"
-        with urllib.request.urlopen(f"{demo.base}/api/v1/sites/{SITE}/availability?{query}", timeout=10) as answer:
-            start = json.load(answer)["slots"][0]["start"]
-        body = json.dumps({"service": "follow-up", "resource": "anna", "start": start, "customer": {
-            "name": "Radicale Kundin", "email": "radicale.kundin@example.org"}}).encode()
-        request = urllib.request.Request(f"{demo.base}/api/v1/sites/{SITE}/bookings", data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            booked = json.load(answer)
+        start = first_free(demo.base, "follow-up", resource="anna")
+        booked = post_booking(demo.base, "follow-up", start, "Radicale Kundin", email="radicale.kundin@example.org",
+                              resource="anna")
         uid = f"{booked['id']}@slotwise"
 
         # The worker writes it into her calendar: one event, the booking's UID (as in the emailed .ics).

@@ -97,14 +97,18 @@ async def _fetch(postgres_sql: str, sqlite_sql: str, *args: Any) -> list[dict[st
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
         return [dict(row) for row in await postgres_fetch(engine, postgres_sql, *args)]
-    params = args[0] if len(args) == 1 and isinstance(args[0], dict) else args  # named or positional
+    return await _sqlite_fetch(sqlite_sql, args)
+
+
+async def _sqlite_fetch(sql: str, params: Sequence[Any] | dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of one SQLite statement: in the worker's burst when one runs, else in the current transaction."""
     burst = _burst.get()
     if burst is not None:
-        cursor = burst.execute(sqlite_sql, params)
+        cursor = burst.execute(sql, params)
         return [dict_factory(cursor, row) for row in cursor.fetchall()]
     connection = _in_transaction()
     connection.row_factory = dict_factory
-    return list(await connection.execute_fetchall(sqlite_sql, params))
+    return list(await connection.execute_fetchall(sql, params))
 
 
 async def _execute_many(postgres_sql: str, sqlite_sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -306,7 +310,7 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int, per_endpoint
         if not _sqlite_any_due(engine, now, busy):
             return []
         async with _worker_transaction():
-            taken = [row["id"] for row in await _fetch("", _SQLITE_CLAIM, {
+            taken = [row["id"] for row in await _sqlite_fetch(_SQLITE_CLAIM, {
                 "now": now, "busy": json.dumps(busy), "scan": limit * per_endpoint, "per": per_endpoint,
                 "limit": limit, "until": now + lease})]
         # Read after commit, off the write lock: the rows are this worker's now
